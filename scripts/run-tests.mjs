@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Runs every test/**/*.test.ts through node:test with tsx as the loader.
+// Node 20's --test does not expand globs and silently runs zero .ts files when
+// handed a directory, so the files are listed here explicitly.
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { spawn } from "node:child_process";
+
+const root = new URL("..", import.meta.url).pathname;
+const only = process.argv.slice(2);
+
+function collect(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) {
+      if (name === "helpers" || name === "fixtures") continue;
+      out.push(...collect(p));
+    } else if (name.endsWith(".test.ts")) {
+      out.push(relative(root, p));
+    }
+  }
+  return out;
+}
+
+let files = collect(join(root, "test"));
+if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o)));
+if (files.length === 0) {
+  console.error("run-tests: no test files matched");
+  process.exit(1);
+}
+const concurrency = process.env.TEST_CONCURRENCY ?? "2";
+const args = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=120000", ...files];
+const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit" });
+child.on("exit", (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
