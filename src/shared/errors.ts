@@ -1,0 +1,123 @@
+/**
+ * The one registry of coded errors.
+ *
+ * Every failure the gateway reports has a stable code `GW_ERR_<AREA>_<WHAT>` and
+ * maps to one protocol error code (what clients see in `res.error.code`). Errors
+ * cross threads as plain `{code, message, details}` records (see `toWire`), never
+ * as class instances. `docs/errors.md` documents every code; a test checks the two
+ * agree.
+ */
+
+/** Error codes of protocol 3 (`res.error.code`). */
+export type ProtocolErrorCode = "INVALID_REQUEST" | "UNAVAILABLE" | "NOT_PAIRED" | "NOT_LINKED" | "AGENT_TIMEOUT";
+
+/** `res.error` as it travels on the wire. */
+export interface ErrorShape {
+  code: ProtocolErrorCode;
+  message: string;
+  details?: unknown;
+  retryable?: boolean;
+  retryAfterMs?: number;
+}
+
+interface CodeInfo {
+  protocol: ProtocolErrorCode;
+  retryable?: boolean;
+}
+
+/** code → protocol mapping. Keep sorted by area; document each in docs/errors.md. */
+export const ERROR_REGISTRY = {
+  // protocol / dispatch
+  GW_ERR_PROTO_INVALID_FRAME: { protocol: "INVALID_REQUEST" },
+  GW_ERR_PROTO_INVALID_PARAMS: { protocol: "INVALID_REQUEST" },
+  GW_ERR_PROTO_UNKNOWN_METHOD: { protocol: "INVALID_REQUEST" },
+  GW_ERR_PROTO_MISMATCH: { protocol: "INVALID_REQUEST" },
+  GW_ERR_PROTO_HANDLER_FAILED: { protocol: "UNAVAILABLE" },
+  // authentication / authorisation
+  GW_ERR_AUTH_UNAUTHORIZED: { protocol: "INVALID_REQUEST" },
+  GW_ERR_AUTH_MISSING_SCOPE: { protocol: "INVALID_REQUEST" },
+  GW_ERR_AUTH_ROLE: { protocol: "INVALID_REQUEST" },
+  GW_ERR_AUTH_CONFIG: { protocol: "INVALID_REQUEST" },
+  // device identity / pairing
+  GW_ERR_DEVICE_IDENTITY: { protocol: "INVALID_REQUEST" },
+  GW_ERR_DEVICE_IDENTITY_REQUIRED: { protocol: "NOT_PAIRED" },
+  GW_ERR_DEVICE_PAIRING_REQUIRED: { protocol: "NOT_PAIRED" },
+  GW_ERR_PAIRING_UNKNOWN_REQUEST: { protocol: "INVALID_REQUEST" },
+  GW_ERR_PAIRING_UNKNOWN_DEVICE: { protocol: "INVALID_REQUEST" },
+  // state on disk
+  GW_ERR_STORE_WRITE_FAILED: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_STORE_CORRUPT: { protocol: "UNAVAILABLE" },
+  // config
+  GW_ERR_CONFIG_INVALID: { protocol: "INVALID_REQUEST" },
+  GW_ERR_CONFIG_PARSE: { protocol: "INVALID_REQUEST" },
+  GW_ERR_CONFIG_ENV_MISSING: { protocol: "INVALID_REQUEST" },
+  GW_ERR_CONFIG_INCLUDE: { protocol: "INVALID_REQUEST" },
+  // ring queues / workers
+  GW_ERR_RING_RECORD_TOO_LARGE: { protocol: "INVALID_REQUEST" },
+  GW_ERR_RING_CORRUPT: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_RING_CLOSED: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_RING_OVERFLOW: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_WORKER_UNAVAILABLE: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_WORKER_TIMEOUT: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_WORKER_CANCELLED: { protocol: "UNAVAILABLE", retryable: true },
+  // server / lifecycle
+  GW_ERR_SERVER_SHUTTING_DOWN: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_UWS_NATIVE_MISSING: { protocol: "UNAVAILABLE" },
+} as const satisfies Record<string, CodeInfo>;
+
+export type GatewayErrorCode = keyof typeof ERROR_REGISTRY;
+
+/** Plain record used to carry an error across threads or into `res.error`. */
+export interface WireError {
+  code: GatewayErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+/** A failure with a stable code. `message` is written for operators: what was wrong, what to do. */
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly details: unknown;
+
+  constructor(code: GatewayErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = "GatewayError";
+    this.code = code;
+    this.details = details;
+  }
+
+  get protocolCode(): ProtocolErrorCode {
+    return ERROR_REGISTRY[this.code].protocol;
+  }
+
+  get retryable(): boolean {
+    const info: CodeInfo = ERROR_REGISTRY[this.code];
+    return info.retryable === true;
+  }
+
+  /** The record that crosses threads. */
+  toWire(): WireError {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+
+  /** Rebuilds an error from its wire record (unknown codes become UNAVAILABLE handler failures). */
+  static fromWire(w: WireError): GatewayError {
+    const code = w.code in ERROR_REGISTRY ? w.code : "GW_ERR_PROTO_HANDLER_FAILED";
+    return new GatewayError(code, w.message, w.details);
+  }
+}
+
+/** The protocol's error shape for any thrown value. Unknown throwables become `UNAVAILABLE "<Name>: <message>"` (≤240 chars). */
+export function toErrorShape(err: unknown): ErrorShape {
+  if (err instanceof GatewayError) {
+    const shape: ErrorShape = { code: err.protocolCode, message: err.message };
+    if (err.details !== undefined) shape.details = err.details;
+    if (err.retryable) shape.retryable = true;
+    return shape;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  const text = `${e.name}: ${e.message}`;
+  return { code: "UNAVAILABLE", message: text.length > 240 ? text.slice(0, 240) : text };
+}
