@@ -62,6 +62,7 @@ export const ERROR_REGISTRY = {
   GW_ERR_WORKER_CANCELLED: { protocol: "UNAVAILABLE", retryable: true },
   // server / lifecycle
   GW_ERR_SERVER_SHUTTING_DOWN: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_SERVER_LISTEN: { protocol: "UNAVAILABLE" },
   GW_ERR_UWS_NATIVE_MISSING: { protocol: "UNAVAILABLE" },
 } as const satisfies Record<string, CodeInfo>;
 

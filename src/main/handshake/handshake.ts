@@ -1,0 +1,237 @@
+/**
+ * The `connect` handshake (§2.1–§2.11), run for the first frame of a socket.
+ *
+ * Entirely synchronous: the paired-device store is read from memory (persisted
+ * write-behind) and Ed25519 verification is a few tens of microseconds, so a
+ * connect storm never queues behind disk I/O. Checks run in the order of the
+ * reference's failure matrix, with its exact messages and close codes.
+ */
+import type { ErrorShape } from "../../shared/errors.js";
+import { PROTOCOL_VERSION } from "../../shared/protocol/version.js";
+import { check, validator } from "../../shared/protocol/validate.js";
+import { audiencesOf, resolveScopes, type Role } from "../../shared/protocol/scopes.js";
+import type { ConnectParams } from "../../shared/protocol/generated/types.js";
+import { pairingStatus } from "../../shared/store/device-pairing-types.js";
+import { checkDeviceIdentity } from "../auth/device-identity.js";
+import { authorizeShared, classifyAuthClient } from "../auth/shared-auth.js";
+import { AUTH_RATE_LIMITED_MESSAGE } from "../auth/auth-rate-limit.js";
+import { TOPIC } from "../events/event-policy.js";
+import { presenceChanged, type GatewayContext } from "../gateway-context.js";
+import type { Connection } from "../server/connection.js";
+import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from "../server/transport.js";
+import { encodeOkRaw } from "../server/frames.js";
+import { helloOkJson, type HelloAuth } from "./hello.js";
+
+const validateRequestFrame = validator("RequestFrame");
+
+/** Fails the handshake: optional `res` error, then close. */
+function reject(ctx: GatewayContext, conn: Connection, id: string, error: ErrorShape, code: number, reason: string): void {
+  ctx.transport.sendError(conn, id, error);
+  ctx.transport.close(conn, code, reason);
+  if (error.message.startsWith("unauthorized")) {
+    ctx.log.warn({ connId: conn.connId, ip: conn.info.clientIp, reason: error.message }, "handshake auth failed");
+  } else {
+    ctx.log.debug({ connId: conn.connId, ip: conn.info.clientIp, reason: error.message }, "handshake rejected");
+  }
+}
+
+function fail(ctx: GatewayContext, conn: Connection, id: string, message: string, code = "INVALID_REQUEST"): void {
+  reject(ctx, conn, id, { code: code as ErrorShape["code"], message }, CLOSE_POLICY, message);
+}
+
+/** Handles the first frame of a pending socket. */
+export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text: string): void {
+  let frame: unknown;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    ctx.transport.close(conn, CLOSE_NORMAL);
+    return;
+  }
+  if (!validateRequestFrame(frame)) {
+    ctx.transport.close(conn, CLOSE_POLICY, "invalid request frame");
+    return;
+  }
+  const id = frame.id;
+  if (frame.method !== "connect") {
+    fail(ctx, conn, id, "invalid handshake: first request must be connect");
+    return;
+  }
+  const parsed = check("ConnectParams", frame.params);
+  if (!parsed.ok) {
+    fail(ctx, conn, id, `invalid connect params: ${parsed.details}`);
+    return;
+  }
+  connect(ctx, conn, id, parsed.value);
+}
+
+function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectParams): void {
+  const opts = ctx.options;
+  if (p.maxProtocol < PROTOCOL_VERSION || p.minProtocol > PROTOCOL_VERSION) {
+    reject(
+      ctx,
+      conn,
+      id,
+      { code: "INVALID_REQUEST", message: "protocol mismatch", details: { expectedProtocol: PROTOCOL_VERSION } },
+      CLOSE_PROTOCOL_ERROR,
+      "protocol mismatch",
+    );
+    return;
+  }
+  const roleRaw = p.role ?? "operator";
+  if (roleRaw !== "operator" && roleRaw !== "node") {
+    fail(ctx, conn, id, "invalid role");
+    return;
+  }
+  const role: Role = roleRaw;
+  const scopesAsSent = p.scopes ?? [];
+  const scopes = resolveScopes(role, p.scopes);
+  const isControlUi = p.client.id === "clawdbot-control-ui";
+  const device = p.device;
+  const token = p.auth?.token;
+  const password = p.auth?.password;
+  const insecureUi = isControlUi && opts.controlUi.allowInsecureAuth;
+
+  if (!device) {
+    if (isControlUi && !insecureUi) {
+      fail(ctx, conn, id, "control ui requires HTTPS or localhost (secure context)");
+      return;
+    }
+    const hasSecret = insecureUi ? Boolean(token || password) : Boolean(token);
+    if (!hasSecret) {
+      fail(ctx, conn, id, "device identity required", "NOT_PAIRED");
+      return;
+    }
+  }
+
+  const ip = conn.info.clientIp;
+  if (!ctx.authLimiter.check(ip).allowed) {
+    fail(ctx, conn, id, AUTH_RATE_LIMITED_MESSAGE);
+    return;
+  }
+
+  let deviceId: string | undefined;
+  let publicKey: string | undefined;
+  if (device) {
+    const r = checkDeviceIdentity(device, {
+      clientId: p.client.id,
+      clientMode: p.client.mode,
+      role,
+      scopes: scopesAsSent,
+      token: token ?? null,
+      challengeNonce: conn.nonce,
+      isLocal: conn.info.isLocal,
+    });
+    if (!r.ok) {
+      fail(ctx, conn, id, r.message);
+      return;
+    }
+    deviceId = r.deviceId;
+    publicKey = r.publicKey;
+  }
+
+  const shared = authorizeShared({ auth: opts.auth, connectAuth: p.auth, clientKind: classifyAuthClient(p.client) });
+  let authOk = shared.ok;
+  if (!shared.ok && deviceId && token) {
+    authOk = ctx.devices.verifyDeviceToken(deviceId, role, token, scopes).ok;
+  }
+  if (!authOk && !shared.ok) {
+    ctx.authLimiter.recordFailure(ip);
+    fail(ctx, conn, id, shared.message);
+    return;
+  }
+
+  let helloAuth: HelloAuth | undefined;
+  if (deviceId && publicKey && !(insecureUi && shared.ok)) {
+    const paired = ctx.devices.getPaired(deviceId);
+    const status = pairingStatus(paired, publicKey, role, scopes);
+    if (!status.ok) {
+      const { request } = ctx.devices.requestPairing({
+        deviceId,
+        publicKey,
+        displayName: p.client.displayName,
+        platform: p.client.platform,
+        clientId: p.client.id,
+        clientMode: p.client.mode,
+        role,
+        scopes,
+        remoteIp: ip,
+        silent: conn.info.isLocal,
+      });
+      if (!request.silent) {
+        reject(
+          ctx,
+          conn,
+          id,
+          { code: "NOT_PAIRED", message: "pairing required", details: { requestId: request.requestId } },
+          CLOSE_POLICY,
+          "pairing required",
+        );
+        return;
+      }
+      ctx.devices.approve(request.requestId);
+    } else {
+      ctx.devices.updateMetadata(deviceId, {
+        displayName: p.client.displayName,
+        platform: p.client.platform,
+        clientId: p.client.id,
+        clientMode: p.client.mode,
+        role,
+        scopes,
+        remoteIp: ip,
+      });
+    }
+    const t = ctx.devices.ensureDeviceToken(deviceId, role, scopes);
+    if (t) {
+      helloAuth = { deviceToken: t.token, role, scopes: t.scopes, issuedAtMs: t.rotatedAtMs ?? t.createdAtMs };
+    }
+  }
+  accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth);
+}
+
+function accept(
+  ctx: GatewayContext,
+  conn: Connection,
+  id: string,
+  p: ConnectParams,
+  role: Role,
+  scopes: string[],
+  deviceId: string | undefined,
+  helloAuth: HelloAuth | undefined,
+): void {
+  const ws = conn.ws;
+  if (!ws) return;
+  conn.role = role;
+  conn.scopes = scopes;
+  conn.params = p;
+  conn.deviceId = deviceId;
+  conn.connectedAtMs = Date.now();
+  ctx.registry.markReady(conn);
+
+  if (p.client.mode !== "cli") {
+    conn.presenceKey = deviceId ?? p.client.instanceId ?? conn.connId;
+    ctx.presence.upsert(conn.presenceKey, {
+      host: p.client.displayName ?? p.client.id,
+      ip: conn.info.isLocal ? undefined : conn.info.clientIp,
+      version: p.client.version,
+      platform: p.client.platform,
+      deviceFamily: p.client.deviceFamily,
+      modelIdentifier: p.client.modelIdentifier,
+      mode: p.client.mode,
+      deviceId,
+      roles: [role],
+      scopes,
+      instanceId: deviceId ?? p.client.instanceId,
+      reason: "connect",
+    });
+    presenceChanged(ctx, false);
+  }
+  ctx.hooks.onConnected(conn);
+
+  const hello = encodeOkRaw(id, helloOkJson(ctx, conn, helloAuth));
+  ws.cork(() => {
+    ws.send(hello, false);
+    for (const a of audiencesOf(role, scopes)) ws.subscribe(TOPIC[a]);
+  });
+  ctx.log.debug({ connId: conn.connId, client: p.client.id, mode: p.client.mode, role }, "handshake ok");
+}

@@ -1,0 +1,66 @@
+/**
+ * Builds the `hello-ok` payload (§2.10) as a JSON string from pre-serialised parts:
+ * the presence list and health snapshot are serialised once per change, not once per
+ * connecting client.
+ */
+import os from "node:os";
+import { PROTOCOL_VERSION } from "../../shared/protocol/version.js";
+import { GATEWAY_EVENTS } from "../../shared/protocol/methods.js";
+import { MAIN_SESSION_KEY, DEFAULT_AGENT_ID } from "../health/health-summary.js";
+import type { GatewayContext } from "../gateway-context.js";
+import type { Connection } from "../server/connection.js";
+import { canonicalIp, hostHeaderName } from "../auth/client-ip.js";
+
+export interface HelloAuth {
+  deviceToken: string;
+  role: string;
+  scopes: string[];
+  issuedAtMs?: number;
+}
+
+const featuresCache = new WeakMap<GatewayContext, string>();
+
+function featuresJson(ctx: GatewayContext): string {
+  let json = featuresCache.get(ctx);
+  if (!json) {
+    json = JSON.stringify({ methods: ctx.methods.advertised(), events: [...GATEWAY_EVENTS] });
+    featuresCache.set(ctx, json);
+  }
+  return json;
+}
+
+/** `http(s)://<host>:<canvasPort>`: host from the Host header, else the bind address. */
+export function canvasHostUrl(ctx: GatewayContext, conn: Connection): string | undefined {
+  const port = ctx.options.canvasHostPort;
+  if (port === null) return undefined;
+  let host = hostHeaderName(conn.info.host) || ctx.options.host;
+  if (host === "0.0.0.0" || host === "::") host = "127.0.0.1";
+  const ip = canonicalIp(host);
+  if (ip !== undefined && ip.includes(":")) host = `[${ip}]`;
+  const proto = conn.info.forwardedProto.toLowerCase() === "https" ? "https" : "http";
+  return `${proto}://${host}:${port}`;
+}
+
+/** The hello-ok payload as JSON. */
+export function helloOkJson(ctx: GatewayContext, conn: Connection, auth: HelloAuth | undefined): string {
+  const o = ctx.options;
+  const server: Record<string, string> = { version: o.version };
+  if (o.commit) server.commit = o.commit;
+  server.host = os.hostname();
+  server.connId = conn.connId;
+  const sv = ctx.bus.stateVersion;
+  const snapshotTail = JSON.stringify({
+    stateVersion: { presence: sv.presence, health: sv.health },
+    uptimeMs: Math.floor(process.uptime() * 1000),
+    configPath: o.configPath,
+    stateDir: o.stateDir,
+    sessionDefaults: { defaultAgentId: DEFAULT_AGENT_ID, mainKey: "main", mainSessionKey: MAIN_SESSION_KEY, scope: "per-sender" },
+  });
+  const snapshot = `{"presence":${ctx.presence.listJson()},"health":${ctx.health.snapshotJson},${snapshotTail.slice(1)}`;
+  const canvas = canvasHostUrl(ctx, conn);
+  let out = `{"type":"hello-ok","protocol":${PROTOCOL_VERSION},"server":${JSON.stringify(server)},"features":${featuresJson(ctx)},"snapshot":${snapshot}`;
+  if (canvas) out += `,"canvasHostUrl":${JSON.stringify(canvas)}`;
+  if (auth) out += `,"auth":${JSON.stringify(auth)}`;
+  out += `,"policy":${JSON.stringify({ maxPayload: o.policy.maxPayload, maxBufferedBytes: o.policy.maxBufferedBytes, tickIntervalMs: o.policy.tickIntervalMs })}}`;
+  return out;
+}

@@ -1,0 +1,54 @@
+/**
+ * Resolved runtime settings of one gateway instance (what the config file, env and
+ * CLI flags boil down to). Fields marked "hot" are read live on every use, so a config
+ * reload that replaces `GatewayContext.options` takes effect without a restart.
+ */
+import type { ResolvedAuth } from "./auth/shared-auth.js";
+
+export interface PolicyLimits {
+  /** Largest inbound frame in bytes; larger frames close the socket with 1009. Default 524288. */
+  maxPayload: number;
+  /** Buffered bytes past which a client is a slow consumer. Default 1572864. */
+  maxBufferedBytes: number;
+  /** Interval of `tick` events in ms. Default 30000. */
+  tickIntervalMs: number;
+}
+
+export interface GatewayOptions {
+  /** Address to bind. Default "127.0.0.1". */
+  host: string;
+  /** Port to bind; 0 picks a free one. Default 18789. */
+  port: number;
+  /** Shared auth (hot). */
+  auth: ResolvedAuth;
+  /** State directory (pairing, sessions…). */
+  stateDir: string;
+  /** Resolved config file path (reported in hello-ok). */
+  configPath: string;
+  /** Limits advertised in hello-ok.policy and enforced (maxPayload needs a restart). */
+  policy: PolicyLimits;
+  /** Handshake deadline in ms. Default 10000. */
+  handshakeTimeoutMs: number;
+  /** Max unauthenticated sockets per client IP (hot). Default 64. */
+  preAuthMaxPerIp: number;
+  /** Presence entries kept (hot). Default 200. */
+  presenceMaxEntries: number;
+  /** Control UI settings (hot). */
+  controlUi: { enabled: boolean; basePath: string; allowInsecureAuth: boolean; allowedOrigins: string[] };
+  /** Peers whose X-Forwarded-For / X-Real-IP are trusted (hot). Default []. */
+  trustedProxies: string[];
+  /** Node command policy (hot). */
+  nodes: { allowCommands: string[]; denyCommands: string[] };
+  /** Canvas host URL advertised in hello-ok, when the canvas host runs. */
+  canvasHostPort: number | null;
+  /** Version reported in hello-ok.server.version. */
+  version: string;
+  /** Commit reported in hello-ok.server.commit ($GIT_COMMIT). */
+  commit?: string;
+  /** Health refresh interval in ms. Default 60000. */
+  healthRefreshMs: number;
+  /** Coalescing window of presence broadcasts in ms. Default 100. */
+  presenceBroadcastWindowMs: number;
+}
+
+export const DEFAULT_POLICY: PolicyLimits = { maxPayload: 524_288, maxBufferedBytes: 1_572_864, tickIntervalMs: 30_000 };

@@ -1,0 +1,144 @@
+/**
+ * The presence store of §6: one in-memory map keyed (lower-cased, trimmed) by
+ * device id → instance id → connection id, with a self entry for the gateway host.
+ *
+ * Listing prunes entries older than 5 minutes and caps the map (oldest `ts` first),
+ * exactly like the reference; the rendered list is cached per version so that
+ * hello-ok snapshots during a connect storm do not re-sort and re-serialise it.
+ */
+import os from "node:os";
+import type { PresenceEntry } from "../../shared/protocol/generated/types.js";
+
+export const PRESENCE_TTL_MS = 300_000;
+
+/** Fields an update may set; arrays `roles`/`scopes` merge as a union. */
+export type PresenceUpdate = Partial<Omit<PresenceEntry, "ts">>;
+
+function firstExternalIPv4(): string | undefined {
+  const ifaces = os.networkInterfaces();
+  const preferred = ["en0", "eth0"];
+  for (const name of [...preferred, ...Object.keys(ifaces)]) {
+    for (const a of ifaces[name] ?? []) {
+      if (a.family === "IPv4" && !a.internal) return a.address;
+    }
+  }
+  return undefined;
+}
+
+function union(a: readonly string[] | undefined, b: readonly string[] | undefined): string[] | undefined {
+  if (!a && !b) return undefined;
+  return [...new Set([...(a ?? []), ...(b ?? [])])];
+}
+
+/** Normalises a presence key the way the reference does. */
+export function presenceKey(raw: string): string {
+  return raw.trim().toLowerCase();
+}
+
+export class PresenceStore {
+  private readonly entries = new Map<string, PresenceEntry>();
+  private readonly selfKey: string;
+  private readonly selfEntry: PresenceEntry;
+  private cacheVersion = -1;
+  private cacheJson = "[]";
+  private cacheList: PresenceEntry[] = [];
+  /** Bumped on every mutation; `list()` caches on it. */
+  private mutation = 0;
+
+  constructor(
+    private maxEntries: number,
+    version: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    const host = os.hostname();
+    const ip = firstExternalIPv4() ?? host;
+    this.selfKey = presenceKey(host);
+    this.selfEntry = {
+      host,
+      ip,
+      version,
+      platform: `${os.platform()} ${os.release()}`,
+      deviceFamily: os.platform() === "darwin" ? "Mac" : os.platform() === "win32" ? "Windows" : "Linux",
+      modelIdentifier: os.arch(),
+      mode: "gateway",
+      reason: "self",
+      text: `Gateway: ${host} (${ip}) · app ${version} · mode gateway · reason self`,
+      ts: this.now(),
+    };
+    this.entries.set(this.selfKey, this.selfEntry);
+  }
+
+  setMaxEntries(max: number): void {
+    this.maxEntries = max;
+    this.mutation++;
+  }
+
+  /** Merges `update` onto the entry under `key` and refreshes its `ts`. */
+  upsert(rawKey: string, update: PresenceUpdate): PresenceEntry {
+    const key = presenceKey(rawKey);
+    const prev = this.entries.get(key);
+    const next: PresenceEntry = { ...prev, ...stripUndefined(update), ts: this.now() };
+    const roles = union(prev?.roles, update.roles);
+    const scopes = union(prev?.scopes, update.scopes);
+    if (roles) next.roles = roles;
+    if (scopes) next.scopes = scopes;
+    if (!next.text) next.text = `Node: ${next.host ?? key} · mode ${next.mode ?? "unknown"}`;
+    this.entries.set(key, next);
+    this.mutation++;
+    return next;
+  }
+
+  get(rawKey: string): PresenceEntry | undefined {
+    return this.entries.get(presenceKey(rawKey));
+  }
+
+  /** TTL-pruned, capped list, newest first. */
+  list(): PresenceEntry[] {
+    this.prune();
+    if (this.cacheVersion !== this.mutation) {
+      this.cacheList = [...this.entries.values()].sort((a, b) => b.ts - a.ts);
+      this.cacheJson = JSON.stringify(this.cacheList);
+      this.cacheVersion = this.mutation;
+    }
+    return this.cacheList;
+  }
+
+  /** The list as JSON, serialised once per change. */
+  listJson(): string {
+    this.list();
+    return this.cacheJson;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private prune(): void {
+    const now = this.now();
+    // The self entry is always fresh (its ts is refreshed on list, as in the reference).
+    if (now - this.selfEntry.ts > 1000) {
+      this.selfEntry.ts = now;
+      this.mutation++;
+    }
+    let changed = false;
+    for (const [k, e] of this.entries) {
+      if (k !== this.selfKey && now - e.ts > PRESENCE_TTL_MS) {
+        this.entries.delete(k);
+        changed = true;
+      }
+    }
+    if (this.entries.size > this.maxEntries) {
+      const oldest = [...this.entries.entries()].filter(([k]) => k !== this.selfKey).sort((a, b) => a[1].ts - b[1].ts);
+      for (const [k] of oldest.slice(0, this.entries.size - this.maxEntries)) this.entries.delete(k);
+      changed = true;
+    }
+    if (this.entries.size === 0) this.entries.set(this.selfKey, this.selfEntry);
+    if (changed) this.mutation++;
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * Post-handshake dispatch (§3.0): authorise by role/scopes (before lookup, so unknown
+ * methods get scope errors too) → look up → validate params with the precompiled
+ * validator → run → `res`. Handlers run asynchronously; responses may arrive out of
+ * order. A handler may send extra `res` frames for the same id (`agent`'s two-stage
+ * answer) through `call.respond`.
+ */
+import { GatewayError, toErrorShape, type ErrorShape } from "../shared/errors.js";
+import { authorizeMethod } from "../shared/protocol/scopes.js";
+import { check } from "../shared/protocol/validate.js";
+import type { ProtocolSchemaName } from "../shared/protocol/schema/index.js";
+import type { ProtocolTypes } from "../shared/protocol/generated/types.js";
+import { Phase, type Connection } from "./server/connection.js";
+import type { GatewayContext } from "./gateway-context.js";
+
+export interface MethodCall<P = unknown> {
+  ctx: GatewayContext;
+  conn: Connection;
+  id: string;
+  method: string;
+  params: P;
+  /** Sends an additional `res` for this request id (e.g. an ack before the final). */
+  respond: (ok: boolean, payload?: unknown, error?: ErrorShape) => void;
+}
+
+/** Returns the payload (→ ok:true), a `RawJson` (pre-serialised payload), or throws. */
+export type MethodHandler<P = unknown> = (call: MethodCall<P>) => unknown;
+
+/** A payload already serialised (cached snapshots). */
+export class RawJson {
+  constructor(readonly json: string) {}
+}
+
+interface Entry {
+  handler: MethodHandler<never>;
+  schema: ProtocolSchemaName | undefined;
+  advertise: boolean;
+}
+
+export class MethodTable {
+  private readonly entries = new Map<string, Entry>();
+
+  /** Registers a handler whose params are validated against `schema`. */
+  add<S extends ProtocolSchemaName>(name: string, schema: S, handler: MethodHandler<ProtocolTypes[S]>, advertise?: boolean): void;
+  /** Registers a handler without params validation (the reference validates none for it). */
+  add(name: string, schema: undefined, handler: MethodHandler<Record<string, unknown>>, advertise?: boolean): void;
+  add(name: string, schema: ProtocolSchemaName | undefined, handler: MethodHandler<never>, advertise = true): void {
+    this.entries.set(name, { handler, schema, advertise });
+  }
+
+  get(name: string): Entry | undefined {
+    return this.entries.get(name);
+  }
+
+  /** Methods advertised in hello-ok. */
+  advertised(): string[] {
+    return [...this.entries].filter(([, e]) => e.advertise).map(([n]) => n);
+  }
+}
+
+/** Dispatches one validated request frame. */
+export function dispatch(
+  ctx: GatewayContext,
+  conn: Connection,
+  id: string,
+  method: string,
+  rawParams: unknown,
+): void {
+  const respond = (ok: boolean, payload?: unknown, error?: ErrorShape): void => {
+    if (ok) ctx.transport.sendOk(conn, id, payload);
+    else ctx.transport.sendError(conn, id, error ?? { code: "UNAVAILABLE", message: "failed" }, payload);
+  };
+  const denied = authorizeMethod(conn.role, conn.scopes, method);
+  if (denied) {
+    respond(false, undefined, { code: "INVALID_REQUEST", message: denied });
+    return;
+  }
+  const entry = ctx.methods.get(method);
+  if (!entry) {
+    respond(false, undefined, { code: "INVALID_REQUEST", message: `unknown method: ${method}` });
+    return;
+  }
+  let params: unknown = rawParams ?? {};
+  if (entry.schema) {
+    const r = check(entry.schema, params);
+    if (!r.ok) {
+      respond(false, undefined, { code: "INVALID_REQUEST", message: `invalid ${method} params: ${r.details}` });
+      return;
+    }
+    params = r.value;
+  } else if (typeof params !== "object" || params === null || Array.isArray(params)) {
+    params = {};
+  }
+  const call: MethodCall<never> = { ctx, conn, id, method, params: params as never, respond };
+  const finish = (result: unknown): void => {
+    if (conn.phase === Phase.Closed) return;
+    if (result instanceof RawJson) ctx.transport.sendOkRaw(conn, id, result.json);
+    else respond(true, result);
+  };
+  const fail = (err: unknown): void => {
+    if (conn.phase === Phase.Closed) return;
+    if (!(err instanceof GatewayError)) ctx.log.warn({ method, err: String(err) }, "method handler failed");
+    respond(false, undefined, toErrorShape(err));
+  };
+  try {
+    const out = entry.handler(call);
+    if (out instanceof Promise) out.then(finish, fail);
+    else finish(out);
+  } catch (err) {
+    fail(err);
+  }
+}

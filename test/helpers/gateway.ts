@@ -1,0 +1,66 @@
+/**
+ * Starts a real gateway (production composition, uWS, real sockets) on 127.0.0.1
+ * port 0 with a temp state dir.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pino from "pino";
+import { startGateway, type GatewayExtraDeps, type GatewayInstance } from "../../src/main/gateway.js";
+import type { GatewayServer } from "../../src/main/server/gateway-server.js";
+import { DEFAULT_POLICY, type GatewayOptions } from "../../src/main/options.js";
+
+export const TEST_TOKEN = "test-token-0123456789abcdef";
+
+export interface TestGateway {
+  instance: GatewayInstance;
+  server: GatewayServer;
+  port: number;
+  url: string;
+  stateDir: string;
+  close(): Promise<void>;
+}
+
+export type TestGatewayOverrides = Partial<GatewayOptions> & { extra?: GatewayExtraDeps };
+
+/** Default options of a test gateway (token auth with TEST_TOKEN). */
+export function testOptions(stateDir: string, overrides: Partial<GatewayOptions> = {}): GatewayOptions {
+  return {
+    host: "127.0.0.1",
+    port: 0,
+    auth: { mode: "token", token: TEST_TOKEN },
+    stateDir,
+    configPath: join(stateDir, "clawdbot.json"),
+    policy: { ...DEFAULT_POLICY },
+    handshakeTimeoutMs: 10_000,
+    preAuthMaxPerIp: 64,
+    presenceMaxEntries: 200,
+    controlUi: { enabled: true, basePath: "", allowInsecureAuth: false, allowedOrigins: [] },
+    trustedProxies: [],
+    nodes: { allowCommands: [], denyCommands: [] },
+    canvasHostPort: null,
+    version: "test",
+    healthRefreshMs: 60_000,
+    presenceBroadcastWindowMs: 100,
+    ...overrides,
+  };
+}
+
+export async function startTestGateway(overrides: TestGatewayOverrides = {}): Promise<TestGateway> {
+  const ownDir = overrides.stateDir === undefined;
+  const stateDir = overrides.stateDir ?? (await mkdtemp(join(tmpdir(), "clawgate-test-")));
+  const { extra, ...opts } = overrides;
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+  const instance = await startGateway(testOptions(stateDir, opts), log, extra);
+  return {
+    instance,
+    server: instance.server,
+    port: instance.server.port,
+    url: `ws://127.0.0.1:${instance.server.port}`,
+    stateDir,
+    async close() {
+      await instance.stop();
+      if (ownDir) await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
