@@ -1,0 +1,31 @@
+/** `clawdbot gateway` / `clawdbot gateway run`: the foreground server. */
+import type { Command } from "commander";
+import { runGateway } from "../../main/lifecycle/run-gateway.js";
+import type { GatewayRunFlags } from "../../main/lifecycle/runtime-options.js";
+import { startWorkerExtras } from "../../main/lifecycle/worker-extras.js";
+
+export function addGatewayRunOptions(cmd: Command): Command {
+  return cmd
+    .option("--port <port>", "port for WebSocket + HTTP (precedence: --port > CLAWDBOT_GATEWAY_PORT > gateway.port > 18789)")
+    .option("--bind <mode>", "bind mode: loopback | lan | tailnet | auto | custom")
+    .option("--token <token>", "shared token clients must send in connect.params.auth.token")
+    .option("--auth <mode>", "auth mode override: token | password | none")
+    .option("--password <password>", "shared password")
+    .option("--force", "terminate whatever listens on the port first (uses lsof)")
+    .option("--verbose", "mirror debug logs (handshakes, req/res, events) to stdio")
+    .option("--allow-unconfigured", "start without gateway.mode=local in the config");
+}
+
+export async function gatewayRunAction(flags: GatewayRunFlags): Promise<number> {
+  return runGateway(flags, process.env, undefined, startWorkerExtras);
+}
+
+export const GATEWAY_RUN_HELP = `
+Examples:
+  clawdbot gateway --port 18789
+  clawdbot gateway --port 18789 --verbose
+  clawdbot gateway --force
+  clawdbot --dev gateway --allow-unconfigured
+
+Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGUSR1 restarts in-process when commands.restart=true.
+Exit codes: 0 stopped, 1 fatal error (supervisor restarts), 78 configuration error (fix the config).`;

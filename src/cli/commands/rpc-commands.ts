@@ -1,0 +1,103 @@
+/** RPC helpers: `gateway call`, `gateway health`, `health`, `status`. */
+import type { Command } from "commander";
+import { callGateway, RpcError } from "../gateway-client.js";
+import { resolveRpcTarget, type RpcFlags } from "../rpc-target.js";
+
+interface CallFlags extends RpcFlags {
+  params?: string;
+  json?: boolean;
+  expectFinal?: boolean;
+  verbose?: boolean;
+}
+
+function addRpcFlags(cmd: Command): Command {
+  return cmd
+    .option("--url <url>", "gateway WebSocket URL (default: ws://127.0.0.1:<port>)")
+    .option("--token <token>", "gateway token (default: CLAWDBOT_GATEWAY_TOKEN, gateway.auth.token, or the generated token)")
+    .option("--password <password>", "gateway password")
+    .option("--timeout <ms>", "timeout in milliseconds", "10000");
+}
+
+/** Runs one RPC and prints the payload as JSON; exit 1 when unreachable or refused. */
+export async function runRpc(method: string, params: unknown, flags: CallFlags): Promise<number> {
+  let target;
+  try {
+    target = await resolveRpcTarget(flags);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 1;
+  }
+  try {
+    const payload = await callGateway(method, params, {
+      url: target.url,
+      token: target.token,
+      password: target.password,
+      timeoutMs: target.timeoutMs,
+      stateDir: target.stateDir,
+      expectFinal: flags.expectFinal,
+    });
+    process.stdout.write(`${JSON.stringify(payload, null, flags.json === false ? 0 : 2)}\n`);
+    return 0;
+  } catch (err) {
+    const e = err as RpcError;
+    process.stderr.write(`${e.message}${e.code ? ` [${e.code}]` : ""}\n`);
+    process.stderr.write(`Gateway target: ${target.url}\nSource: ${target.source}\nConfig: ${target.configPath}\n`);
+    return 1;
+  }
+}
+
+function parseParams(text: string | undefined): unknown {
+  if (text === undefined) return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`--params is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function registerRpcCommands(program: Command, gateway: Command, setExit: (code: number) => void): void {
+  addRpcFlags(
+    gateway
+      .command("call <method>")
+      .description("call any gateway method and print the result JSON")
+      .option("--params <json>", "method params as JSON", "{}")
+      .option("--expect-final", "wait for the final response of two-stage methods (agent)")
+      .option("--json", "print JSON (default)")
+      .addHelpText("after", `\nExample:\n  clawdbot gateway call health\n  clawdbot gateway call system-event --params '{"text":"hello"}'`),
+  ).action(async (method: string, flags: CallFlags) => {
+    let params: unknown;
+    try {
+      params = parseParams(flags.params);
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      setExit(1);
+      return;
+    }
+    setExit(await runRpc(method, params, flags));
+  });
+
+  addRpcFlags(
+    gateway
+      .command("health")
+      .description("fetch the gateway health snapshot over WebSocket")
+      .option("--json", "print JSON")
+      .addHelpText("after", "\nExample:\n  clawdbot gateway health --url ws://127.0.0.1:18789"),
+  ).action(async (flags: CallFlags) => setExit(await runRpc("health", {}, flags)));
+
+  addRpcFlags(
+    program
+      .command("health")
+      .description("fetch the gateway health snapshot (exit 1 when the gateway is unreachable)")
+      .option("--json", "print JSON")
+      .option("--verbose", "probe channels instead of using the cached snapshot")
+      .addHelpText("after", "\nExample:\n  clawdbot health --json"),
+  ).action(async (flags: CallFlags) => setExit(await runRpc("health", flags.verbose ? { probe: true } : {}, flags)));
+
+  addRpcFlags(
+    program
+      .command("status")
+      .description("short gateway status summary over WebSocket")
+      .option("--json", "print JSON")
+      .addHelpText("after", "\nExample:\n  clawdbot status --json"),
+  ).action(async (flags: CallFlags) => setExit(await runRpc("status", {}, flags)));
+}

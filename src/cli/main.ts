@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/**
+ * `clawdbot` — the gateway command line. Global flags `--profile <name>` / `--dev`
+ * must precede the subcommand; they isolate state dir, config path and ports.
+ */
+import { Command } from "commander";
+import { applyProfileEnv, resolveProfileFlag } from "../shared/config/paths.js";
+import { addGatewayRunOptions, gatewayRunAction, GATEWAY_RUN_HELP } from "./commands/gateway-run-command.js";
+import { registerRpcCommands } from "./commands/rpc-commands.js";
+import { CLI_VERSION } from "./version.js";
+
+let exitCode = 0;
+const setExit = (code: number): void => {
+  exitCode = code;
+};
+
+const program = new Command();
+program
+  .name("clawdbot")
+  .description("clawgate: the clawdbot Gateway daemon (protocol 3) and its command line")
+  .version(CLI_VERSION, "-V, --version")
+  .option("--profile <name>", "isolate state dir, config and service names under a named profile")
+  .option("--dev", "dev profile: ~/.clawdbot-dev, port 19001")
+  .showHelpAfterError("(add --help for usage)")
+  .hook("preAction", () => {
+    const opts = program.opts<{ profile?: string; dev?: boolean }>();
+    const profile = resolveProfileFlag(opts);
+    if (profile) applyProfileEnv(profile, process.env);
+  });
+
+const gateway = addGatewayRunOptions(
+  program
+    .command("gateway")
+    .description("run the gateway in the foreground, or manage it (run, call, health, …)")
+    .addHelpText("after", GATEWAY_RUN_HELP),
+).action(async (flags) => setExit(await gatewayRunAction(flags)));
+
+addGatewayRunOptions(gateway.command("run").description("run the gateway in the foreground").addHelpText("after", GATEWAY_RUN_HELP)).action(
+  async (flags) => setExit(await gatewayRunAction(flags)),
+);
+
+registerRpcCommands(program, gateway, setExit);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  exitCode = 1;
+}
+process.exit(exitCode);

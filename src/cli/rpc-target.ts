@@ -1,0 +1,54 @@
+/**
+ * Where and how the CLI's RPC helpers connect (§9.2): URL `--url` > gateway.remote.url
+ * (remote mode) > ws://127.0.0.1:<resolved port>; token `--token` > remote token
+ * (remote mode) | CLAWDBOT_GATEWAY_TOKEN > gateway.auth.token > the token the gateway
+ * generated into the state dir. Password likewise (without the generated fallback).
+ */
+import { loadConfig } from "../shared/config/load-config.js";
+import { resolveConfigPath, resolveStateDir, type Env } from "../shared/config/paths.js";
+import { resolveGatewayPort } from "../shared/config/ports.js";
+import { readGeneratedToken } from "../main/lifecycle/generated-token.js";
+
+export interface RpcFlags {
+  url?: string;
+  token?: string;
+  password?: string;
+  timeout?: string;
+}
+
+export interface RpcTarget {
+  url: string;
+  token?: string;
+  password?: string;
+  timeoutMs: number;
+  stateDir: string;
+  configPath: string;
+  source: string;
+}
+
+export async function resolveRpcTarget(flags: RpcFlags, env: Env = process.env): Promise<RpcTarget> {
+  const configPath = resolveConfigPath(env);
+  const stateDir = resolveStateDir(env);
+  const snap = await loadConfig({ path: configPath, env });
+  const g = snap.config.gateway;
+  const remote = g.mode === "remote";
+  let url = flags.url;
+  let source = "--url";
+  if (!url && remote) {
+    if (!g.remote?.url) throw new Error(`gateway remote mode misconfigured: set gateway.remote.url in ${configPath}`);
+    url = g.remote.url;
+    source = "gateway.remote.url";
+  }
+  if (!url) {
+    const port = resolveGatewayPort({ env, config: snap.config });
+    url = `ws://127.0.0.1:${port.port}`;
+    source = `local gateway (port from ${port.source})`;
+  }
+  const token =
+    flags.token ??
+    (remote ? g.remote?.token : (env.CLAWDBOT_GATEWAY_TOKEN ?? g.auth?.token ?? (await readGeneratedToken(stateDir))));
+  const password = flags.password ?? env.CLAWDBOT_GATEWAY_PASSWORD ?? (remote ? g.remote?.password : g.auth?.password);
+  const timeoutMs = flags.timeout ? Number(flags.timeout) : 10_000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`invalid --timeout ${JSON.stringify(flags.timeout)}: expected milliseconds > 0`);
+  return { url, token, password, timeoutMs, stateDir, configPath, source };
+}

@@ -1,0 +1,223 @@
+/**
+ * The long-running gateway process: owns the current gateway instance, the config
+ * watcher and the signal handlers.
+ *
+ *   SIGTERM / SIGINT → graceful stop (shutdown event, 1012 closes, bounded drain) → exit 0
+ *   SIGUSR1          → in-process restart when authorised (commands.restart=true);
+ *                      config reloads that need a restart take the same path directly
+ *   config change    → per gateway.reload.mode: hot-apply, restart, or log and ignore
+ */
+import type { Logger } from "pino";
+import { loadConfig, assertValidConfig } from "../../shared/config/load-config.js";
+import type { ResolvedConfig } from "../../shared/config/defaults.js";
+import { ConfigWatcher } from "../../shared/config/config-watcher.js";
+import type { ConfigChangeEvent } from "../../shared/config/config-watcher.js";
+import type { Env } from "../../shared/config/paths.js";
+import type { GatewayLogger } from "../../shared/log/logger.js";
+import { collectConfigSecrets } from "../../shared/log/secrets.js";
+import { startGateway, type GatewayExtraDeps, type GatewayInstance } from "../gateway.js";
+import { resolveRuntime, type GatewayRunFlags, type ResolvedRuntime } from "./runtime-options.js";
+
+/** Upper bound of a graceful stop before the process exits anyway (below systemd's/launchd's stop timeouts). */
+export const STOP_BUDGET_MS = 5000;
+export const RESTART_EXPECTED_MS = 1500;
+
+export interface GatewayProcessOptions {
+  flags: GatewayRunFlags;
+  env: Env;
+  paths: { configPath: string; stateDir: string };
+  config: ResolvedConfig;
+  logger: GatewayLogger;
+  /** Subsystems started next to the server (workers, canvas); rebuilt on every (re)start. */
+  extras?: (runtime: ResolvedRuntime, log: Logger) => Promise<{ deps: GatewayExtraDeps; stop: () => Promise<void> }>;
+  /** Called after each successful (re)start. */
+  onStarted?: (runtime: ResolvedRuntime, instance: GatewayInstance) => void;
+}
+
+export class GatewayProcess {
+  private instance: GatewayInstance | null = null;
+  private runtime: ResolvedRuntime | null = null;
+  private stopExtras: (() => Promise<void>) | null = null;
+  private watcher: ConfigWatcher | null = null;
+  private config: ResolvedConfig;
+  private transition: Promise<void> = Promise.resolve();
+  private exiting = false;
+  readonly log: Logger;
+  /** Resolves with the exit code when the process should exit. */
+  readonly done: Promise<number>;
+  private resolveDone!: (code: number) => void;
+
+  constructor(private readonly o: GatewayProcessOptions) {
+    this.config = o.config;
+    this.log = o.logger.logger;
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  get current(): GatewayInstance | null {
+    return this.instance;
+  }
+
+  get currentRuntime(): ResolvedRuntime | null {
+    return this.runtime;
+  }
+
+  /** First start; throws on failure (caller maps to an exit code). */
+  async start(): Promise<void> {
+    await this.startInstance();
+    this.watch();
+    this.installSignals();
+  }
+
+  private async startInstance(): Promise<void> {
+    const runtime = await resolveRuntime(this.config, this.o.flags, this.o.env, this.o.paths);
+    this.o.logger.setSecrets(this.secrets(runtime));
+    const extras = this.o.extras ? await this.o.extras(runtime, this.log) : { deps: {}, stop: async () => {} };
+    try {
+      this.instance = await startGateway(runtime.options, this.log, extras.deps);
+    } catch (err) {
+      await extras.stop();
+      throw err;
+    }
+    this.runtime = runtime;
+    this.stopExtras = extras.stop;
+    this.o.onStarted?.(runtime, this.instance);
+  }
+
+  private secrets(runtime: ResolvedRuntime): string[] {
+    const out = collectConfigSecrets(this.config, this.o.env);
+    if (runtime.options.auth.token) out.push(runtime.options.auth.token);
+    if (runtime.options.auth.password) out.push(runtime.options.auth.password);
+    return out;
+  }
+
+  private async stopInstance(reason: string, restartExpectedMs: number | null): Promise<void> {
+    const inst = this.instance;
+    this.instance = null;
+    if (inst) await inst.stop(reason, restartExpectedMs);
+    const stopExtras = this.stopExtras;
+    this.stopExtras = null;
+    if (stopExtras) await stopExtras();
+  }
+
+  /** Serialises lifecycle transitions (a restart never overlaps a stop). */
+  private queue(fn: () => Promise<void>): Promise<void> {
+    this.transition = this.transition.then(fn, fn);
+    return this.transition;
+  }
+
+  /** In-process restart: same PID, listener fully closed before re-binding. */
+  restart(reason: string): Promise<void> {
+    return this.queue(async () => {
+      if (this.exiting) return;
+      this.log.info({ reason }, "gateway restarting in-process");
+      await this.stopInstance("gateway restarting", RESTART_EXPECTED_MS);
+      try {
+        const snap = await loadConfig({ path: this.o.paths.configPath, env: this.o.env });
+        this.config = assertValidConfig(snap);
+      } catch (err) {
+        this.log.error({ err: String(err) }, "config invalid at restart; keeping the last good config");
+      }
+      try {
+        await this.startInstance();
+        this.watcher?.close();
+        this.watch();
+      } catch (err) {
+        this.log.fatal({ err: String(err) }, "gateway failed to restart");
+        this.finish(1);
+      }
+    });
+  }
+
+  /** Graceful stop, bounded by STOP_BUDGET_MS; resolves `done` with 0. */
+  stop(signal: string): Promise<void> {
+    if (this.exiting) return this.transition;
+    this.exiting = true;
+    this.log.info({ signal }, "gateway stopping");
+    const force = setTimeout(() => {
+      this.log.warn({ budgetMs: STOP_BUDGET_MS }, "graceful stop budget exceeded; exiting");
+      this.finish(0);
+    }, STOP_BUDGET_MS);
+    force.unref();
+    return this.queue(async () => {
+      this.watcher?.close();
+      await this.stopInstance("gateway stopping", null);
+      clearTimeout(force);
+      this.finish(0);
+    });
+  }
+
+  private finish(code: number): void {
+    this.removeSignals();
+    this.resolveDone(code);
+  }
+
+  private watch(): void {
+    const w = new ConfigWatcher({ path: this.o.paths.configPath, initial: this.config, env: this.o.env });
+    w.on("change", (e) => void this.onConfigChange(e));
+    w.on("invalid", (e) =>
+      this.log.error({ path: e.path, issues: e.issues.map((i) => `${i.path}: ${i.message}`) }, "config reload rejected: file is invalid; keeping the last good config"),
+    );
+    w.on("warning", (err) => this.log.warn({ err: String(err) }, "config watcher warning"));
+    w.start();
+    this.watcher = w;
+  }
+
+  private async onConfigChange(e: ConfigChangeEvent): Promise<void> {
+    const d = e.decision;
+    switch (d.action) {
+      case "noop":
+        return;
+      case "ignore":
+        this.log.info({ reason: d.reason }, "config changed; reload is off");
+        return;
+      case "restart":
+        this.config = e.next;
+        this.log.info({ reason: d.reason }, "config changed; restarting");
+        await this.restart(d.reason);
+        return;
+      case "hot":
+        if (d.skippedRestartPaths.length > 0) this.log.error({ paths: d.skippedRestartPaths }, d.reason);
+        await this.applyHot(e.next, d.reason);
+    }
+  }
+
+  private async applyHot(next: ResolvedConfig, reason: string): Promise<void> {
+    const inst = this.instance;
+    if (!inst || !this.runtime) return;
+    try {
+      const runtime = await resolveRuntime(next, this.o.flags, this.o.env, this.o.paths);
+      const live = inst.server.ctx.options;
+      // Bound address, canvas port and frame ceiling stay as started (restart-class changes).
+      inst.server.ctx.options = { ...runtime.options, host: live.host, port: live.port, canvasHostPort: live.canvasHostPort };
+      inst.server.ctx.presence.setMaxEntries(runtime.options.presenceMaxEntries);
+      this.config = next;
+      this.runtime = { ...runtime, options: inst.server.ctx.options };
+      this.o.logger.setSecrets(this.secrets(runtime));
+      this.log.info({ reason }, "config hot-applied");
+    } catch (err) {
+      this.log.error({ err: String(err) }, "config change could not be applied; keeping the last good config");
+    }
+  }
+
+  private readonly onTerm = (): void => void this.stop("SIGTERM");
+  private readonly onInt = (): void => void this.stop("SIGINT");
+  private readonly onUsr1 = (): void => {
+    if (this.config.commands.restart !== true) {
+      this.log.warn("SIGUSR1 ignored: set commands.restart=true to allow restarts by signal");
+      return;
+    }
+    void this.restart("SIGUSR1");
+  };
+
+  private installSignals(): void {
+    process.on("SIGTERM", this.onTerm);
+    process.on("SIGINT", this.onInt);
+    process.on("SIGUSR1", this.onUsr1);
+  }
+
+  private removeSignals(): void {
+    process.off("SIGTERM", this.onTerm);
+    process.off("SIGINT", this.onInt);
+    process.off("SIGUSR1", this.onUsr1);
+  }
+}

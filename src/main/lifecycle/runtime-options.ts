@@ -1,0 +1,85 @@
+/**
+ * Maps the loaded config + CLI flags + environment to the running gateway's options.
+ * Precedence for the port: `--port` > CLAWDBOT_GATEWAY_PORT > gateway.port > 18789.
+ */
+import os from "node:os";
+import { join } from "node:path";
+import type { ResolvedConfig } from "../../shared/config/defaults.js";
+import { resolveBindHost, resolveGatewayPorts } from "../../shared/config/ports.js";
+import { expandHome, type Env } from "../../shared/config/paths.js";
+import { resolveAuthConfig, type AuthConfigInput } from "../auth/shared-auth.js";
+import type { GatewayOptions } from "../options.js";
+import { readGeneratedToken } from "./generated-token.js";
+
+export interface GatewayRunFlags {
+  port?: string;
+  bind?: string;
+  token?: string;
+  password?: string;
+  auth?: string;
+  verbose?: boolean;
+  allowUnconfigured?: boolean;
+  force?: boolean;
+}
+
+export interface ResolvedRuntime {
+  options: GatewayOptions;
+  canvas: { enabled: boolean; root: string; port: number; liveReload: boolean };
+  sources: { port: string; bind: string };
+}
+
+/** True when nothing (flags, config, env) sets a shared secret or an explicit mode. */
+export function authUnconfigured(config: ResolvedConfig, flags: GatewayRunFlags, env: Env): boolean {
+  const a = config.gateway.auth ?? {};
+  return !flags.token && !flags.password && !flags.auth && !a.mode && !a.token && !a.password && !env.CLAWDBOT_GATEWAY_TOKEN && !env.CLAWDBOT_GATEWAY_PASSWORD;
+}
+
+export async function resolveRuntime(
+  config: ResolvedConfig,
+  flags: GatewayRunFlags,
+  env: Env,
+  paths: { configPath: string; stateDir: string },
+): Promise<ResolvedRuntime> {
+  const ports = resolveGatewayPorts({ flag: flags.port, env, config });
+  const bind = resolveBindHost({ flag: flags.bind, config });
+  const cli: AuthConfigInput = {};
+  if (flags.auth) cli.mode = flags.auth;
+  if (flags.token) cli.token = flags.token;
+  if (flags.password) cli.password = flags.password;
+  if (authUnconfigured(config, flags, env)) {
+    const generated = await readGeneratedToken(paths.stateDir);
+    if (generated) cli.token = generated;
+  }
+  const auth = resolveAuthConfig({ configAuth: config.gateway.auth, env, cliOverrides: cli, bind: bind.host });
+  const g = config.gateway;
+  const canvasEnabled = config.canvasHost.enabled && env.CLAWDBOT_SKIP_CANVAS_HOST !== "1";
+  const options: GatewayOptions = {
+    host: bind.host,
+    port: ports.gateway.port,
+    auth,
+    stateDir: paths.stateDir,
+    configPath: paths.configPath,
+    policy: { ...g.policy },
+    handshakeTimeoutMs: 10_000,
+    preAuthMaxPerIp: g.preAuth.maxPerIp,
+    presenceMaxEntries: g.presence.maxEntries,
+    controlUi: { ...g.controlUi },
+    trustedProxies: [...g.trustedProxies],
+    nodes: { allowCommands: [...(g.nodes?.allowCommands ?? [])], denyCommands: [...(g.nodes?.denyCommands ?? [])] },
+    canvasHostPort: canvasEnabled ? ports.canvasHost.port : null,
+    version: env.CLAWDBOT_VERSION ?? env.npm_package_version ?? "2026.1.24",
+    commit: env.GIT_COMMIT,
+    healthRefreshMs: 60_000,
+    presenceBroadcastWindowMs: 100,
+  };
+  return {
+    options,
+    canvas: {
+      enabled: canvasEnabled,
+      root: expandHome(config.canvasHost.root ?? join(os.homedir(), "clawd", "canvas")),
+      port: ports.canvasHost.port,
+      liveReload: config.canvasHost.liveReload,
+    },
+    sources: { port: ports.gateway.source, bind: bind.source },
+  };
+}
