@@ -15,7 +15,7 @@ import { GatewayError } from "../../shared/errors.js";
 import { isLoopbackAddress, isLocalDirect, resolveClientIp } from "../auth/client-ip.js";
 import { Connection, Phase } from "./connection.js";
 import { ConnectionRegistry } from "./registry.js";
-import { Transport, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER } from "./transport.js";
+import { Transport, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "./transport.js";
 import { encodeEvent } from "./frames.js";
 import { isOriginAllowed } from "./origin-check.js";
 import { handleRequestFrame } from "./inbound.js";
@@ -55,6 +55,11 @@ export interface GatewayServer {
   readonly host: string;
   /** Broadcasts `shutdown`, closes every socket with 1012 and the listener. */
   close(reason: string, restartExpectedMs: number | null): Promise<void>;
+}
+
+/** Frames between maxPayload and this get a 1009 close frame; beyond it uWS cuts the TCP stream. */
+export function hardPayloadCeiling(maxPayload: number): number {
+  return Math.max(maxPayload * 4, 1024 * 1024);
 }
 
 function text(buf: ArrayBuffer): string {
@@ -128,7 +133,11 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
   });
 
   app.ws<Connection>("/*", {
-    maxPayloadLength: options.policy.maxPayload,
+    // uWS drops a socket whose frame exceeds maxPayloadLength with a bare TCP close (the
+    // client sees 1006). To answer "too big" with a proper 1009 close frame, as the
+    // reference does, uWS gets a 4x ceiling and `message` enforces policy.maxPayload;
+    // only frames beyond the ceiling are cut without a close frame.
+    maxPayloadLength: hardPayloadCeiling(options.policy.maxPayload),
     maxBackpressure: options.policy.maxBufferedBytes,
     closeOnBackpressureLimit: 0,
     idleTimeout: 120,
@@ -182,6 +191,11 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     },
     message: (ws: WebSocket<Connection>, message: ArrayBuffer) => {
       const conn = ws.getUserData();
+      if (message.byteLength > ctx.options.policy.maxPayload) {
+        log.warn({ connId: conn.connId, bytes: message.byteLength }, "frame over maxPayload");
+        transport.close(conn, CLOSE_TOO_BIG, "message too big");
+        return;
+      }
       const body = text(message);
       if (conn.phase === Phase.Pending) {
         deadlines.cancel(conn);
