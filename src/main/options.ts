@@ -49,6 +49,11 @@ export interface GatewayOptions {
   healthRefreshMs: number;
   /** Coalescing window of presence broadcasts in ms. Default 100. */
   presenceBroadcastWindowMs: number;
+  /**
+   * File `logs.tail` reads (`logging.file`, absolute). Default: today's rolling file
+   * `/tmp/clawdbot/clawdbot-YYYY-MM-DD.log` (see `resolveLogTailFile`).
+   */
+  logFile?: string;
 }
 
 export const DEFAULT_POLICY: PolicyLimits = { maxPayload: 524_288, maxBufferedBytes: 1_572_864, tickIntervalMs: 30_000 };

@@ -3,7 +3,7 @@
  * Precedence for the port: `--port` > CLAWDBOT_GATEWAY_PORT > gateway.port > 18789.
  */
 import os from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { ResolvedConfig } from "../../shared/config/defaults.js";
 import { resolveBindHost, resolveGatewayPorts } from "../../shared/config/ports.js";
 import { expandHome, type Env } from "../../shared/config/paths.js";
@@ -71,6 +71,8 @@ export async function resolveRuntime(
     commit: env.GIT_COMMIT,
     healthRefreshMs: 60_000,
     presenceBroadcastWindowMs: 100,
+    // Resolved like the logger's RollingFileDestination does, so logs.tail reads the file written.
+    logFile: config.logging.file ? resolve(config.logging.file) : undefined,
   };
   return {
     options,

@@ -1,5 +1,5 @@
 /**
- * Per-socket state, used as the uWS user data (`WebSocket<Connection>`).
+ * Per-socket state, reached from a uWS socket as `ws.getUserData().conn`.
  *
  * Kept deliberately small and closure-free: at tens of thousands of sockets every
  * field counts. Handshake deadlines live in one shared queue (see
@@ -14,8 +14,13 @@ export enum Phase {
   Pending = 0,
   /** `hello-ok` sent. */
   Ready = 1,
-  /** Closing or closed: never touch `ws` again. */
+  /** Closed: never touch `ws` again. */
   Closed = 2,
+  /**
+   * Being closed once its backlog drains (slow consumer): unsubscribed from every
+   * topic and sent nothing more, so its close frame is not stuck behind the limit.
+   */
+  Draining = 3,
 }
 
 /** Request headers copied synchronously in the upgrade handler. */
@@ -28,8 +33,17 @@ export interface UpgradeInfo {
   forwardedProto: string;
 }
 
+/**
+ * What uWS stores per socket. This uWS build copies the own properties of the object
+ * given to `res.upgrade()` into an object of its own (prototype and identity are
+ * lost), so the Connection instance travels wrapped.
+ */
+export interface SocketData {
+  conn: Connection;
+}
+
 export class Connection {
-  ws: WebSocket<Connection> | null = null;
+  ws: WebSocket<SocketData> | null = null;
   phase: Phase = Phase.Pending;
   /** Counted against the pre-auth budget of its IP until the handshake ends. */
   preAuthCounted = false;
@@ -42,6 +56,8 @@ export class Connection {
   presenceKey: string | undefined = undefined;
   nodeId: string | undefined = undefined;
   connectedAtMs = 0;
+  /** Close code and reason to send once drained (Phase.Draining). */
+  pendingClose: { code: number; reason: string } | null = null;
 
   constructor(
     readonly connId: string,

@@ -13,7 +13,7 @@ import type { Logger } from "pino";
 import { loadUws } from "../../shared/uws/load-uws.js";
 import { GatewayError } from "../../shared/errors.js";
 import { isLoopbackAddress, isLocalDirect, resolveClientIp } from "../auth/client-ip.js";
-import { Connection, Phase } from "./connection.js";
+import { Connection, Phase, type SocketData } from "./connection.js";
 import { ConnectionRegistry } from "./registry.js";
 import { Transport, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "./transport.js";
 import { encodeEvent } from "./frames.js";
@@ -62,6 +62,11 @@ export function hardPayloadCeiling(maxPayload: number): number {
   return Math.max(maxPayload * 4, 1024 * 1024);
 }
 
+/** A slow consumer's close frame is sent once its backlog is below this. */
+const SLOW_CLOSE_FLUSH_BELOW = 64 * 1024;
+/** A slow consumer that does not drain within this is cut without a close frame. */
+const SLOW_CLOSE_DEADLINE_MS = 30_000;
+
 function text(buf: ArrayBuffer): string {
   return Buffer.from(buf).toString("utf8");
 }
@@ -77,9 +82,13 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
   let ctxRef: GatewayContext | null = null;
   const closeSlow = (conn: Connection, what: string): void => {
     log.warn({ connId: conn.connId, ip: conn.info.clientIp, what, buffered: conn.ws?.getBufferedAmount() }, "slow consumer closed");
-    transport.close(conn, CLOSE_POLICY, "slow consumer");
+    transport.closeWhenDrained(conn, CLOSE_POLICY, "slow consumer", SLOW_CLOSE_FLUSH_BELOW);
   };
-  const transport = new Transport({ onSlowConsumer: closeSlow });
+  const drainDeadlines = new DeadlineQueue<{ deadline: number; conn: Connection }>((item) => transport.expireDraining(item.conn));
+  const transport = new Transport({
+    onSlowConsumer: closeSlow,
+    onDraining: (conn) => drainDeadlines.add({ deadline: Date.now() + SLOW_CLOSE_DEADLINE_MS, conn }),
+  });
   const bus = new EventBus({
     app,
     registry,
@@ -132,7 +141,7 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     transport.close(conn, CLOSE_NORMAL);
   });
 
-  app.ws<Connection>("/*", {
+  app.ws<SocketData>("/*", {
     // uWS drops a socket whose frame exceeds maxPayloadLength with a bare TCP close (the
     // client sees 1006). To answer "too big" with a proper 1009 close frame, as the
     // reference does, uWS gets a 4x ceiling and `message` enforces policy.maxPayload;
@@ -175,10 +184,10 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
         host,
         forwardedProto,
       });
-      res.upgrade(conn, key, protocol, extensions, context);
+      res.upgrade<SocketData>({ conn }, key, protocol, extensions, context);
     },
-    open: (ws: WebSocket<Connection>) => {
-      const conn = ws.getUserData();
+    open: (ws: WebSocket<SocketData>) => {
+      const conn = ws.getUserData().conn;
       conn.ws = ws;
       if (!registry.admitPending(conn, ctx.options.preAuthMaxPerIp)) {
         log.warn({ ip: conn.info.clientIp }, "pre-auth budget exceeded; refusing socket");
@@ -189,8 +198,8 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
       conn.deadline = Date.now() + ctx.options.handshakeTimeoutMs;
       deadlines.add(conn);
     },
-    message: (ws: WebSocket<Connection>, message: ArrayBuffer) => {
-      const conn = ws.getUserData();
+    message: (ws: WebSocket<SocketData>, message: ArrayBuffer) => {
+      const conn = ws.getUserData().conn;
       if (message.byteLength > ctx.options.policy.maxPayload) {
         log.warn({ connId: conn.connId, bytes: message.byteLength }, "frame over maxPayload");
         transport.close(conn, CLOSE_TOO_BIG, "message too big");
@@ -204,9 +213,12 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
         handleRequestFrame(ctx, conn, body);
       }
     },
-    close: (ws: WebSocket<Connection>, code: number) => {
-      const conn = ws.getUserData();
-      const wasReady = conn.phase === Phase.Ready;
+    drain: (ws: WebSocket<SocketData>) => {
+      transport.onDrain(ws.getUserData().conn, SLOW_CLOSE_FLUSH_BELOW);
+    },
+    close: (ws: WebSocket<SocketData>, code: number) => {
+      const conn = ws.getUserData().conn;
+      const wasReady = conn.phase === Phase.Ready || conn.phase === Phase.Draining;
       deadlines.cancel(conn);
       registry.remove(conn);
       if (!wasReady) return;
@@ -256,6 +268,7 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
       health.stop();
       presenceBroadcaster.stop();
       deadlines.close();
+      drainDeadlines.close();
       uws.us_listen_socket_close(listenSocket);
       bus.broadcast("shutdown", { reason, restartExpectedMs });
       for (const conn of [...registry.open]) transport.close(conn, CLOSE_SERVICE_RESTART, "service restart");

@@ -41,7 +41,7 @@ export class ConnectionRegistry {
 
   remove(conn: Connection): void {
     this.releasePreAuth(conn);
-    if (conn.phase === Phase.Ready) this.readyCount--;
+    if (conn.phase === Phase.Ready || conn.phase === Phase.Draining) this.readyCount--;
     conn.phase = Phase.Closed;
     conn.ws = null;
     this.open.delete(conn);

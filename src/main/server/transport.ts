@@ -20,6 +20,8 @@ export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 export interface TransportHooks {
   onSlowConsumer: (conn: Connection, what: string) => void;
+  /** A socket entered Phase.Draining; arm its drain deadline. */
+  onDraining: (conn: Connection) => void;
 }
 
 export class Transport {
@@ -28,7 +30,7 @@ export class Transport {
   /** Sends a text frame; false when the socket is gone or was closed as slow. */
   sendText(conn: Connection, text: string): boolean {
     const ws = conn.ws;
-    if (!ws || conn.phase === Phase.Closed) return false;
+    if (!ws || conn.phase === Phase.Closed || conn.phase === Phase.Draining) return false;
     let result = 1;
     ws.cork(() => {
       result = ws.send(text, false);
@@ -60,5 +62,43 @@ export class Transport {
       if (reason) ws.end(code, truncateCloseReason(reason));
       else ws.end(code);
     });
+  }
+
+  /**
+   * Closes a socket whose send buffer is over the limit. uWS drops a close frame that
+   * does not fit under `maxBackpressure` and cuts the TCP stream (the client would see
+   * 1006), so the socket is first taken out of every topic and marked Draining; the
+   * close frame goes out from `drain` once the backlog is below `flushBelow`, or the
+   * socket is cut after the drain deadline (see `expireDraining`).
+   */
+  closeWhenDrained(conn: Connection, code: number, reason: string, flushBelow: number): void {
+    const ws = conn.ws;
+    if (!ws || conn.phase === Phase.Closed || conn.phase === Phase.Draining) return;
+    if (ws.getBufferedAmount() < flushBelow) {
+      this.close(conn, code, reason);
+      return;
+    }
+    conn.phase = Phase.Draining;
+    conn.pendingClose = { code, reason };
+    for (const topic of ws.getTopics()) ws.unsubscribe(topic);
+    this.hooks.onDraining(conn);
+  }
+
+  /** `drain` callback: sends the pending close frame once the backlog is small. */
+  onDrain(conn: Connection, flushBelow: number): void {
+    const ws = conn.ws;
+    if (!ws || conn.phase !== Phase.Draining || !conn.pendingClose) return;
+    if (ws.getBufferedAmount() >= flushBelow) return;
+    const { code, reason } = conn.pendingClose;
+    conn.pendingClose = null;
+    conn.phase = Phase.Ready;
+    this.close(conn, code, reason);
+  }
+
+  /** Cuts a Draining socket that did not drain in time. */
+  expireDraining(conn: Connection): void {
+    const ws = conn.ws;
+    if (!ws || conn.phase !== Phase.Draining) return;
+    ws.close();
   }
 }
