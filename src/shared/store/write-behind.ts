@@ -1,0 +1,151 @@
+/**
+ * Write-behind for state files: writes are serialised (one in flight at a time) and bursts
+ * coalesce — while one write is in flight, any number of further requests collapse into ONE
+ * follow-up write of the latest state. Failed writes are retried with backoff; `flush()` lets a
+ * caller wait until its state is on disk (persist before acknowledging).
+ */
+import { GatewayError } from "../errors.js";
+import { writeJsonAtomic } from "./atomic-json.js";
+import type { AtomicWriteOptions } from "./atomic-json.js";
+
+/** Options of `WriteBehindQueue`. */
+export interface WriteBehindOptions {
+  /** Called when a background write fails (the queue retries by itself). Default: ignore (see `flush`). */
+  onError?: (err: unknown) => void;
+  /** First retry delay after a failed write; doubles up to `maxRetryDelayMs`. Default `1000`. */
+  retryDelayMs?: number;
+  /** Upper bound of the retry delay. Default `30000`. */
+  maxRetryDelayMs?: number;
+}
+
+/**
+ * Serialised, coalescing write-behind. `schedule()` marks the state dirty; the `task` (which
+ * snapshots the CURRENT state and writes it) runs at most once at a time. Requests made while a
+ * task is in flight collapse into one follow-up run, so a burst of N mutations costs ≤ 2 writes.
+ * A synchronous burst in one tick costs 1 write (the first run starts on the next microtask).
+ */
+export class WriteBehindQueue {
+  readonly #task: () => Promise<void>;
+  readonly #opts: WriteBehindOptions;
+  #requested = 0;
+  #written = 0;
+  #running: Promise<unknown> | null = null;
+  #lastError: unknown = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #retryDelay: number;
+  #runs = 0;
+
+  constructor(task: () => Promise<void>, opts: WriteBehindOptions = {}) {
+    this.#task = task;
+    this.#opts = opts;
+    this.#retryDelay = opts.retryDelayMs ?? 1000;
+  }
+
+  /** How many times the task has started (tests and metrics). */
+  get runs(): number {
+    return this.#runs;
+  }
+
+  /** True while state is dirty or a write is in flight. */
+  get pending(): boolean {
+    return this.#written < this.#requested || this.#running !== null;
+  }
+
+  /** Marks the state dirty; a write of the latest state will follow. */
+  schedule(): void {
+    this.#requested++;
+    if (this.#running === null) this.#start();
+  }
+
+  /**
+   * Resolves once every state scheduled before the call is on disk (starting a write if
+   * needed); rejects with `GW_ERR_STORE_WRITE_FAILED` if that write failed.
+   */
+  async flush(): Promise<void> {
+    const target = this.#requested;
+    while (this.#written < target) {
+      if (this.#running === null) this.#start();
+      await this.#running;
+      if (this.#written < target && this.#running === null) {
+        const err = this.#lastError;
+        if (err instanceof GatewayError) throw err;
+        throw new GatewayError("GW_ERR_STORE_WRITE_FAILED", `state write failed: ${String(err)}`);
+      }
+    }
+  }
+
+  /** Cancels a pending retry timer (call on shutdown after `flush`). */
+  stop(): void {
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+  }
+
+  #start(): void {
+    this.stop();
+    this.#running = this.#drain().finally(() => {
+      this.#running = null;
+    });
+  }
+
+  async #drain(): Promise<void> {
+    await Promise.resolve();
+    while (this.#written < this.#requested) {
+      const gen = this.#requested;
+      this.#runs++;
+      try {
+        await this.#task();
+      } catch (err) {
+        this.#lastError = err;
+        this.#opts.onError?.(err);
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = null;
+          if (this.#running === null && this.#written < this.#requested) this.#start();
+        }, this.#retryDelay);
+        this.#retryTimer.unref();
+        this.#retryDelay = Math.min(this.#retryDelay * 2, this.#opts.maxRetryDelayMs ?? 30000);
+        return;
+      }
+      this.#written = gen;
+      this.#retryDelay = this.#opts.retryDelayMs ?? 1000;
+    }
+  }
+}
+
+/** Options of `JsonFileWriter`. */
+export interface JsonFileWriterOptions extends AtomicWriteOptions, WriteBehindOptions {}
+
+/** One JSON file kept in sync with an in-memory state through a `WriteBehindQueue`. */
+export class JsonFileWriter {
+  readonly file: string;
+  readonly #queue: WriteBehindQueue;
+
+  /** `snapshot` is called at write time and returns the latest state to persist. */
+  constructor(file: string, snapshot: () => unknown, opts: JsonFileWriterOptions = {}) {
+    this.file = file;
+    this.#queue = new WriteBehindQueue(() => writeJsonAtomic(file, snapshot(), opts), opts);
+  }
+
+  /** Number of writes started so far. */
+  get writes(): number {
+    return this.#queue.runs;
+  }
+
+  /** Marks the state dirty (write-behind). */
+  schedule(): void {
+    this.#queue.schedule();
+  }
+
+  /** Resolves when everything scheduled so far is on disk. */
+  flush(): Promise<void> {
+    return this.#queue.flush();
+  }
+
+  /** Flushes, then cancels retry timers. */
+  async close(): Promise<void> {
+    try {
+      await this.#queue.flush();
+    } finally {
+      this.#queue.stop();
+    }
+  }
+}
