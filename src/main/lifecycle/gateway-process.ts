@@ -42,6 +42,7 @@ export class GatewayProcess {
   private config: ResolvedConfig;
   private transition: Promise<void> = Promise.resolve();
   private exiting = false;
+  private boundPort: number | null = null;
   readonly log: Logger;
   /** Resolves with the exit code when the process should exit. */
   readonly done: Promise<number>;
@@ -70,6 +71,9 @@ export class GatewayProcess {
 
   private async startInstance(): Promise<void> {
     const runtime = await resolveRuntime(this.config, this.o.flags, this.o.env, this.o.paths);
+    // Port 0 means "any free port" for the first start only: a restart re-binds the port
+    // clients already know.
+    if (runtime.options.port === 0 && this.boundPort !== null) runtime.options.port = this.boundPort;
     this.o.logger.setSecrets(this.secrets(runtime));
     const extras = this.o.extras ? await this.o.extras(runtime, this.log) : { deps: {}, stop: async () => {} };
     try {
@@ -79,6 +83,7 @@ export class GatewayProcess {
       throw err;
     }
     this.runtime = runtime;
+    this.boundPort = this.instance.server.port;
     this.stopExtras = extras.stop;
     this.o.onStarted?.(runtime, this.instance);
   }

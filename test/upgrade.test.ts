@@ -1,0 +1,67 @@
+/** Checks done in the uWS upgrade handler before the 101, and the pre-auth budget. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { startTestGateway } from "./helpers/gateway.js";
+import { TestClient, connectClient, connectOk } from "./helpers/client.js";
+import { RawWs } from "./helpers/raw-ws.js";
+
+test("a foreign Origin gets HTTP 403 before the upgrade; no Origin and the gateway's own origin pass", async (t) => {
+  const gw = await startTestGateway({ controlUi: { enabled: true, basePath: "", allowInsecureAuth: false, allowedOrigins: ["https://ui.example.com"] } });
+  t.after(() => gw.close());
+  await assert.rejects(TestClient.open(gw.url, { origin: "http://evil.example" }), /unexpected response 403/);
+  // DNS rebinding: Origin and Host agree but name a foreign domain.
+  await assert.rejects(
+    TestClient.open(gw.url, { origin: `http://attacker.test:${gw.port}`, headers: { Host: `attacker.test:${gw.port}` } }),
+    /unexpected response 403/,
+  );
+  await assert.rejects(TestClient.open(gw.url, { origin: "null" }), /unexpected response 403/);
+  const none = await connectOk(gw.url);
+  none.client.close();
+  const own = await connectOk(gw.url, { origin: `http://127.0.0.1:${gw.port}` });
+  own.client.close();
+  const local = await TestClient.open(gw.url, { origin: `http://localhost:${gw.port}`, headers: { Host: `localhost:${gw.port}` } });
+  local.close();
+  const listed = await TestClient.open(gw.url, { origin: "https://ui.example.com" });
+  listed.close();
+  assert.equal(gw.server.ctx.registry.ready, 0, "403s never reached the handshake");
+});
+
+test("pre-auth budget: sockets over the per-IP limit are refused with 1013; completing a handshake frees a slot", async (t) => {
+  const gw = await startTestGateway({ preAuthMaxPerIp: 2 });
+  t.after(() => gw.close());
+  const a = await RawWs.connect(gw.port);
+  const b = await RawWs.connect(gw.port);
+  const c = await RawWs.connect(gw.port);
+  await c.until(() => c.closeFrame() !== undefined);
+  assert.equal(c.closeFrame()?.code, 1013);
+  a.socket.destroy();
+  await new Promise<void>((r) => {
+    const check = (): void => (gw.server.ctx.registry.pendingFor("127.0.0.1") < 2 ? r() : void setImmediate(check));
+    check();
+  });
+  const ok = await connectOk(gw.url);
+  ok.client.close();
+  b.socket.destroy();
+});
+
+test("failed auth from a non-loopback client is rate-limited; loopback never is", async (t) => {
+  const gw = await startTestGateway({ trustedProxies: ["127.0.0.1"] });
+  t.after(() => gw.close());
+  const remote = { headers: { "X-Forwarded-For": "198.51.100.23" } };
+  let limited = false;
+  for (let i = 0; i < 15 && !limited; i++) {
+    const { res } = await connectClient(gw.url, { token: "wrong", ...remote });
+    if (/too many failed/.test(res.error?.message ?? "")) limited = true;
+    else assert.match(res.error!.message, /^unauthorized: gateway token mismatch/);
+  }
+  assert.ok(limited, "remote failures were never limited");
+  // Even the right token is refused while limited.
+  const blocked = await connectClient(gw.url, { ...remote });
+  assert.match(blocked.res.error!.message, /too many failed/);
+  for (let i = 0; i < 15; i++) {
+    const { res } = await connectClient(gw.url, { token: "wrong" });
+    assert.match(res.error!.message, /^unauthorized: gateway token mismatch/);
+  }
+  const ok = await connectOk(gw.url);
+  ok.client.close();
+});
