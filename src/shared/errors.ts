@@ -31,19 +31,22 @@ export const ERROR_REGISTRY = {
   GW_ERR_PROTO_INVALID_FRAME: { protocol: "INVALID_REQUEST" },
   GW_ERR_PROTO_INVALID_PARAMS: { protocol: "INVALID_REQUEST" },
   GW_ERR_PROTO_UNKNOWN_METHOD: { protocol: "INVALID_REQUEST" },
-  GW_ERR_PROTO_MISMATCH: { protocol: "INVALID_REQUEST" },
   GW_ERR_PROTO_HANDLER_FAILED: { protocol: "UNAVAILABLE" },
   // authentication / authorisation
-  GW_ERR_AUTH_UNAUTHORIZED: { protocol: "INVALID_REQUEST" },
-  GW_ERR_AUTH_MISSING_SCOPE: { protocol: "INVALID_REQUEST" },
-  GW_ERR_AUTH_ROLE: { protocol: "INVALID_REQUEST" },
   GW_ERR_AUTH_CONFIG: { protocol: "INVALID_REQUEST" },
-  // device identity / pairing
-  GW_ERR_DEVICE_IDENTITY: { protocol: "INVALID_REQUEST" },
-  GW_ERR_DEVICE_IDENTITY_REQUIRED: { protocol: "NOT_PAIRED" },
-  GW_ERR_DEVICE_PAIRING_REQUIRED: { protocol: "NOT_PAIRED" },
+  // pairing
   GW_ERR_PAIRING_UNKNOWN_REQUEST: { protocol: "INVALID_REQUEST" },
   GW_ERR_PAIRING_UNKNOWN_DEVICE: { protocol: "INVALID_REQUEST" },
+  // nodes (registry, node.invoke, node.event)
+  GW_ERR_NODE_NOT_CONNECTED: { protocol: "UNAVAILABLE" },
+  GW_ERR_NODE_UNKNOWN: { protocol: "INVALID_REQUEST" },
+  GW_ERR_NODE_ID_MISMATCH: { protocol: "INVALID_REQUEST" },
+  GW_ERR_NODE_COMMAND_NOT_ALLOWED: { protocol: "INVALID_REQUEST" },
+  GW_ERR_NODE_INVOKE_SEND_FAILED: { protocol: "UNAVAILABLE" },
+  GW_ERR_NODE_INVOKE_TIMEOUT: { protocol: "UNAVAILABLE" },
+  GW_ERR_NODE_INVOKE_FAILED: { protocol: "UNAVAILABLE" },
+  GW_ERR_NODE_DISCONNECTED: { protocol: "UNAVAILABLE" },
+  GW_ERR_NODE_AGENT_UNAVAILABLE: { protocol: "UNAVAILABLE" },
   // state on disk
   GW_ERR_STORE_WRITE_FAILED: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_STORE_CORRUPT: { protocol: "UNAVAILABLE" },
