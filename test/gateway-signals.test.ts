@@ -1,0 +1,99 @@
+/** The real CLI gateway process: signals, exit codes, port conflicts, --force. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import net from "node:net";
+import { spawn } from "node:child_process";
+import { readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { makeCliEnv, runCli, startCliGateway } from "./helpers/cli.js";
+import { connectClient, connectOk } from "./helpers/client.js";
+
+const TOKEN = "lifecycle-token-0123456789abcdef";
+
+async function envWithConfig(t: { after: (fn: () => Promise<void>) => void }, config: Record<string, unknown>) {
+  const env = await makeCliEnv();
+  t.after(() => env.cleanup());
+  await env.writeConfig({ gateway: { mode: "local", auth: { token: TOKEN }, reload: { debounceMs: 50 } }, ...config });
+  return env;
+}
+
+test("SIGTERM: clients get shutdown then close 1012, the process exits 0", async (t) => {
+  const env = await envWithConfig(t, {});
+  const gw = await startCliGateway(["--port", "0"], env.env, t);
+  const { client } = await connectOk(gw.url, { token: TOKEN });
+  gw.kill("SIGTERM");
+  const ev = await client.event("shutdown");
+  assert.deepEqual(ev.payload, { reason: "gateway stopping", restartExpectedMs: null });
+  assert.equal(typeof ev.seq, "number");
+  assert.deepEqual(await client.closed, { code: 1012, reason: "service restart" });
+  assert.deepEqual(await gw.exited, { code: 0, signal: null });
+});
+
+test("SIGUSR1 restarts in-process when commands.restart=true (same PID, clients reconnect); ignored otherwise", async (t) => {
+  const env = await envWithConfig(t, { commands: { restart: true } });
+  const gw = await startCliGateway(["--port", "0"], env.env, t);
+  const { client } = await connectOk(gw.url, { token: TOKEN });
+  gw.kill("SIGUSR1");
+  const ev = await client.event("shutdown");
+  assert.deepEqual(ev.payload, { reason: "gateway restarting", restartExpectedMs: 1500 });
+  assert.equal((await client.closed).code, 1012);
+  // Same process listens again on the same port.
+  await gw.waitCount(new RegExp(`Gateway listening on ws://127\\.0\\.0\\.1:${gw.port}`), 2, 10_000);
+  const again = await connectOk(gw.url, { token: TOKEN });
+  again.client.close();
+  assert.equal(gw.child.exitCode, null, "same PID still running");
+
+  const env2 = await envWithConfig(t, {});
+  const gw2 = await startCliGateway(["--port", "0"], env2.env, t);
+  const c2 = await connectOk(gw2.url, { token: TOKEN });
+  gw2.kill("SIGUSR1");
+  await gw2.waitLine(/SIGUSR1 ignored/);
+  const h = await c2.client.request("health");
+  assert.equal(h.ok, true, "gateway keeps serving");
+  c2.client.close();
+});
+
+test("invalid config exits 78 naming the problem; an unconfigured gateway refuses to start with 78", async (t) => {
+  const env = await makeCliEnv();
+  t.after(() => env.cleanup());
+  await env.writeConfig({ gateway: { mode: "local", port: "abc" } });
+  const bad = await runCli(["gateway"], env.env);
+  assert.equal(bad.code, 78);
+  assert.match(bad.stderr, /gateway\.port/);
+  await env.writeConfig("{ gateway: { mode: 'local', ");
+  const unparsable = await runCli(["gateway"], env.env);
+  assert.equal(unparsable.code, 78);
+  await env.writeConfig({});
+  const unconfigured = await runCli(["gateway"], env.env);
+  assert.equal(unconfigured.code, 78);
+  assert.match(unconfigured.stderr, /gateway\.mode=local|--allow-unconfigured/);
+  await env.writeConfig({ gateway: { mode: "local", auth: { mode: "token", token: "changeme" } } });
+  const placeholder = await runCli(["gateway"], env.env);
+  assert.equal(placeholder.code, 78);
+  assert.match(placeholder.stderr, /placeholder/);
+  await env.writeConfig({ gateway: { mode: "local", bind: "lan", auth: { mode: "none" } } });
+  const open = await runCli(["gateway"], env.env);
+  assert.equal(open.code, 78);
+  assert.match(open.stderr, /Refusing to bind gateway to .* without auth/);
+});
+
+test("a port already in use exits 1 and names the holder; --force terminates it and starts", async (t) => {
+  const env = await envWithConfig(t, {});
+  // A listener in another process, as a stray gateway would be.
+  const holder = spawn(process.execPath, ["-e", "require('net').createServer().listen(0,'127.0.0.1',function(){console.log(this.address().port)})"], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  t.after(() => void holder.kill("SIGKILL"));
+  const port = Number(await new Promise<string>((r) => holder.stdout!.once("data", (d) => r(String(d).trim()))));
+  const busy = await runCli(["gateway", "--port", String(port)], env.env);
+  assert.equal(busy.code, 1);
+  assert.match(busy.stderr, new RegExp(`already listening on ws://127\\.0\\.0\\.1:${port}`));
+  assert.match(busy.stderr, new RegExp(`held by pid ${holder.pid}`));
+
+  const holderExit = new Promise((r) => holder.once("exit", r));
+  const gw = await startCliGateway(["--port", String(port), "--force"], env.env, t);
+  assert.ok(gw.stdout.some((l) => l.includes(`sent SIGTERM to pid ${holder.pid}`)));
+  await holderExit;
+  const c = await connectOk(gw.url, { token: TOKEN });
+  c.client.close();
+});
