@@ -4,7 +4,7 @@
 // handed a directory, so the files are listed here explicitly.
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 const root = new URL("..", import.meta.url).pathname;
 const only = process.argv.slice(2);
@@ -28,6 +28,14 @@ if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o))
 if (files.length === 0) {
   console.error("run-tests: no test files matched");
   process.exit(1);
+}
+// A full run type-checks src, tests, benches and scripts first (strict); filtered runs skip it.
+if (only.length === 0) {
+  const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.check.json"], { cwd: root, stdio: "inherit" });
+  if (tsc.status !== 0) {
+    console.error("run-tests: type check failed");
+    process.exit(1);
+  }
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
 const args = ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-timeout=300000", ...files];
