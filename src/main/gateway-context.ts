@@ -16,6 +16,7 @@ import type { MethodTable } from "./router.js";
 import type { DevicePairingStore } from "../shared/store/device-pairing-store.js";
 import type { HealthSources } from "./health/health-summary.js";
 import type { AuthRateLimiter } from "./auth/auth-rate-limit.js";
+import type { NodeService } from "./nodes/node-service.js";
 
 export interface ConnectionHooks {
   onConnected: (conn: Connection) => void;
@@ -38,13 +39,52 @@ export interface GatewayContext {
   readonly methods: MethodTable;
   readonly devices: DevicePairingStore;
   readonly authLimiter: AuthRateLimiter;
+  /** Node registry, invokes, subscriptions and the legacy node pairing store. */
+  readonly nodes: NodeService;
   /** Last `heartbeat` event payload (`last-heartbeat`). */
   lastHeartbeat: unknown;
   heartbeatsEnabled: boolean;
   /** Extension points for subsystems that track connections (node registry…). */
   readonly hooks: ConnectionHooks;
+  /** Requests being handled; shutdown waits for them (bounded). */
+  readonly inflight: InflightCounter;
   /** True once shutdown began: new work is refused with UNAVAILABLE. */
   shuttingDown: boolean;
+}
+
+/** Counts in-flight requests and lets shutdown wait until they are done. */
+export class InflightCounter {
+  private n = 0;
+  private waiters: (() => void)[] = [];
+
+  get count(): number {
+    return this.n;
+  }
+
+  begin(): void {
+    this.n++;
+  }
+
+  end(): void {
+    this.n--;
+    if (this.n === 0) {
+      const w = this.waiters;
+      this.waiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  /** Resolves true when idle, false when `timeoutMs` passed first. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.n === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
 }
 
 /** Bumps the presence version and schedules a (coalesced) `presence` broadcast. */

@@ -70,6 +70,10 @@ export function dispatch(
     if (ok) ctx.transport.sendOk(conn, id, payload);
     else ctx.transport.sendError(conn, id, error ?? { code: "UNAVAILABLE", message: "failed" }, payload);
   };
+  if (ctx.shuttingDown) {
+    respond(false, undefined, { code: "UNAVAILABLE", message: "gateway is shutting down; reconnect after the restart", retryable: true });
+    return;
+  }
   const denied = authorizeMethod(conn.role, conn.scopes, method);
   if (denied) {
     respond(false, undefined, { code: "INVALID_REQUEST", message: denied });
@@ -92,12 +96,15 @@ export function dispatch(
     params = {};
   }
   const call: MethodCall<never> = { ctx, conn, id, method, params: params as never, respond };
+  ctx.inflight.begin();
   const finish = (result: unknown): void => {
+    ctx.inflight.end();
     if (conn.phase === Phase.Closed) return;
     if (result instanceof RawJson) ctx.transport.sendOkRaw(conn, id, result.json);
     else respond(true, result);
   };
   const fail = (err: unknown): void => {
+    ctx.inflight.end();
     if (conn.phase === Phase.Closed) return;
     if (!(err instanceof GatewayError)) ctx.log.warn({ method, err: String(err) }, "method handler failed");
     respond(false, undefined, toErrorShape(err));

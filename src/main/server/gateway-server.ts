@@ -28,9 +28,12 @@ import { SystemEventQueue } from "../presence/system-event-queue.js";
 import { HealthCache } from "../health/health-cache.js";
 import { buildHealthSummary, type HealthSources } from "../health/health-summary.js";
 import { createMethodTable } from "../methods/index.js";
-import { presenceChanged, type ConnectionHooks, type GatewayContext } from "../gateway-context.js";
+import type { MethodTable } from "../router.js";
+import { InflightCounter, presenceChanged, type ConnectionHooks, type GatewayContext } from "../gateway-context.js";
 import type { GatewayOptions } from "../options.js";
 import type { DevicePairingStore } from "../../shared/store/device-pairing-store.js";
+import type { NodePairingStore } from "../../shared/store/node-pairing-store.js";
+import { NodeService } from "../nodes/node-service.js";
 import { AuthRateLimiter } from "../auth/auth-rate-limit.js";
 import { registerHttpRoutes, type HttpRouteDeps } from "../http/routes.js";
 
@@ -42,10 +45,14 @@ interface NativeAppExtras {
 export interface GatewayServerDeps {
   log: Logger;
   devices: DevicePairingStore;
+  /** Legacy node pairing store (`nodes/{pending,paired}.json`). */
+  nodePairing: NodePairingStore;
   /** Extra health inputs (channels, workers); defaults to none. */
   healthSources?: Partial<Omit<HealthSources, "stateDir">>;
   hooks?: Partial<ConnectionHooks>;
   http?: HttpRouteDeps;
+  /** Extra (plugin) methods; unlisted names are admin-scoped like the reference's plugin methods. */
+  registerMethods?: (table: MethodTable) => void;
 }
 
 export interface GatewayServer {
@@ -61,6 +68,9 @@ export interface GatewayServer {
 export function hardPayloadCeiling(maxPayload: number): number {
   return Math.max(maxPayload * 4, 1024 * 1024);
 }
+
+/** How long shutdown waits for in-flight requests (well below supervisors' stop timeouts). */
+const SHUTDOWN_DRAIN_MS = 2000;
 
 /** A slow consumer's close frame is sent once its backlog is below this. */
 const SLOW_CLOSE_FLUSH_BELOW = 64 * 1024;
@@ -113,6 +123,9 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     send: () => bus.broadcast("presence", undefined, { payloadJson: `{"presence":${presence.listJson()}}`, withStateVersion: true }),
     windowMs: () => ctx.options.presenceBroadcastWindowMs,
   });
+  const systemEvents = new SystemEventQueue();
+  const nodes = new NodeService({ log, bus, options: () => ctx.options, pairing: deps.nodePairing, systemEvents });
+  const extraHooks = deps.hooks;
   const ctx: GatewayContext = {
     options,
     startedAt: Date.now(),
@@ -124,14 +137,25 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     presenceBroadcaster,
     health,
     healthSources,
-    systemEvents: new SystemEventQueue(),
-    methods: createMethodTable(),
+    systemEvents,
+    methods: createMethodTable(deps.registerMethods),
     devices: deps.devices,
     authLimiter: new AuthRateLimiter(),
-    hooks: { onConnected: deps.hooks?.onConnected ?? (() => {}), onDisconnected: deps.hooks?.onDisconnected ?? (() => {}) },
+    nodes,
+    hooks: {
+      onConnected: (conn) => {
+        nodes.onConnected(conn);
+        extraHooks?.onConnected?.(conn);
+      },
+      onDisconnected: (conn) => {
+        nodes.onDisconnected(conn);
+        extraHooks?.onDisconnected?.(conn);
+      },
+    },
     lastHeartbeat: null,
     heartbeatsEnabled: true,
     shuttingDown: false,
+    inflight: new InflightCounter(),
   };
   ctxRef = ctx;
 
@@ -254,6 +278,7 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
   });
   const port = uws.us_socket_local_port(listenSocket as unknown as Parameters<typeof uws.us_socket_local_port>[0]);
 
+  await nodes.start(options.stateDir);
   await health.start();
   const tickTimer = setInterval(() => {
     bus.broadcast("tick", { ts: Date.now() });
@@ -271,7 +296,11 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
       drainDeadlines.close();
       uws.us_listen_socket_close(listenSocket);
       bus.broadcast("shutdown", { reason, restartExpectedMs });
+      // Requests already being handled get their responses before the sockets close.
+      const drained = await ctx.inflight.idle(SHUTDOWN_DRAIN_MS);
+      if (!drained) log.warn({ inflight: ctx.inflight.count }, "shutdown drain budget exceeded; closing with requests in flight");
       for (const conn of [...registry.open]) transport.close(conn, CLOSE_SERVICE_RESTART, "service restart");
+      nodes.close();
       // Let uWS flush the close frames before the caller exits or re-binds.
       await new Promise<void>((r) => setImmediate(r));
       app.close();
