@@ -12,7 +12,7 @@ export type Frame = {
   id?: string;
   ok?: boolean;
   payload?: any;
-  error?: { code: string; message: string; details?: any };
+  error?: { code: string; message: string; details?: any; retryable?: boolean };
   event?: string;
   seq?: number;
   stateVersion?: { presence: number; health: number };

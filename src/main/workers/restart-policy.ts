@@ -27,6 +27,7 @@ export interface RestartPolicyOptions {
 /** What to do after a failure. */
 export type RestartDecision = { action: "restart"; delayMs: number } | { action: "break"; restartsInWindow: number };
 
+/** Exponential backoff plus a restart-loop breaker (pure; the clock is passed in). */
 export class RestartPolicy {
   private readonly initialDelayMs: number;
   private readonly maxDelayMs: number;

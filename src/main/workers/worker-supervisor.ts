@@ -20,29 +20,19 @@
  * Exceptions inside the worker stay there: 'error' is always handled (it only records
  * lastError; 'exit' follows and drives recovery).
  */
-import type { Worker } from "node:worker_threads";
 import { GatewayError } from "../../shared/errors.js";
-import { Link } from "../../shared/ring/link.js";
+import type { Link } from "../../shared/ring/link.js";
 import type { RequestName, RequestOptions, RequestParams, RequestResult, WorkerProtocol } from "../../shared/ring/link-types.js";
-import { closeRing } from "../../shared/ring/ring-layout.js";
-import { createWorkerLinkData, readHeartbeat } from "../../shared/ring/worker-link.js";
-import type { WorkerLinkData } from "../../shared/ring/worker-link.js";
+import { readHeartbeat } from "../../shared/ring/worker-link.js";
 import { RestartPolicy } from "./restart-policy.js";
-import { spawnWorkerThread } from "./spawn-worker.js";
+import { retireIncarnation, spawnIncarnation } from "./worker-incarnation.js";
+import type { Incarnation } from "./worker-incarnation.js";
+import { startWatchdog } from "./worker-watchdog.js";
 import type { SupervisorLogger, WorkerRunState, WorkerState, WorkerSupervisorOptions } from "./supervisor-types.js";
 
 const silent: SupervisorLogger = { info() {}, warn() {}, error() {} };
 
-interface Incarnation<P extends WorkerProtocol> {
-  generation: number;
-  worker: Worker;
-  link: Link<P["main"], P["worker"]>;
-  data: WorkerLinkData;
-  exited: Promise<number>;
-  readyAt: number | null;
-  failure: string | null;
-}
-
+/** Supervises one named worker: spawn, link, watch, restart with backoff, break restart loops. */
 export class WorkerSupervisor<P extends WorkerProtocol> {
   readonly name: string;
   private readonly opts: WorkerSupervisorOptions<P>;
@@ -52,7 +42,7 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
   private state: WorkerState;
   private listeners = new Set<(s: WorkerState) => void>();
   private backoffTimer: NodeJS.Timeout | null = null;
-  private watchTimer: NodeJS.Timeout | null = null;
+  private stopWatchdog: (() => void) | null = null;
 
   constructor(options: WorkerSupervisorOptions<P>) {
     this.name = options.name;
@@ -76,33 +66,36 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
   /** Resolves when the worker is running; rejects with UNAVAILABLE when it becomes broken or stopped. */
   whenRunning(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const check = (st: WorkerState): boolean => {
+      const check = (st: WorkerState): void => {
         if (st.state === "running") resolve();
         else if (st.state === "broken" || st.state === "stopped") reject(this.unavailable(`is ${st.state}`));
-        else return false;
-        return true;
+        else return;
+        off();
       };
-      if (check(this.getState())) return;
-      const off = this.onStateChange((st) => {
-        if (check(st)) off();
-      });
+      const off = this.onStateChange(check);
+      check(this.getState());
     });
   }
 
   /** Sends a request to the worker. Fails fast with GW_ERR_WORKER_UNAVAILABLE while no worker can take it. */
   request<K extends RequestName<P["worker"]>>(method: K, params: RequestParams<P["worker"], K>, options?: RequestOptions): Promise<RequestResult<P["worker"], K>> {
-    const cur = this.current;
-    if (!cur || (this.state.state !== "running" && this.state.state !== "starting")) {
-      return Promise.reject(this.unavailable(`is ${this.state.state}`));
+    try {
+      return this.liveLink().request(method, params, options);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return cur.link.request(method, params, options);
   }
 
   /** Sends a one-way event to the worker. Throws GW_ERR_WORKER_UNAVAILABLE while no worker can take it. */
   emit(event: P["worker"]["events"]): void {
-    const cur = this.current;
-    if (!cur || (this.state.state !== "running" && this.state.state !== "starting")) throw this.unavailable(`is ${this.state.state}`);
-    cur.link.emit(event);
+    this.liveLink().emit(event);
+  }
+
+  /** The current worker's link, if it can take work ('starting' or 'running'). */
+  private liveLink(): Link<P["main"], P["worker"]> {
+    const s = this.state.state;
+    if (!this.current || (s !== "running" && s !== "starting")) throw this.unavailable(`is ${s}`);
+    return this.current.link;
   }
 
   /** Snapshot for health/status. */
@@ -148,34 +141,28 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
 
   private spawn(): void {
     const generation = this.state.generation + 1;
-    const data = createWorkerLinkData(this.name, generation, this.opts.ringBytes ?? 1 << 20, this.heartbeatIntervalMs, this.opts.workerData);
-    const link = new Link<P["main"], P["worker"]>({
-      name: `worker "${this.name}"`,
-      inbound: data.toMain,
-      outbound: data.toWorker,
-      handlers: this.opts.handlers,
-      writeMode: "overflow",
-      overflow: this.opts.overflow,
-      requestTimeoutMs: this.opts.requestTimeoutMs,
-      onControl: (frame) => {
-        if (frame.type === "ready" && frame.generation === generation) this.onReady(generation);
-      },
-      onError: (err) => this.onLinkError(generation, err),
-    });
-    void link.start().catch((err: unknown) => this.onLinkError(generation, err));
-    const worker = spawnWorkerThread(this.opts.entry, { ...this.opts.workerOptions, workerData: data });
-    const exited = new Promise<number>((resolve) => worker.once("exit", resolve));
-    const inc: Incarnation<P> = { generation, worker, link, data, exited, readyAt: null, failure: null };
-    worker.on("error", (err: unknown) => {
-      const e = err instanceof Error ? err : new Error(String(err));
-      inc.failure = `${e.name}: ${e.message}`;
-      this.log.error({ worker: this.name, generation, err: inc.failure }, "worker threw");
-    });
-    worker.on("messageerror", () => {});
-    worker.once("exit", (code: number) => this.onExit(inc, code));
-    this.current = inc;
     this.state.generation = generation;
     this.state.nextRestartAt = null;
+    let inc: Incarnation<P>;
+    try {
+      inc = spawnIncarnation(
+        this.opts,
+        generation,
+        this.heartbeatIntervalMs,
+        {
+          onReady: () => this.onReady(generation),
+          onLinkError: (err) => this.onLinkError(generation, err),
+          onExit: (code) => this.onExit(inc, code),
+        },
+        (message) => this.log.error({ worker: this.name, generation, err: message }, "worker threw"),
+      );
+    } catch (err) {
+      // e.g. a bad entry URL: a failed start, under the same backoff and breaker.
+      this.state.lastError = `spawn failed: ${err instanceof Error ? err.message : String(err)}`;
+      this.afterFailure(0);
+      return;
+    }
+    this.current = inc;
     this.setState("starting");
     this.startWatch(inc);
   }
@@ -188,38 +175,28 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
     this.setState("running");
   }
 
-  /** One timer per incarnation: start timeout while starting, heartbeat while running. */
+  /** One watchdog per incarnation: start deadline while starting, heartbeat while running. */
   private startWatch(inc: Incarnation<P>): void {
     this.stopWatch();
-    const startedAt = Date.now();
-    const startTimeoutMs = this.opts.startTimeoutMs ?? 30_000;
     const hbTimeoutMs = this.opts.heartbeatTimeoutMs ?? 10_000;
-    let lastBeat = readHeartbeat(inc.data.toMain);
-    let lastBeatAt = startedAt;
-    const tick = Math.min(this.heartbeatIntervalMs, hbTimeoutMs / 2);
-    this.watchTimer = setInterval(() => {
-      if (this.current !== inc) return;
-      const now = Date.now();
-      const beat = readHeartbeat(inc.data.toMain);
-      if (beat !== lastBeat) {
-        lastBeat = beat;
-        lastBeatAt = now;
-      }
-      if (this.state.state === "starting" && now - startedAt > startTimeoutMs) {
-        this.kill(inc, `did not report ready within ${startTimeoutMs} ms`);
-      } else if (this.state.state === "running" && now - lastBeatAt > hbTimeoutMs) {
-        this.kill(inc, `heartbeat stalled for ${now - lastBeatAt} ms (event loop blocked or thread stuck)`);
-      }
-    }, tick);
-    this.watchTimer.unref();
+    this.stopWatchdog = startWatchdog({
+      readBeat: () => readHeartbeat(inc.data.toMain),
+      phase: () => (this.current === inc ? this.state.state : "gone"),
+      intervalMs: Math.min(this.heartbeatIntervalMs, hbTimeoutMs / 2),
+      startTimeoutMs: this.opts.startTimeoutMs ?? 30_000,
+      heartbeatTimeoutMs: hbTimeoutMs,
+      onStall: (reason) => this.kill(inc, reason),
+    });
   }
 
   private stopWatch(): void {
-    if (this.watchTimer) clearInterval(this.watchTimer);
-    this.watchTimer = null;
+    this.stopWatchdog?.();
+    this.stopWatchdog = null;
   }
 
   private kill(inc: Incarnation<P>, reason: string): void {
+    if (inc.killed) return;
+    inc.killed = true;
     if (inc.failure === null) inc.failure = reason;
     this.log.warn({ worker: this.name, generation: inc.generation, reason }, "terminating worker");
     void inc.worker.terminate();
@@ -237,11 +214,9 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
     if (this.current !== inc) return;
     this.stopWatch();
     const stopping = this.state.state === "stopping";
-    closeRing(inc.data.toWorker);
-    closeRing(inc.data.toMain);
-    inc.link.drainInbound();
     const why = stopping ? "was stopped" : `exited (code ${code}${inc.failure ? `: ${inc.failure}` : ""})`;
-    inc.link.close(
+    const { drained, discarded } = retireIncarnation(
+      inc,
       new GatewayError("GW_ERR_WORKER_UNAVAILABLE", `worker "${this.name}" ${why} before answering; retry`, {
         worker: this.name,
         generation: inc.generation,
@@ -250,20 +225,27 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
     );
     this.current = null;
     this.state.lastExitCode = code;
+    const fields = { worker: this.name, generation: inc.generation, code, drained, discarded, failure: inc.failure };
     if (stopping) {
-      this.log.info({ worker: this.name, generation: inc.generation, code }, "worker stopped");
+      this.log.info(fields, "worker stopped");
       this.setState("stopped");
       return;
     }
+    this.log.warn(fields, "worker exited unexpectedly");
     this.state.lastError = inc.failure ?? `exited unexpectedly with code ${code}`;
+    this.afterFailure(inc.readyAt === null ? 0 : Date.now() - inc.readyAt);
+  }
+
+  /** Backoff and restart, or trip the breaker. `ranForMs`: how long the dead worker had been running. */
+  private afterFailure(ranForMs: number): void {
     const now = Date.now();
-    const decision = this.policy.onFailure(now, inc.readyAt === null ? 0 : now - inc.readyAt);
+    const decision = this.policy.onFailure(now, ranForMs);
     if (decision.action === "break") {
       this.log.error({ worker: this.name, restarts: this.state.restarts, lastError: this.state.lastError }, "worker restart loop: breaker tripped, not restarting");
       this.setState("broken");
       return;
     }
-    this.log.warn({ worker: this.name, code, delayMs: decision.delayMs, lastError: this.state.lastError }, "worker died; restarting after backoff");
+    this.log.warn({ worker: this.name, delayMs: decision.delayMs, lastError: this.state.lastError }, "worker died; restarting after backoff");
     this.state.nextRestartAt = now + decision.delayMs;
     this.setState("backoff");
     this.backoffTimer = setTimeout(() => {
