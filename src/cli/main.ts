@@ -6,7 +6,11 @@
 import { Command } from "commander";
 import { applyProfileEnv, resolveProfileFlag } from "../shared/config/paths.js";
 import { addGatewayRunOptions, gatewayRunAction, GATEWAY_RUN_HELP } from "./commands/gateway-run-command.js";
+import { registerDoctorCommand } from "./commands/doctor-command.js";
+import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerRpcCommands } from "./commands/rpc-commands.js";
+import { registerServiceCommands } from "./commands/service-commands.js";
+import { registerSetupCommand } from "./commands/setup-command.js";
 import { CLI_VERSION } from "./version.js";
 
 let exitCode = 0;
@@ -22,6 +26,9 @@ program
   .option("--profile <name>", "isolate state dir, config and service names under a named profile")
   .option("--dev", "dev profile: ~/.clawdbot-dev, port 19001")
   .showHelpAfterError("(add --help for usage)")
+  // Options belong to the command they follow: `gateway install --port 1` must reach
+  // `install`, not `gateway`; global flags precede the subcommand (§8.7).
+  .enablePositionalOptions()
   .hook("preAction", () => {
     const opts = program.opts<{ profile?: string; dev?: boolean }>();
     const profile = resolveProfileFlag(opts);
@@ -33,13 +40,19 @@ const gateway = addGatewayRunOptions(
     .command("gateway")
     .description("run the gateway in the foreground, or manage it (run, call, health, …)")
     .addHelpText("after", GATEWAY_RUN_HELP),
-).action(async (flags) => setExit(await gatewayRunAction(flags)));
+)
+  .enablePositionalOptions()
+  .action(async (flags) => setExit(await gatewayRunAction(flags)));
 
 addGatewayRunOptions(gateway.command("run").description("run the gateway in the foreground").addHelpText("after", GATEWAY_RUN_HELP)).action(
   async (flags) => setExit(await gatewayRunAction(flags)),
 );
 
 registerRpcCommands(program, gateway, setExit);
+registerServiceCommands(gateway, setExit);
+registerLogsCommand(program, setExit);
+registerSetupCommand(program, setExit);
+registerDoctorCommand(program, setExit);
 
 try {
   await program.parseAsync(process.argv);
