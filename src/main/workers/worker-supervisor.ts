@@ -194,6 +194,15 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
     this.stopWatchdog = null;
   }
 
+  /**
+   * Terminates the running worker as if it had crashed (operators' "kick", tests):
+   * in-flight requests fail with UNAVAILABLE and the usual backoff restart follows.
+   * No-op when no worker runs.
+   */
+  terminate(reason: string): void {
+    if (this.current) this.kill(this.current, reason);
+  }
+
   private kill(inc: Incarnation<P>, reason: string): void {
     if (inc.killed) return;
     inc.killed = true;

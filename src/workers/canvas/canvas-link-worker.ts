@@ -1,0 +1,61 @@
+/**
+ * Canvas worker entry for the WorkerSupervisor (ring link): starts the canvas host from
+ * `workerData.user`, answers `status`, forwards logs, and closes the server on `stop`.
+ *
+ * Crash contract: an uncaught exception or unhandled rejection ends the thread with
+ * code 1; the supervisor fails in-flight requests with UNAVAILABLE and restarts the
+ * worker with fresh rings. Safe only because the server is `node:http` (see
+ * canvas-server.ts): uWS handles in a dying worker thread abort the whole process.
+ */
+import { connectWorker } from "../../shared/ring/worker-link.js";
+import type { WorkerEndpoint } from "../../shared/ring/worker-link.js";
+import type { CanvasLogger, CanvasLogLevel } from "./canvas-logger.js";
+import { DEFAULT_CANVAS_HOST, DEFAULT_CANVAS_PORT, defaultCanvasRoot } from "./canvas-paths.js";
+import { startCanvasServer, type CanvasServer } from "./canvas-server.js";
+import type { CanvasLinkProtocol } from "./canvas-link-protocol.js";
+import type { CanvasWorkerData } from "./worker-protocol.js";
+
+function die(err: unknown): never {
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`canvas worker: ${e.stack ?? e.message}\n`);
+  process.exit(1);
+}
+process.on("uncaughtException", die);
+process.on("unhandledRejection", die);
+
+let server: CanvasServer | undefined;
+let starting: Promise<CanvasServer> | undefined;
+
+const endpoint: WorkerEndpoint<CanvasLinkProtocol> = connectWorker<CanvasLinkProtocol>(
+  {
+    requests: {
+      status: async () => {
+        const s = await (starting ?? Promise.reject(new Error("canvas host not started")));
+        return { port: s.port, url: s.url };
+      },
+    },
+    events: {} as never,
+  },
+  {
+    onStop: async () => {
+      const s = server ?? (await starting?.catch(() => undefined));
+      await s?.close();
+    },
+  },
+);
+
+const emit = (level: CanvasLogLevel) => (fields: Record<string, unknown>, msg: string) => {
+  endpoint.link.emit({ type: "log", level, msg, fields });
+};
+const logger: CanvasLogger = { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+
+const data = (endpoint.user ?? {}) as CanvasWorkerData;
+starting = startCanvasServer({
+  root: data.root ?? defaultCanvasRoot(),
+  host: data.host ?? DEFAULT_CANVAS_HOST,
+  port: data.port ?? DEFAULT_CANVAS_PORT,
+  liveReload: data.liveReload ?? true,
+  a2uiRoot: data.a2uiRoot,
+  logger,
+});
+server = await starting;
