@@ -97,3 +97,17 @@ test("a port already in use exits 1 and names the holder; --force terminates it 
   const c = await connectOk(gw.url, { token: TOKEN });
   c.client.close();
 });
+
+test("single-instance lock: a second gateway on the same config exits 1 naming the running one", async (t) => {
+  const env = await envWithConfig(t, {});
+  const first = await startCliGateway(["--port", "0"], env.env, t);
+  const second = await runCli(["gateway", "--port", "0"], env.env);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, new RegExp(`another gateway \\(pid ${first.child.pid}\\) is already running with config`));
+  first.kill("SIGTERM");
+  assert.equal((await first.exited).code, 0);
+  // The lock is released on exit: a new gateway starts.
+  const third = await startCliGateway(["--port", "0"], env.env, t);
+  third.kill("SIGTERM");
+  await third.exited;
+});
