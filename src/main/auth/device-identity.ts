@@ -99,12 +99,26 @@ export function buildDeviceAuthPayload(p: DeviceAuthPayloadInput): string {
   return parts.join("|");
 }
 
+/**
+ * KeyObjects of recently seen keys: importing from JWK costs ~5% of a device handshake,
+ * and a reconnect storm presents the same keys again. Bounded; oldest entry evicted.
+ */
+const KEY_CACHE_MAX = 32_768;
+const keyCache = new Map<string, KeyObject>();
+
 function ed25519KeyObject(raw: Buffer): KeyObject | undefined {
+  const x = raw.toString("base64url");
+  const hit = keyCache.get(x);
+  if (hit) return hit;
+  let key: KeyObject;
   try {
-    return createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: raw.toString("base64url") }, format: "jwk" });
+    key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x }, format: "jwk" });
   } catch {
     return undefined;
   }
+  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
+  keyCache.set(x, key);
+  return key;
 }
 
 /** Verifies an Ed25519 `signature` (base64url, base64 tolerated) over `payload`. Never throws. */

@@ -105,6 +105,7 @@ export function resolveAuthConfig(p: ResolveAuthParams): ResolvedAuth {
   const out: ResolvedAuth = { mode };
   if (mode === "token" && used !== undefined) out.token = used.value;
   if (mode === "password" && used !== undefined) out.password = used.value;
+  primeSecretMac(out.token ?? out.password);
   return out;
 }
 
@@ -114,14 +115,34 @@ export function resolveAuthConfig(p: ResolveAuthParams): ResolvedAuth {
 const COMPARE_KEY = randomBytes(32);
 
 /**
- * Constant-time secret comparison. Never throws; false for non-strings, and an empty string
- * never matches anything (a blank secret must not authorise a blank credential).
+ * Constant-time secret comparison of a supplied value `a` against the configured secret `b`.
+ * Never throws; false for non-strings, and an empty string never matches anything (a blank
+ * secret must not authorise a blank credential).
  */
 export function safeEqualSecret(a: unknown, b: unknown): boolean {
   if (typeof a !== "string" || typeof b !== "string" || a.length === 0 || b.length === 0) return false;
-  const da = createHmac("sha256", COMPARE_KEY).update(a, "utf16le").digest();
-  const db = createHmac("sha256", COMPARE_KEY).update(b, "utf16le").digest();
-  return timingSafeEqual(da, db);
+  return timingSafeEqual(mac(a), configuredMac(b));
+}
+
+// The configured secret (`b`) is the same on every handshake, so its MAC is kept. Only
+// `b` is looked up: comparing the client-supplied `a` with `===` would leak timing.
+let lastSecret = "";
+let lastMac: Buffer = Buffer.alloc(32);
+
+function mac(s: string): Buffer {
+  return createHmac("sha256", COMPARE_KEY).update(s, "utf16le").digest();
+}
+
+function configuredMac(b: string): Buffer {
+  if (b === lastSecret) return lastMac;
+  return mac(b);
+}
+
+/** Remembers the MAC of the configured secret (call when auth is resolved). */
+export function primeSecretMac(secret: string | undefined): void {
+  if (!secret) return;
+  lastSecret = secret;
+  lastMac = mac(secret);
 }
 
 /** Who is connecting, for auth hints. */

@@ -8,16 +8,17 @@ const STATUS_CACHE_MS = 1000;
 const statusCache = new WeakMap<GatewayContext, { at: number; json: Promise<string> }>();
 
 export function registerHealthMethods(table: MethodTable): void {
-  table.add("health", undefined, async ({ ctx, params }) => {
-    // Served from the pre-serialised snapshot; a probe (or a cold cache) waits for a
-    // fresh single-flight refresh. Either way no event is pushed to other clients
-    // unless the content changed.
+  table.add("health", undefined, ({ ctx, params }) => {
+    // Served synchronously from the pre-serialised snapshot; a probe (or a cold cache)
+    // waits for a fresh single-flight refresh. Either way no event is pushed to other
+    // clients unless the content changed.
     if (params.probe === true || ctx.health.snapshotJson === "{}") {
-      try {
-        return new RawJson(await ctx.health.refresh());
-      } catch (err) {
-        throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `health refresh failed: ${String(err)}`);
-      }
+      return ctx.health.refresh().then(
+        (json) => new RawJson(json),
+        (err: unknown) => {
+          throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `health refresh failed: ${String(err)}`);
+        },
+      );
     }
     return new RawJson(ctx.health.snapshotJson);
   });
