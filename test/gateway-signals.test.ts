@@ -1,21 +1,12 @@
 /** The real CLI gateway process: signals, exit codes, port conflicts, --force. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { spawn } from "node:child_process";
-import { readFile, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { makeCliEnv, runCli, startCliGateway } from "./helpers/cli.js";
-import { connectClient, connectOk } from "./helpers/client.js";
+import { LOCAL_TOKEN, localGatewayEnv, makeCliEnv, runCli, startCliGateway } from "./helpers/cli.js";
+import { connectOk } from "./helpers/client.js";
 
-const TOKEN = "lifecycle-token-0123456789abcdef";
-
-async function envWithConfig(t: { after: (fn: () => Promise<void>) => void }, config: Record<string, unknown>) {
-  const env = await makeCliEnv();
-  t.after(() => env.cleanup());
-  await env.writeConfig({ gateway: { mode: "local", auth: { token: TOKEN }, reload: { debounceMs: 50 } }, ...config });
-  return env;
-}
+const TOKEN = LOCAL_TOKEN;
+const envWithConfig = localGatewayEnv;
 
 test("SIGTERM: clients get shutdown then close 1012, the process exits 0", async (t) => {
   const env = await envWithConfig(t, {});

@@ -159,3 +159,14 @@ export async function startCliGateway(
   const port = Number(m[1]);
   return Object.assign(p, { port, url: `ws://127.0.0.1:${port}` });
 }
+
+/** Token of the gateways started by `localGatewayEnv`. */
+export const LOCAL_TOKEN = "lifecycle-token-0123456789abcdef";
+
+/** A CLI env whose config runs a local gateway with LOCAL_TOKEN (plus `config`), cleaned up after the test. */
+export async function localGatewayEnv(t: { after: (fn: () => Promise<void>) => void }, config: Record<string, unknown>): Promise<CliEnv> {
+  const env = await makeCliEnv();
+  t.after(() => env.cleanup());
+  await env.writeConfig({ gateway: { mode: "local", auth: { token: LOCAL_TOKEN }, reload: { debounceMs: 50 } }, ...config });
+  return env;
+}
