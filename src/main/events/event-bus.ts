@@ -12,7 +12,7 @@ import type { TemplatedApp } from "uWebSockets.js";
 import { encodeEventRaw, type StateVersionValue } from "../server/frames.js";
 import { Phase, type Connection } from "../server/connection.js";
 import type { ConnectionRegistry } from "../server/registry.js";
-import { TOPIC, audienceOf, isDroppable } from "./event-policy.js";
+import { TOPIC, audienceOf, extraTopicOf, isDroppable } from "./event-policy.js";
 
 export interface BroadcastOptions {
   /** Attach `stateVersion` (presence and health events). */
@@ -46,6 +46,8 @@ export class EventBus {
     const audience = audienceOf(event);
     if (!isDroppable(event, payload)) this.closeSlow(audience === "all" ? this.deps.registry.open : this.deps.registry.operators, event);
     this.deps.app.publish(TOPIC[audience], frame, false);
+    const extra = extraTopicOf(event);
+    if (extra) this.deps.app.publish(extra, frame, false);
     return seq;
   }
 

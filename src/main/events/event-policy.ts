@@ -15,6 +15,19 @@ export const TOPIC: Record<Audience, string> = {
   approvals: "t:appr",
 };
 
+/**
+ * Joined by node sockets while they hold a chat subscription (see
+ * `nodes/node-subscriptions.ts`): `health` is published here too, so subscribed nodes
+ * get it and the rest of the fleet does not. Nodes are never in `t:op`, so nobody
+ * receives a health frame twice.
+ */
+export const NODE_HEALTH_TOPIC = "t:node-health";
+
+/** Extra topic an event is also published to, besides its audience's. */
+export function extraTopicOf(event: string): string | undefined {
+  return event === "health" ? NODE_HEALTH_TOPIC : undefined;
+}
+
 const DROPPABLE = new Set(["tick", "presence", "heartbeat", "cron", "talk.mode", "voicewake.changed"]);
 
 /** dropIfSlow: skip a slow client instead of closing it. */

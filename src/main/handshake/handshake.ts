@@ -143,8 +143,7 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
 
   let helloAuth: HelloAuth | undefined;
   if (deviceId && publicKey && !(insecureUi && shared.ok)) {
-    const paired = ctx.devices.getPaired(deviceId);
-    const status = pairingStatus(paired, publicKey, role, scopes);
+    const status = pairingStatus(ctx.devices.peekPaired(deviceId), publicKey, role, scopes);
     if (!status.ok) {
       const { request } = ctx.devices.requestPairing({
         deviceId,
@@ -203,7 +202,11 @@ function accept(
   if (!ws) return;
   conn.role = role;
   conn.scopes = scopes;
-  conn.params = p;
+  // Kept for the connection's lifetime: without the credentials and the signed device
+  // block (a secret has no business staying in memory, and at 15k nodes they were a
+  // fifth of the per-connection heap). deviceId is on the connection.
+  const { auth: _auth, device: _device, ...kept } = p;
+  conn.params = kept;
   conn.deviceId = deviceId;
   conn.connectedAtMs = Date.now();
   ctx.registry.markReady(conn);
@@ -226,12 +229,14 @@ function accept(
     });
     presenceChanged(ctx, false);
   }
-  ctx.hooks.onConnected(conn);
 
   const hello = encodeOkRaw(id, helloOkJson(ctx, conn, helloAuth));
   ws.cork(() => {
     ws.send(hello, false);
     for (const a of audiencesOf(role, scopes)) ws.subscribe(TOPIC[a]);
+    // After hello-ok, so that anything a hook unicasts (voicewake.changed to a node)
+    // reaches the client after the connect response.
+    ctx.hooks.onConnected(conn);
   });
   ctx.log.debug({ connId: conn.connId, client: p.client.id, mode: p.client.mode, role }, "handshake ok");
 }

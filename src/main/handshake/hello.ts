@@ -2,6 +2,12 @@
  * Builds the `hello-ok` payload (§2.10) as a JSON string from pre-serialised parts:
  * the presence list and health snapshot are serialised once per change, not once per
  * connecting client.
+ *
+ * Node-role connections get `snapshot.presence: []`: nodes are not presence consumers
+ * here (they never receive `presence` broadcasts, see events/event-policy.ts), and the
+ * full list (up to 200 entries, ~50 KB) was the largest single cost of a node
+ * handshake — a quarter of the gateway's CPU in a 10k-node reconnect storm
+ * (docs/nodes.md).
  */
 import os from "node:os";
 import { PROTOCOL_VERSION } from "../../shared/protocol/version.js";
@@ -58,7 +64,8 @@ export function helloOkJson(ctx: GatewayContext, conn: Connection, auth: HelloAu
     stateDir: o.stateDir,
     sessionDefaults: { defaultAgentId: DEFAULT_AGENT_ID, mainKey: "main", mainSessionKey: MAIN_SESSION_KEY, scope: "per-sender" },
   });
-  const snapshot = `{"presence":${ctx.presence.listJson()},"health":${ctx.health.snapshotJson},${snapshotTail.slice(1)}`;
+  const presence = conn.role === "node" ? "[]" : ctx.presence.listJson();
+  const snapshot = `{"presence":${presence},"health":${ctx.health.snapshotJson},${snapshotTail.slice(1)}`;
   const canvas = canvasHostUrl(ctx, conn);
   let out = `{"type":"hello-ok","protocol":${PROTOCOL_VERSION},"server":${JSON.stringify(server)},"features":${featuresJson(ctx)},"snapshot":${snapshot}`;
   if (canvas) out += `,"canvasHostUrl":${JSON.stringify(canvas)}`;

@@ -3,8 +3,10 @@
  * device id → instance id → connection id, with a self entry for the gateway host.
  *
  * Listing prunes entries older than 5 minutes and caps the map (oldest `ts` first),
- * exactly like the reference; the rendered list is cached per version so that
- * hello-ok snapshots during a connect storm do not re-sort and re-serialise it.
+ * exactly like the reference; the rendered list is cached per version. During a
+ * connect storm every handshake is a change (its own entry), so the list JSON is
+ * assembled from per-entry JSON strings cached on the (immutable) entry objects:
+ * a handshake serialises only its own entry, never the whole 200-entry list.
  */
 import os from "node:os";
 import type { PresenceEntry } from "../../shared/protocol/generated/types.js";
@@ -42,6 +44,8 @@ export class PresenceStore {
   private cacheVersion = -1;
   private cacheJson = "[]";
   private cacheList: PresenceEntry[] = [];
+  /** JSON of each entry object; upserts replace entries, so a stale string is never reused. */
+  private entryJson = new WeakMap<PresenceEntry, string>();
   /** Bumped on every mutation; `list()` caches on it. */
   private mutation = 0;
 
@@ -83,8 +87,13 @@ export class PresenceStore {
     if (roles) next.roles = roles;
     if (scopes) next.scopes = scopes;
     if (!next.text) next.text = `Node: ${next.host ?? key} · mode ${next.mode ?? "unknown"}`;
+    // Re-inserted at the end: the map stays in ts order (see prune).
+    this.entries.delete(key);
     this.entries.set(key, next);
     this.mutation++;
+    // Nodes' hello-ok carries no list, so a node connect storm may never call list():
+    // keep the cap here too, or the map would hold one entry per node until it does.
+    if (this.entries.size > this.maxEntries) this.prune();
     return next;
   }
 
@@ -97,7 +106,17 @@ export class PresenceStore {
     this.prune();
     if (this.cacheVersion !== this.mutation) {
       this.cacheList = [...this.entries.values()].sort((a, b) => b.ts - a.ts);
-      this.cacheJson = JSON.stringify(this.cacheList);
+      let json = "[";
+      for (let i = 0; i < this.cacheList.length; i++) {
+        const e = this.cacheList[i] as PresenceEntry;
+        let s = this.entryJson.get(e);
+        if (s === undefined) {
+          s = JSON.stringify(e);
+          this.entryJson.set(e, s);
+        }
+        json += i === 0 ? s : `,${s}`;
+      }
+      this.cacheJson = `${json}]`;
       this.cacheVersion = this.mutation;
     }
     return this.cacheList;
@@ -118,18 +137,19 @@ export class PresenceStore {
     // The self entry is always fresh (its ts is refreshed on list, as in the reference).
     if (now - this.selfEntry.ts > 1000) {
       this.selfEntry.ts = now;
+      this.entryJson.delete(this.selfEntry);
       this.mutation++;
     }
+    // Entries are kept in `ts` order (upsert re-inserts its key at the end, with ts = now),
+    // so the expired and the oldest ones are at the front: a prune touches what it
+    // removes, not the whole map — it runs on every handshake of a connect storm.
     let changed = false;
+    let excess = this.entries.size - this.maxEntries;
     for (const [k, e] of this.entries) {
-      if (k !== this.selfKey && now - e.ts > PRESENCE_TTL_MS) {
-        this.entries.delete(k);
-        changed = true;
-      }
-    }
-    if (this.entries.size > this.maxEntries) {
-      const oldest = [...this.entries.entries()].filter(([k]) => k !== this.selfKey).sort((a, b) => a[1].ts - b[1].ts);
-      for (const [k] of oldest.slice(0, this.entries.size - this.maxEntries)) this.entries.delete(k);
+      if (k === this.selfKey) continue;
+      if (excess <= 0 && now - e.ts <= PRESENCE_TTL_MS) break;
+      this.entries.delete(k);
+      excess--;
       changed = true;
     }
     if (this.entries.size === 0) this.entries.set(this.selfKey, this.selfEntry);

@@ -24,7 +24,7 @@ import { GatewayError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-json.js";
 import { WriteBehindQueue } from "./write-behind.js";
 import { loadRecordFile, sanitizePairedDevice, sanitizePendingRequest } from "./device-pairing-files.js";
-import { DEVICE_PAIRING_PENDING_TTL_MS, mergeRoles, normalizeScopes } from "./device-pairing-types.js";
+import { DEVICE_PAIRING_LAZY_PERSIST_MS, DEVICE_PAIRING_PENDING_TTL_MS, mergeRoles, normalizeScopes } from "./device-pairing-types.js";
 import type {
   DeviceAuthToken,
   DeviceMetadataPatch,
@@ -55,6 +55,7 @@ export class DevicePairingStore {
   readonly #ttl: number;
   readonly #queue: WriteBehindQueue;
   readonly #timer: NodeJS.Timeout;
+  #lazyTimer: NodeJS.Timeout | null = null;
   #pairedDirty = false;
   #pendingDirty = false;
   #closed = false;
@@ -99,6 +100,15 @@ export class DevicePairingStore {
     return d === undefined ? undefined : clone(d);
   }
 
+  /**
+   * The paired record itself, NOT a copy: read it synchronously, never keep or mutate it.
+   * For the handshake's pairing check, where a deep copy per connect was a measurable share
+   * of a connect storm's CPU.
+   */
+  peekPaired(deviceId: string): Readonly<PairedDevice> | undefined {
+    return this.#paired.get(deviceId);
+  }
+
   /** Unexpired pending requests, newest first (expired ones are pruned). */
   listPending(): PendingDeviceRequest[] {
     this.#prune();
@@ -108,6 +118,15 @@ export class DevicePairingStore {
   /** Paired devices, most recently approved first. */
   listPaired(): PairedDevice[] {
     return [...this.#paired.values()].sort((a, b) => b.approvedAtMs - a.approvedAtMs).map(clone);
+  }
+
+  /**
+   * Visits every paired record WITHOUT copying (read-only; do not keep or mutate it). For
+   * scans over large fleets (`node.list` over 15k devices) where `listPaired`'s deep copies
+   * would dominate.
+   */
+  forEachPaired(fn: (device: Readonly<PairedDevice>) => void): void {
+    for (const d of this.#paired.values()) fn(d);
   }
 
   // ---- pairing ----
@@ -227,13 +246,15 @@ export class DevicePairingStore {
 
   /**
    * Device-token auth (§2.6 step 6): the token for `(deviceId, role)` must exist, not be revoked,
-   * match (constant time) and cover `scopes`. Success records `lastUsedAtMs`.
+   * match (constant time) and cover `scopes`. Success records `lastUsedAtMs` — persisted lazily
+   * (`lazyPersistMs`): a reconnect storm of N device-token logins would otherwise rewrite the
+   * whole paired.json back to back for its whole duration.
    */
   verifyDeviceToken(deviceId: string, role: string, token: unknown, scopes: readonly string[]): DeviceTokenVerdict {
     const check = checkDeviceToken(this.#paired.get(deviceId), role, token, scopes);
     if (!check.ok) return check;
     check.entry.lastUsedAtMs = this.#now();
-    this.#markPaired();
+    this.#markPairedLazy();
     return { ok: true };
   }
 
@@ -274,13 +295,23 @@ export class DevicePairingStore {
     return this.#queue.runs;
   }
 
-  /** Resolves when the current state is on disk; rejects with `GW_ERR_STORE_WRITE_FAILED`. */
+  /** Resolves when the current state (lazy fields included) is on disk; rejects with `GW_ERR_STORE_WRITE_FAILED`. */
   flush(): Promise<void> {
+    if (this.#lazyTimer !== null) {
+      clearTimeout(this.#lazyTimer);
+      this.#lazyTimer = null;
+      if (!this.#closed) this.#queue.schedule();
+    }
     return this.#queue.flush();
   }
 
   /** Stops the prune timer and flushes. Later mutations throw `GW_ERR_SERVER_SHUTTING_DOWN`. */
   async close(): Promise<void> {
+    if (this.#lazyTimer !== null) {
+      clearTimeout(this.#lazyTimer);
+      this.#lazyTimer = null;
+      this.#queue.schedule();
+    }
     this.#closed = true;
     clearInterval(this.#timer);
     try {
@@ -322,6 +353,17 @@ export class DevicePairingStore {
   #markPaired(): void {
     this.#pairedDirty = true;
     if (!this.#closed) this.#queue.schedule();
+  }
+
+  /** Metadata-only change: written with the next real mutation, a flush, or after `lazyPersistMs`. */
+  #markPairedLazy(): void {
+    this.#pairedDirty = true;
+    if (this.#closed || this.#lazyTimer !== null) return;
+    this.#lazyTimer = setTimeout(() => {
+      this.#lazyTimer = null;
+      if (!this.#closed) this.#queue.schedule();
+    }, this.#opts.lazyPersistMs ?? DEVICE_PAIRING_LAZY_PERSIST_MS);
+    this.#lazyTimer.unref();
   }
 
   #markPending(): void {

@@ -86,6 +86,9 @@ export type PairingRequiredReason = "not-paired" | "role-upgrade" | "scope-upgra
 /** Pending pairing requests expire after 5 minutes (Appendix C). */
 export const DEVICE_PAIRING_PENDING_TTL_MS = 300_000;
 
+/** Longest a `lastUsedAtMs` update waits in memory before it is written (a crash loses only that timestamp). */
+export const DEVICE_PAIRING_LAZY_PERSIST_MS = 5_000;
+
 /** Trims, drops empties and duplicates, sorts. */
 export function normalizeScopes(scopes: readonly unknown[] | undefined): string[] {
   if (scopes === undefined) return [];
@@ -165,6 +168,8 @@ export interface DevicePairingStoreOptions {
   pendingTtlMs?: number;
   /** How often expired pending requests are pruned in the background (timer is unref'd). Default `60000`. */
   pruneIntervalMs?: number;
+  /** Delay before a `lastUsedAtMs`-only change is written (see `verifyDeviceToken`). Default `5000`. */
+  lazyPersistMs?: number;
 }
 
 /** What the handshake knows when pairing is required (§2.7 step 3). */
