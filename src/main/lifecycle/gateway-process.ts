@@ -21,6 +21,8 @@ import { resolveRuntime, type GatewayRunFlags, type ResolvedRuntime } from "./ru
 /** Upper bound of a graceful stop before the process exits anyway (below systemd's/launchd's stop timeouts). */
 export const STOP_BUDGET_MS = 5000;
 export const RESTART_EXPECTED_MS = 1500;
+/** How long an in-process restart keeps retrying the bind (lingering TIME_WAIT sockets). */
+export const RESTART_BIND_RETRY_MS = 90_000;
 
 export interface GatewayProcessOptions {
   flags: GatewayRunFlags;
@@ -110,6 +112,28 @@ export class GatewayProcess {
     return this.transition;
   }
 
+  /**
+   * This uWS build sets no SO_REUSEADDR: connections we just closed linger on the port
+   * (FIN_WAIT/TIME_WAIT) and make the re-bind fail for up to a minute. Our own
+   * listener is closed, so a bind failure here is that, not another gateway: retry.
+   */
+  private async startWithBindRetry(): Promise<void> {
+    const deadline = Date.now() + RESTART_BIND_RETRY_MS;
+    let delay = 100;
+    for (;;) {
+      try {
+        await this.startInstance();
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code !== "GW_ERR_SERVER_LISTEN" || Date.now() + delay > deadline) throw err;
+        this.log.warn({ retryInMs: delay }, "port still held by closing connections; retrying bind");
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
   /** In-process restart: same PID, listener fully closed before re-binding. */
   restart(reason: string): Promise<void> {
     return this.queue(async () => {
@@ -123,7 +147,7 @@ export class GatewayProcess {
         this.log.error({ err: String(err) }, "config invalid at restart; keeping the last good config");
       }
       try {
-        await this.startInstance();
+        await this.startWithBindRetry();
         this.watcher?.close();
         this.watch();
       } catch (err) {
