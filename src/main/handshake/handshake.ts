@@ -143,20 +143,19 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
 
   let helloAuth: HelloAuth | undefined;
   if (deviceId && publicKey && !(insecureUi && shared.ok)) {
+    // What the device record learns about this client, on a new request or a reconnect.
+    const meta = {
+      displayName: p.client.displayName,
+      platform: p.client.platform,
+      clientId: p.client.id,
+      clientMode: p.client.mode,
+      role,
+      scopes,
+      remoteIp: ip,
+    };
     const status = pairingStatus(ctx.devices.peekPaired(deviceId), publicKey, role, scopes);
     if (!status.ok) {
-      const { request } = ctx.devices.requestPairing({
-        deviceId,
-        publicKey,
-        displayName: p.client.displayName,
-        platform: p.client.platform,
-        clientId: p.client.id,
-        clientMode: p.client.mode,
-        role,
-        scopes,
-        remoteIp: ip,
-        silent: conn.info.isLocal,
-      });
+      const { request } = ctx.devices.requestPairing({ deviceId, publicKey, ...meta, silent: conn.info.isLocal });
       if (!request.silent) {
         reject(
           ctx,
@@ -170,15 +169,7 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
       }
       ctx.devices.approve(request.requestId);
     } else {
-      ctx.devices.updateMetadata(deviceId, {
-        displayName: p.client.displayName,
-        platform: p.client.platform,
-        clientId: p.client.id,
-        clientMode: p.client.mode,
-        role,
-        scopes,
-        remoteIp: ip,
-      });
+      ctx.devices.updateMetadata(deviceId, meta);
     }
     const t = ctx.devices.ensureDeviceToken(deviceId, role, scopes);
     if (t) {
