@@ -58,6 +58,8 @@ test("npm start builds and serves; the compiled CLI's gateway call health prints
 
   // SIGTERM to the process group (npm and the gateway), as a terminal's Ctrl-C would.
   process.kill(-child.pid!, "SIGTERM");
-  await new Promise((r) => child.once("exit", r));
+  // "close", not "exit": npm may exit before the gateway it spawned has flushed its
+  // last log lines; the pipes close only when every process holding them is gone.
+  await new Promise((r) => child.once("close", r));
   assert.match(out, /"msg":"gateway stopping"/);
 });
