@@ -1,8 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +9,8 @@ import { DevicePairingStore } from "../src/shared/store/device-pairing-store.js"
 import { pairingStatus, toPairedDeviceView } from "../src/shared/store/device-pairing-types.js";
 import type { DevicePairEvent, DevicePairingStoreOptions, PairedDevice, PairingRequestInput } from "../src/shared/store/device-pairing-types.js";
 import { GatewayError } from "../src/shared/errors.js";
+import { mulberry32 } from "./helpers/seeded-random.js";
+import { PairingKillLedger, assertDiskMatchesLedger, runChurnUntilKilled } from "./helpers/pairing-kill-loop.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURE = join(ROOT, "test", "fixtures", "pairing-churn.ts");
@@ -414,87 +414,29 @@ test("a failed write is reported, flush rejects, and the state lands once the di
   assert.equal(Object.keys(readFiles(dir).pending).length, 1);
 });
 
-/** Small seeded PRNG so a failing kill schedule can be replayed (PAIRING_KILL_SEED). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test("kill -9 at random moments never leaves torn, stale or inconsistent files", async (t) => {
   const dir = tempDir(t);
   const seed = Number(process.env.PAIRING_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
   t.diagnostic(`seed ${seed}`);
   const rand = mulberry32(seed);
-  /** Every token the children ever minted, per device, in order. */
-  const minted = new Map<string, string[]>();
-  /** Index into `minted` of the newest token known to be on disk (flush acknowledged). */
-  const acked = new Map<string, number>();
-  /** Pending requests whose creation is on disk, and requests a child rejected. */
-  const requestedAcked = new Set<string>();
-  const rejected = new Set<string>();
+  const ledger = new PairingKillLedger();
   let sawTmpAfterKill = false;
 
   for (let iter = 0; iter < 20; iter++) {
-    const child = spawn(process.execPath, ["--import", "tsx", FIXTURE, dir], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const lines = createInterface({ input: child.stdout });
-    const closed = once(lines, "close");
-    const killAfterAcks = 1 + Math.floor(rand() * 6);
-    const delayMs = Math.floor(rand() * 8);
-    const touched = new Set<string>();
-    const requested = new Set<string>();
-    let acks = 0;
-    lines.on("line", (line) => {
-      const msg = JSON.parse(line) as { op: string; deviceId?: string; token?: string };
-      if (msg.op === "token" && msg.deviceId !== undefined && msg.token !== undefined) {
-        const list = minted.get(msg.deviceId) ?? [];
-        list.push(msg.token);
-        minted.set(msg.deviceId, list);
-        touched.add(msg.deviceId);
-      } else if (msg.op === "requested" && msg.deviceId !== undefined) {
-        requested.add(msg.deviceId);
-      } else if (msg.op === "rejected" && msg.deviceId !== undefined) {
-        rejected.add(msg.deviceId);
-      } else if (msg.op === "ack") {
-        for (const d of touched) acked.set(d, (minted.get(d)?.length ?? 0) - 1);
-        for (const d of requested) requestedAcked.add(d);
-        touched.clear();
-        requested.clear();
-        if (++acks === killAfterAcks) setTimeout(() => child.kill("SIGKILL"), delayMs);
-      }
-    });
-    const [code, signal] = await exited;
-    await closed; // every line the child wrote before dying has been processed
-    assert.equal(signal, "SIGKILL", `child ended by itself (code ${String(code)}): ${stderr}`);
+    await runChurnUntilKilled({ fixture: FIXTURE, dir, rand, idKey: "deviceId", ledger });
 
     // 1. Both files parse, are complete objects, 0600.
     const files = readFiles(dir);
     if (readdirSync(join(dir, "devices")).some((n) => n.endsWith(".tmp"))) sawTmpAfterKill = true;
-
-    // 2. Everything acknowledged is there, never older than acknowledged; nothing unknown is there.
-    for (const [deviceId, idx] of acked) {
-      const onDisk = files.paired[deviceId]?.tokens?.operator?.token;
-      assert.ok(onDisk !== undefined, `iteration ${iter}: acknowledged device ${deviceId} missing`);
-      const allowed = (minted.get(deviceId) ?? []).slice(idx);
-      assert.ok(allowed.includes(onDisk), `iteration ${iter}: ${deviceId} token on disk is older than acknowledged`);
-    }
-    for (const [deviceId, d] of Object.entries(files.paired)) {
-      assert.ok((minted.get(deviceId) ?? []).includes(d.tokens?.operator?.token ?? ""), `iteration ${iter}: ${deviceId} has a token nobody minted`);
-    }
-    // pending.json is never newer than paired.json: a request that reached disk is still pending,
-    // or its approval is on disk too, or it was rejected — never silently gone.
-    const pendingDevices = new Set(Object.values(files.pending).map((p) => p.deviceId));
-    for (const d of requestedAcked) {
-      if (rejected.has(d)) continue;
-      assert.ok(pendingDevices.has(d) || files.paired[d] !== undefined, `iteration ${iter}: request of ${d} vanished without approval`);
-    }
+    // 2. What was acknowledged is there; pending.json is never newer than paired.json.
+    assertDiskMatchesLedger(
+      ledger,
+      {
+        pairedTokens: new Map(Object.entries(files.paired).map(([id, d]) => [id, d.tokens?.operator?.token])),
+        pendingIds: new Set(Object.values(files.pending).map((p) => p.deviceId)),
+      },
+      iter,
+    );
 
     // 3. The store loads the state cleanly and sweeps the dead child's tmp files.
     const warnings: string[] = [];
@@ -504,6 +446,6 @@ test("kill -9 at random moments never leaves torn, stale or inconsistent files",
     await store.close();
     assert.deepEqual(readdirSync(join(dir, "devices")).filter((n) => n.endsWith(".tmp")), []);
   }
-  assert.ok(acked.size > 0);
-  t.diagnostic(`devices acknowledged: ${acked.size}; a kill left a tmp file behind: ${sawTmpAfterKill}`);
+  assert.ok(ledger.acked.size > 0);
+  t.diagnostic(`devices acknowledged: ${ledger.acked.size}; a kill left a tmp file behind: ${sawTmpAfterKill}`);
 });

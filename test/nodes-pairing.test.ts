@@ -5,9 +5,6 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +16,8 @@ import { connectNode, nodeConnectOptions } from "./helpers/node.js";
 import { NodePairingStore } from "../src/shared/store/node-pairing-store.js";
 import { DevicePairingStore } from "../src/shared/store/device-pairing-store.js";
 import type { PairedNode } from "../src/shared/store/node-pairing-types.js";
+import { mulberry32 } from "./helpers/seeded-random.js";
+import { PairingKillLedger, assertDiskMatchesLedger, runChurnUntilKilled } from "./helpers/pairing-kill-loop.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURE = join(ROOT, "test", "fixtures", "node-pairing-churn.ts");
@@ -297,61 +296,16 @@ test("device-token logins do not rewrite paired.json each time: lastUsedAtMs is 
 });
 
 /** Small seeded PRNG so a failing kill schedule can be replayed (NODE_PAIRING_KILL_SEED). */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test("node pairing store: kill -9 at random moments during approvals never leaves torn, stale or inconsistent files", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "clawgate-nodepair-kill-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const seed = Number(process.env.NODE_PAIRING_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
   t.diagnostic(`seed ${seed}`);
   const rand = mulberry32(seed);
-  const minted = new Map<string, string[]>();
-  const acked = new Map<string, number>();
-  const requestedAcked = new Set<string>();
-  const rejected = new Set<string>();
+  const ledger = new PairingKillLedger();
 
   for (let iter = 0; iter < 20; iter++) {
-    const child = spawn(process.execPath, ["--import", "tsx", FIXTURE, dir], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-    const lines = createInterface({ input: child.stdout });
-    const closed = once(lines, "close");
-    const killAfterAcks = 1 + Math.floor(rand() * 6);
-    const delayMs = Math.floor(rand() * 8);
-    const touched = new Set<string>();
-    const requested = new Set<string>();
-    let acks = 0;
-    lines.on("line", (line) => {
-      const msg = JSON.parse(line) as { op: string; nodeId?: string; token?: string };
-      if (msg.op === "token" && msg.nodeId !== undefined && msg.token !== undefined) {
-        const list = minted.get(msg.nodeId) ?? [];
-        list.push(msg.token);
-        minted.set(msg.nodeId, list);
-        touched.add(msg.nodeId);
-      } else if (msg.op === "requested" && msg.nodeId !== undefined) {
-        requested.add(msg.nodeId);
-      } else if (msg.op === "rejected" && msg.nodeId !== undefined) {
-        rejected.add(msg.nodeId);
-      } else if (msg.op === "ack") {
-        for (const n of touched) acked.set(n, (minted.get(n)?.length ?? 0) - 1);
-        for (const n of requested) requestedAcked.add(n);
-        touched.clear();
-        requested.clear();
-        if (++acks === killAfterAcks) setTimeout(() => child.kill("SIGKILL"), delayMs);
-      }
-    });
-    const [code, signal] = await exited;
-    await closed;
-    assert.equal(signal, "SIGKILL", `child ended by itself (code ${String(code)}): ${stderr}`);
+    await runChurnUntilKilled({ fixture: FIXTURE, dir, rand, idKey: "nodeId", ledger });
 
     // 1. Both files parse as complete objects and are 0600.
     const files: Record<"paired" | "pending", Record<string, { nodeId: string; token?: string }>> = { paired: {}, pending: {} };
@@ -361,22 +315,16 @@ test("node pairing store: kill -9 at random moments during approvals never leave
       assert.equal(statSync(p).mode & 0o777, 0o600, `iteration ${iter}: ${name}.json mode`);
       files[name] = JSON.parse(readFileSync(p, "utf8"));
     }
-    // 2. Everything acknowledged is there, never older than acknowledged; no token nobody minted.
-    for (const [nodeId, idx] of acked) {
-      const onDisk = files.paired[nodeId]?.token;
-      assert.ok(onDisk !== undefined, `iteration ${iter}: acknowledged node ${nodeId} missing`);
-      assert.ok((minted.get(nodeId) ?? []).slice(idx).includes(onDisk), `iteration ${iter}: ${nodeId} token on disk is older than acknowledged`);
-    }
-    for (const [nodeId, n] of Object.entries(files.paired)) {
-      assert.ok((minted.get(nodeId) ?? []).includes(n.token ?? ""), `iteration ${iter}: ${nodeId} has a token nobody minted`);
-    }
-    // 3. pending.json is never newer than paired.json: a request on disk is pending, approved or rejected.
-    const pendingNodes = new Set(Object.values(files.pending).map((p) => p.nodeId));
-    for (const n of requestedAcked) {
-      if (rejected.has(n)) continue;
-      assert.ok(pendingNodes.has(n) || files.paired[n] !== undefined, `iteration ${iter}: request of ${n} vanished without approval`);
-    }
-    // 4. The store loads cleanly and sweeps the dead child's tmp files.
+    // 2. What was acknowledged is there; pending.json is never newer than paired.json.
+    assertDiskMatchesLedger(
+      ledger,
+      {
+        pairedTokens: new Map(Object.entries(files.paired).map(([id, n]) => [id, n.token])),
+        pendingIds: new Set(Object.values(files.pending).map((p) => p.nodeId)),
+      },
+      iter,
+    );
+    // 3. The store loads cleanly and sweeps the dead child's tmp files.
     const warnings: string[] = [];
     const store = await NodePairingStore.open({ stateDir: dir, onWarning: (msg) => warnings.push(msg) });
     assert.deepEqual(warnings, [], `iteration ${iter}`);
@@ -384,6 +332,6 @@ test("node pairing store: kill -9 at random moments during approvals never leave
     await store.close();
     assert.deepEqual(readdirSync(join(dir, "nodes")).filter((n) => n.endsWith(".tmp")), []);
   }
-  assert.ok(acked.size > 0);
-  t.diagnostic(`nodes acknowledged: ${acked.size}`);
+  assert.ok(ledger.acked.size > 0);
+  t.diagnostic(`nodes acknowledged: ${ledger.acked.size}`);
 });

@@ -6,12 +6,9 @@
  * - The files are read once (`open`); afterwards memory is the source of truth and every read
  *   is served from it, so a handshake never waits for disk. External edits made while the
  *   gateway runs are overwritten by the next write.
- * - Mutations are synchronous on the in-memory maps (one JS thread ⇒ serialised, no lock) and
- *   persisted write-behind: one `WriteBehindQueue` snapshots both maps, then writes paired.json
- *   and pending.json (each atomically), coalescing bursts. Paired first means a crash between
- *   the two files can leave an already-approved request pending (harmless: approving it again
- *   merges), never an approval that vanished with its request. `flush()` resolves once the current state is on disk —
- *   RPC handlers that acknowledge a mutation should await it first (persist before ack).
+ * - Persistence is `PairingState`'s (pairing-state.ts): write-behind, paired.json before
+ *   pending.json, bursts coalesced. `flush()` resolves once the current state is on disk — RPC
+ *   handlers that acknowledge a mutation await it first (persist before ack).
  * - No auth state is cached outside these maps: a rotated or revoked token is effective for the
  *   very next `verifyDeviceToken`.
  * - Corrupt files are moved aside to `<file>.corrupt-<ms>` and the store starts empty for that
@@ -21,9 +18,8 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { GatewayError } from "../errors.js";
-import { writeFileAtomic } from "./atomic-json.js";
-import { WriteBehindQueue } from "./write-behind.js";
-import { loadRecordFile, sanitizePairedDevice, sanitizePendingRequest } from "./device-pairing-files.js";
+import { PairingState } from "./pairing-state.js";
+import { sanitizePairedDevice, sanitizePendingRequest } from "./device-pairing-files.js";
 import { DEVICE_PAIRING_LAZY_PERSIST_MS, DEVICE_PAIRING_PENDING_TTL_MS, mergeRoles, normalizeScopes } from "./device-pairing-types.js";
 import type {
   DeviceAuthToken,
@@ -41,55 +37,45 @@ const METADATA_KEYS = ["displayName", "platform", "clientId", "clientMode", "rem
 
 const clone = <T>(v: T): T => structuredClone(v);
 
-/** Pretty JSON of a record map, keyed like the file. */
-const serialize = (records: Map<string, unknown>): string => `${JSON.stringify(Object.fromEntries(records), null, 2)}\n`;
-
 /** In-memory device pairing state with write-behind persistence. Create with `DevicePairingStore.open`. */
 export class DevicePairingStore {
-  readonly pairedPath: string;
-  readonly pendingPath: string;
-  readonly #paired = new Map<string, PairedDevice>();
-  readonly #pending = new Map<string, PendingDeviceRequest>();
+  readonly #state: PairingState<PairedDevice, PendingDeviceRequest>;
+  readonly #paired: Map<string, PairedDevice>;
+  readonly #pending: Map<string, PendingDeviceRequest>;
   readonly #opts: DevicePairingStoreOptions;
   readonly #now: () => number;
-  readonly #ttl: number;
-  readonly #queue: WriteBehindQueue;
-  readonly #timer: NodeJS.Timeout;
-  #lazyTimer: NodeJS.Timeout | null = null;
-  #pairedDirty = false;
-  #pendingDirty = false;
-  #closed = false;
 
-  private constructor(opts: DevicePairingStoreOptions) {
+  private constructor(state: PairingState<PairedDevice, PendingDeviceRequest>, opts: DevicePairingStoreOptions, now: () => number) {
+    this.#state = state;
+    this.#paired = state.paired;
+    this.#pending = state.pending;
     this.#opts = opts;
-    this.#now = opts.now ?? Date.now;
-    this.#ttl = opts.pendingTtlMs ?? DEVICE_PAIRING_PENDING_TTL_MS;
-    this.pairedPath = join(opts.stateDir, "devices", "paired.json");
-    this.pendingPath = join(opts.stateDir, "devices", "pending.json");
-    this.#queue = new WriteBehindQueue(() => this.#persist(), {
-      onError: (err) => this.#warn("device pairing state could not be written; retrying", { error: String(err) }),
-    });
-    this.#timer = setInterval(() => this.#prune(), opts.pruneIntervalMs ?? 60_000);
-    this.#timer.unref();
+    this.#now = now;
   }
 
   /** Loads both files (missing → empty, corrupt → quarantined + empty) and starts the prune timer. */
   static async open(opts: DevicePairingStoreOptions): Promise<DevicePairingStore> {
-    const store = new DevicePairingStore(opts);
-    try {
-      await store.#load();
-    } catch (err) {
-      clearInterval(store.#timer);
-      throw err;
-    }
-    return store;
+    const now = opts.now ?? Date.now;
+    const state = await PairingState.open<PairedDevice, PendingDeviceRequest>({
+      dir: join(opts.stateDir, "devices"),
+      label: "device pairing",
+      sanitizePaired: sanitizePairedDevice,
+      sanitizePending: sanitizePendingRequest,
+      now,
+      pendingTtlMs: opts.pendingTtlMs ?? DEVICE_PAIRING_PENDING_TTL_MS,
+      pruneIntervalMs: opts.pruneIntervalMs ?? 60_000,
+      lazyPersistMs: opts.lazyPersistMs ?? DEVICE_PAIRING_LAZY_PERSIST_MS,
+      ...(opts.onWarning !== undefined ? { onWarning: opts.onWarning } : {}),
+    });
+    return new DevicePairingStore(state, opts, now);
   }
 
-  async #load(): Promise<void> {
-    const warn = (message: string, details: Record<string, unknown>): void => this.#warn(message, details);
-    for (const [k, v] of await loadRecordFile(this.pairedPath, sanitizePairedDevice, warn)) this.#paired.set(k, v);
-    for (const [k, v] of await loadRecordFile(this.pendingPath, sanitizePendingRequest, warn)) this.#pending.set(k, v);
-    this.#prune();
+  get pairedPath(): string {
+    return this.#state.pairedPath;
+  }
+
+  get pendingPath(): string {
+    return this.#state.pendingPath;
   }
 
   // ---- reads (memory only) ----
@@ -111,7 +97,7 @@ export class DevicePairingStore {
 
   /** Unexpired pending requests, newest first (expired ones are pruned). */
   listPending(): PendingDeviceRequest[] {
-    this.#prune();
+    this.#state.prune();
     return [...this.#pending.values()].sort((a, b) => b.ts - a.ts).map(clone);
   }
 
@@ -137,8 +123,8 @@ export class DevicePairingStore {
    * only when a NON-silent request is created; the handshake approves silent ones itself.
    */
   requestPairing(input: PairingRequestInput): { request: PendingDeviceRequest; created: boolean } {
-    this.#assertOpen();
-    this.#prune();
+    this.#state.assertOpen();
+    this.#state.prune();
     for (const p of this.#pending.values()) {
       if (p.deviceId === input.deviceId) return { request: clone(p), created: false };
     }
@@ -155,7 +141,7 @@ export class DevicePairingStore {
     };
     for (const k of METADATA_KEYS) if (input[k] !== undefined) req[k] = input[k];
     this.#pending.set(req.requestId, req);
-    this.#markPending();
+    this.#state.markPending();
     if (!req.silent) this.#emit({ event: "device.pair.requested", payload: clone(req) });
     return { request: clone(req), created: true };
   }
@@ -166,8 +152,8 @@ export class DevicePairingStore {
    * Throws `GW_ERR_PAIRING_UNKNOWN_REQUEST` for unknown or expired ids.
    */
   approve(requestId: string): { requestId: string; device: PairedDevice } {
-    this.#assertOpen();
-    const req = this.#takePending(requestId);
+    this.#state.assertOpen();
+    const req = this.#state.takePending(requestId);
     const now = this.#now();
     const prev = this.#paired.get(req.deviceId);
     const device: PairedDevice = {
@@ -186,22 +172,22 @@ export class DevicePairingStore {
     if (prev?.tokens !== undefined) device.tokens = prev.tokens;
     issueDeviceToken(device, req.role, req.scopes, now);
     this.#paired.set(device.deviceId, device);
-    this.#markPaired();
+    this.#state.markPaired();
     this.#emit({ event: "device.pair.resolved", payload: { requestId, deviceId: req.deviceId, decision: "approved", ts: now } });
     return { requestId, device: clone(device) };
   }
 
   /** Drops a pending request and emits `device.pair.resolved` (rejected). Throws `GW_ERR_PAIRING_UNKNOWN_REQUEST`. */
   reject(requestId: string): { requestId: string; deviceId: string } {
-    this.#assertOpen();
-    const req = this.#takePending(requestId);
+    this.#state.assertOpen();
+    const req = this.#state.takePending(requestId);
     this.#emit({ event: "device.pair.resolved", payload: { requestId, deviceId: req.deviceId, decision: "rejected", ts: this.#now() } });
     return { requestId, deviceId: req.deviceId };
   }
 
   /** Refreshes metadata of a paired device after a successful connect. Returns false when not paired. */
   updateMetadata(deviceId: string, patch: DeviceMetadataPatch): boolean {
-    this.#assertOpen();
+    this.#state.assertOpen();
     const d = this.#paired.get(deviceId);
     if (d === undefined) return false;
     let changed = false;
@@ -223,7 +209,7 @@ export class DevicePairingStore {
       if (scopes.join() !== (d.scopes ?? []).join()) changed = true;
       d.scopes = scopes;
     }
-    if (changed) this.#markPaired();
+    if (changed) this.#state.markPaired();
     return true;
   }
 
@@ -234,13 +220,13 @@ export class DevicePairingStore {
    * minted one (replacing the old entry). Undefined when the device is not paired.
    */
   ensureDeviceToken(deviceId: string, role: string, scopes: readonly string[]): DeviceAuthToken | undefined {
-    this.#assertOpen();
+    this.#state.assertOpen();
     const d = this.#paired.get(deviceId);
     if (d === undefined) return undefined;
     const live = reusableDeviceToken(d, role, scopes);
     if (live !== undefined) return clone(live);
     const minted = issueDeviceToken(d, role, scopes, this.#now());
-    this.#markPaired();
+    this.#state.markPaired();
     return clone(minted);
   }
 
@@ -254,7 +240,7 @@ export class DevicePairingStore {
     const check = checkDeviceToken(this.#paired.get(deviceId), role, token, scopes);
     if (!check.ok) return check;
     check.entry.lastUsedAtMs = this.#now();
-    this.#markPairedLazy();
+    this.#state.markPairedLazy();
     return { ok: true };
   }
 
@@ -265,25 +251,25 @@ export class DevicePairingStore {
    * Throws `GW_ERR_PAIRING_UNKNOWN_DEVICE` ("unknown deviceId/role").
    */
   rotateToken(deviceId: string, role: string, scopes?: readonly string[]): DeviceAuthToken {
-    this.#assertOpen();
+    this.#state.assertOpen();
     const d = this.#requireRole(deviceId, role);
     const old = d.tokens?.[role];
     const next = scopes !== undefined ? normalizeScopes(scopes) : normalizeScopes(old?.scopes ?? d.scopes ?? []);
     if (scopes !== undefined) d.scopes = next;
     const minted = issueDeviceToken(d, role, next, this.#now());
     minted.rotatedAtMs = minted.rotatedAtMs ?? minted.createdAtMs;
-    this.#markPaired();
+    this.#state.markPaired();
     return clone(minted);
   }
 
   /** `device.token.revoke`: marks the role's token revoked (idempotent). Throws `GW_ERR_PAIRING_UNKNOWN_DEVICE`. */
   revokeToken(deviceId: string, role: string): DeviceAuthToken {
-    this.#assertOpen();
+    this.#state.assertOpen();
     const entry = this.#paired.get(deviceId)?.tokens?.[role];
     if (entry === undefined) throw new GatewayError("GW_ERR_PAIRING_UNKNOWN_DEVICE", "unknown deviceId/role", { deviceId, role });
     if (entry.revokedAtMs === undefined) {
       entry.revokedAtMs = this.#now();
-      this.#markPaired();
+      this.#state.markPaired();
     }
     return clone(entry);
   }
@@ -292,33 +278,17 @@ export class DevicePairingStore {
 
   /** Persist runs started so far (each writes whichever file is dirty); for tests and metrics. */
   get writeCount(): number {
-    return this.#queue.runs;
+    return this.#state.writeCount;
   }
 
   /** Resolves when the current state (lazy fields included) is on disk; rejects with `GW_ERR_STORE_WRITE_FAILED`. */
   flush(): Promise<void> {
-    if (this.#lazyTimer !== null) {
-      clearTimeout(this.#lazyTimer);
-      this.#lazyTimer = null;
-      if (!this.#closed) this.#queue.schedule();
-    }
-    return this.#queue.flush();
+    return this.#state.flush();
   }
 
   /** Stops the prune timer and flushes. Later mutations throw `GW_ERR_SERVER_SHUTTING_DOWN`. */
-  async close(): Promise<void> {
-    if (this.#lazyTimer !== null) {
-      clearTimeout(this.#lazyTimer);
-      this.#lazyTimer = null;
-      this.#queue.schedule();
-    }
-    this.#closed = true;
-    clearInterval(this.#timer);
-    try {
-      await this.#queue.flush();
-    } finally {
-      this.#queue.stop();
-    }
+  close(): Promise<void> {
+    return this.#state.close();
   }
 
   // ---- internals ----
@@ -330,70 +300,6 @@ export class DevicePairingStore {
     return d;
   }
 
-  #takePending(requestId: string): PendingDeviceRequest {
-    this.#prune();
-    const req = this.#pending.get(requestId);
-    if (req === undefined) throw new GatewayError("GW_ERR_PAIRING_UNKNOWN_REQUEST", "unknown requestId", { requestId });
-    this.#pending.delete(requestId);
-    this.#markPending();
-    return req;
-  }
-
-  #prune(): void {
-    const cutoff = this.#now() - this.#ttl;
-    for (const [id, p] of this.#pending) {
-      if (p.ts <= cutoff) {
-        this.#pending.delete(id);
-        this.#markPending();
-      }
-    }
-  }
-
-  // After close nothing is scheduled any more: a late write must not recreate a removed state dir.
-  #markPaired(): void {
-    this.#pairedDirty = true;
-    if (!this.#closed) this.#queue.schedule();
-  }
-
-  /** Metadata-only change: written with the next real mutation, a flush, or after `lazyPersistMs`. */
-  #markPairedLazy(): void {
-    this.#pairedDirty = true;
-    if (this.#closed || this.#lazyTimer !== null) return;
-    this.#lazyTimer = setTimeout(() => {
-      this.#lazyTimer = null;
-      if (!this.#closed) this.#queue.schedule();
-    }, this.#opts.lazyPersistMs ?? DEVICE_PAIRING_LAZY_PERSIST_MS);
-    this.#lazyTimer.unref();
-  }
-
-  #markPending(): void {
-    this.#pendingDirty = true;
-    if (!this.#closed) this.#queue.schedule();
-  }
-
-  async #persist(): Promise<void> {
-    // Both snapshots are taken now, before any await, and paired.json is written first: so
-    // pending.json on disk is never newer than paired.json (a crash cannot drop a request whose
-    // approval did not reach disk).
-    const paired = this.#pairedDirty ? serialize(this.#paired) : undefined;
-    const pending = this.#pendingDirty ? serialize(this.#pending) : undefined;
-    this.#pairedDirty = false;
-    this.#pendingDirty = false;
-    try {
-      if (paired !== undefined) await writeFileAtomic(this.pairedPath, paired);
-    } catch (err) {
-      this.#pairedDirty = true;
-      this.#pendingDirty ||= pending !== undefined;
-      throw err;
-    }
-    try {
-      if (pending !== undefined) await writeFileAtomic(this.pendingPath, pending);
-    } catch (err) {
-      this.#pendingDirty = true;
-      throw err;
-    }
-  }
-
   #emit(event: DevicePairEvent): void {
     try {
       this.#opts.onEvent?.(event);
@@ -403,10 +309,6 @@ export class DevicePairingStore {
   }
 
   #warn(message: string, details: Record<string, unknown>): void {
-    this.#opts.onWarning?.(message, details);
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new GatewayError("GW_ERR_SERVER_SHUTTING_DOWN", "device pairing store is closed");
+    this.#state.warn(message, details);
   }
 }

@@ -1,0 +1,191 @@
+/**
+ * The persistence both pairing stores share (devices and legacy nodes): `<dir>/paired.json`
+ * and `<dir>/pending.json` held in memory and written behind.
+ *
+ * - `open` reads both files once (missing → empty, corrupt → quarantined + empty, malformed
+ *   records dropped); afterwards the maps are the source of truth and reads never wait for disk.
+ * - Callers mutate `paired` / `pending` synchronously (one JS thread ⇒ serialised) and then
+ *   mark what changed. One `WriteBehindQueue` snapshots the dirty maps and writes them
+ *   atomically, coalescing bursts. paired.json is written first, so pending.json on disk is
+ *   never newer than paired.json: a crash between the two can leave an approved request still
+ *   pending (approving it again is harmless), never an approval that vanished with its request.
+ * - `markPairedLazy` is for metadata-only changes (last-used / last-connected timestamps): they
+ *   are written after `lazyPersistMs`, or with the next real mutation or flush, so a reconnect
+ *   storm costs one write. A crash loses a timestamp, never a pairing.
+ * - Pending requests expire after `pendingTtlMs` (pruned on access and by an unref'd timer).
+ */
+import { join } from "node:path";
+import { GatewayError } from "../errors.js";
+import { writeFileAtomic } from "./atomic-json.js";
+import { loadRecordFile } from "./device-pairing-files.js";
+import type { LoadWarning } from "./device-pairing-files.js";
+import { WriteBehindQueue } from "./write-behind.js";
+
+/** Turns one untrusted record read from a file into a typed record, or undefined to drop it. */
+export type RecordSanitizer<T> = (key: string, value: unknown) => T | undefined;
+
+/** Options of `PairingState.open`. */
+export interface PairingStateOptions<P, Q> {
+  /** Directory holding `paired.json` and `pending.json`. */
+  dir: string;
+  /** Names the store in errors and warnings, e.g. "device pairing". */
+  label: string;
+  sanitizePaired: RecordSanitizer<P>;
+  sanitizePending: RecordSanitizer<Q>;
+  now: () => number;
+  pendingTtlMs: number;
+  pruneIntervalMs: number;
+  lazyPersistMs: number;
+  onWarning?: LoadWarning;
+}
+
+const serialize = (records: Map<string, unknown>): string => `${JSON.stringify(Object.fromEntries(records), null, 2)}\n`;
+
+/** Two record maps with write-behind persistence and pending-request expiry. */
+export class PairingState<P, Q extends { ts: number }> {
+  readonly pairedPath: string;
+  readonly pendingPath: string;
+  readonly paired = new Map<string, P>();
+  readonly pending = new Map<string, Q>();
+  readonly #opts: PairingStateOptions<P, Q>;
+  readonly #queue: WriteBehindQueue;
+  readonly #pruneTimer: NodeJS.Timeout;
+  #lazyTimer: NodeJS.Timeout | null = null;
+  #pairedDirty = false;
+  #pendingDirty = false;
+  #closed = false;
+
+  private constructor(opts: PairingStateOptions<P, Q>) {
+    this.#opts = opts;
+    this.pairedPath = join(opts.dir, "paired.json");
+    this.pendingPath = join(opts.dir, "pending.json");
+    this.#queue = new WriteBehindQueue(() => this.#persist(), {
+      onError: (err) => this.warn(`${opts.label} state could not be written; retrying`, { error: String(err) }),
+    });
+    this.#pruneTimer = setInterval(() => this.prune(), opts.pruneIntervalMs);
+    this.#pruneTimer.unref();
+  }
+
+  /** Loads both files and starts the prune timer. */
+  static async open<P, Q extends { ts: number }>(opts: PairingStateOptions<P, Q>): Promise<PairingState<P, Q>> {
+    const state = new PairingState<P, Q>(opts);
+    const warn: LoadWarning = (message, details) => state.warn(message, details);
+    try {
+      for (const [k, v] of await loadRecordFile(state.pairedPath, opts.sanitizePaired, warn)) state.paired.set(k, v);
+      for (const [k, v] of await loadRecordFile(state.pendingPath, opts.sanitizePending, warn)) state.pending.set(k, v);
+    } catch (err) {
+      clearInterval(state.#pruneTimer);
+      throw err;
+    }
+    state.prune();
+    return state;
+  }
+
+  /** True once `close` has begun: mutations are refused and nothing more is scheduled. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Persist runs started so far (each writes whichever file is dirty); for tests and metrics. */
+  get writeCount(): number {
+    return this.#queue.runs;
+  }
+
+  /** Throws `GW_ERR_SERVER_SHUTTING_DOWN` once closed. */
+  assertOpen(): void {
+    if (this.#closed) throw new GatewayError("GW_ERR_SERVER_SHUTTING_DOWN", `${this.#opts.label} store is closed`);
+  }
+
+  /** Drops expired pending requests. */
+  prune(): void {
+    const cutoff = this.#opts.now() - this.#opts.pendingTtlMs;
+    for (const [id, p] of this.pending) {
+      if (p.ts <= cutoff) {
+        this.pending.delete(id);
+        this.markPending();
+      }
+    }
+  }
+
+  /** Removes and returns an unexpired pending request. Throws `GW_ERR_PAIRING_UNKNOWN_REQUEST`. */
+  takePending(requestId: string): Q {
+    this.prune();
+    const req = this.pending.get(requestId);
+    if (req === undefined) throw new GatewayError("GW_ERR_PAIRING_UNKNOWN_REQUEST", "unknown requestId", { requestId });
+    this.pending.delete(requestId);
+    this.markPending();
+    return req;
+  }
+
+  // After close nothing is scheduled any more: a late write must not recreate a removed state dir.
+  markPaired(): void {
+    this.#pairedDirty = true;
+    if (!this.#closed) this.#queue.schedule();
+  }
+
+  /** Metadata-only change: written with the next real mutation, a flush, or after `lazyPersistMs`. */
+  markPairedLazy(): void {
+    this.#pairedDirty = true;
+    if (this.#closed || this.#lazyTimer !== null) return;
+    this.#lazyTimer = setTimeout(() => {
+      this.#lazyTimer = null;
+      if (!this.#closed) this.#queue.schedule();
+    }, this.#opts.lazyPersistMs);
+    this.#lazyTimer.unref();
+  }
+
+  markPending(): void {
+    this.#pendingDirty = true;
+    if (!this.#closed) this.#queue.schedule();
+  }
+
+  /** Resolves when the current state (lazy changes included) is on disk; rejects with `GW_ERR_STORE_WRITE_FAILED`. */
+  flush(): Promise<void> {
+    this.#scheduleLazyNow();
+    return this.#queue.flush();
+  }
+
+  /** Refuses further mutations, stops the timers and flushes. */
+  async close(): Promise<void> {
+    this.#scheduleLazyNow();
+    this.#closed = true;
+    clearInterval(this.#pruneTimer);
+    try {
+      await this.#queue.flush();
+    } finally {
+      this.#queue.stop();
+    }
+  }
+
+  warn(message: string, details: Record<string, unknown>): void {
+    this.#opts.onWarning?.(message, details);
+  }
+
+  #scheduleLazyNow(): void {
+    if (this.#lazyTimer === null) return;
+    clearTimeout(this.#lazyTimer);
+    this.#lazyTimer = null;
+    if (!this.#closed) this.#queue.schedule();
+  }
+
+  async #persist(): Promise<void> {
+    // Both snapshots are taken now, before any await; paired.json goes first (see the header).
+    const paired = this.#pairedDirty ? serialize(this.paired) : undefined;
+    const pending = this.#pendingDirty ? serialize(this.pending) : undefined;
+    this.#pairedDirty = false;
+    this.#pendingDirty = false;
+    try {
+      if (paired !== undefined) await writeFileAtomic(this.pairedPath, paired);
+    } catch (err) {
+      this.#pairedDirty = true;
+      this.#pendingDirty ||= pending !== undefined;
+      throw err;
+    }
+    try {
+      if (pending !== undefined) await writeFileAtomic(this.pendingPath, pending);
+    } catch (err) {
+      this.#pendingDirty = true;
+      throw err;
+    }
+  }
+}
