@@ -16,7 +16,6 @@
  *   works) keeps the gateway reachable, and the bad file is kept for inspection.
  */
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { GatewayError } from "../errors.js";
 import { PairingState } from "./pairing-state.js";
 import { sanitizePairedDevice, sanitizePendingRequest } from "./device-pairing-files.js";
@@ -45,29 +44,25 @@ export class DevicePairingStore {
   readonly #opts: DevicePairingStoreOptions;
   readonly #now: () => number;
 
-  private constructor(state: PairingState<PairedDevice, PendingDeviceRequest>, opts: DevicePairingStoreOptions, now: () => number) {
+  private constructor(state: PairingState<PairedDevice, PendingDeviceRequest>, opts: DevicePairingStoreOptions) {
     this.#state = state;
     this.#paired = state.paired;
     this.#pending = state.pending;
     this.#opts = opts;
-    this.#now = now;
+    this.#now = state.now;
   }
 
   /** Loads both files (missing → empty, corrupt → quarantined + empty) and starts the prune timer. */
   static async open(opts: DevicePairingStoreOptions): Promise<DevicePairingStore> {
-    const now = opts.now ?? Date.now;
-    const state = await PairingState.open<PairedDevice, PendingDeviceRequest>({
-      dir: join(opts.stateDir, "devices"),
+    const state = await PairingState.openStore<PairedDevice, PendingDeviceRequest>(opts, {
+      subdir: "devices",
       label: "device pairing",
       sanitizePaired: sanitizePairedDevice,
       sanitizePending: sanitizePendingRequest,
-      now,
-      pendingTtlMs: opts.pendingTtlMs ?? DEVICE_PAIRING_PENDING_TTL_MS,
-      pruneIntervalMs: opts.pruneIntervalMs ?? 60_000,
-      lazyPersistMs: opts.lazyPersistMs ?? DEVICE_PAIRING_LAZY_PERSIST_MS,
-      ...(opts.onWarning !== undefined ? { onWarning: opts.onWarning } : {}),
+      defaultPendingTtlMs: DEVICE_PAIRING_PENDING_TTL_MS,
+      defaultLazyPersistMs: DEVICE_PAIRING_LAZY_PERSIST_MS,
     });
-    return new DevicePairingStore(state, opts, now);
+    return new DevicePairingStore(state, opts);
   }
 
   get pairedPath(): string {

@@ -9,7 +9,6 @@
  * paired nodes is one write.
  */
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
 import { GatewayError } from "../errors.js";
 import { PairingState } from "./pairing-state.js";
 import { deviceTokenEquals, mintDeviceToken } from "./device-tokens.js";
@@ -47,28 +46,24 @@ export class NodePairingStore {
   readonly #pending: Map<string, PendingNodeRequest>;
   readonly #now: () => number;
 
-  private constructor(state: PairingState<PairedNode, PendingNodeRequest>, now: () => number) {
+  private constructor(state: PairingState<PairedNode, PendingNodeRequest>) {
     this.#state = state;
     this.#paired = state.paired;
     this.#pending = state.pending;
-    this.#now = now;
+    this.#now = state.now;
   }
 
   /** Loads both files (missing → empty, corrupt → quarantined + empty) and starts the prune timer. */
   static async open(opts: NodePairingStoreOptions): Promise<NodePairingStore> {
-    const now = opts.now ?? Date.now;
-    const state = await PairingState.open<PairedNode, PendingNodeRequest>({
-      dir: join(opts.stateDir, "nodes"),
+    const state = await PairingState.openStore<PairedNode, PendingNodeRequest>(opts, {
+      subdir: "nodes",
       label: "node pairing",
       sanitizePaired: sanitizePairedNode,
       sanitizePending: sanitizePendingNodeRequest,
-      now,
-      pendingTtlMs: opts.pendingTtlMs ?? NODE_PAIRING_PENDING_TTL_MS,
-      pruneIntervalMs: opts.pruneIntervalMs ?? 60_000,
-      lazyPersistMs: opts.lazyPersistMs ?? NODE_PAIRING_LAZY_PERSIST_MS,
-      ...(opts.onWarning !== undefined ? { onWarning: opts.onWarning } : {}),
+      defaultPendingTtlMs: NODE_PAIRING_PENDING_TTL_MS,
+      defaultLazyPersistMs: NODE_PAIRING_LAZY_PERSIST_MS,
     });
-    return new NodePairingStore(state, now);
+    return new NodePairingStore(state);
   }
 
   get pairedPath(): string {

@@ -39,12 +39,34 @@ export interface PairingStateOptions<P, Q> {
   onWarning?: LoadWarning;
 }
 
+/** The options both pairing stores take (`DevicePairingStoreOptions`, `NodePairingStoreOptions`). */
+export interface PairingStoreOptions {
+  stateDir: string;
+  onWarning?: LoadWarning;
+  now?: () => number;
+  pendingTtlMs?: number;
+  pruneIntervalMs?: number;
+  lazyPersistMs?: number;
+}
+
+/** What one pairing store fixes: where its files live, its name, its record sanitisers and defaults. */
+export interface PairingStoreSpec<P, Q> {
+  /** Subdirectory of the state dir, e.g. "devices". */
+  subdir: string;
+  label: string;
+  sanitizePaired: RecordSanitizer<P>;
+  sanitizePending: RecordSanitizer<Q>;
+  defaultPendingTtlMs: number;
+  defaultLazyPersistMs: number;
+}
+
 const serialize = (records: Map<string, unknown>): string => `${JSON.stringify(Object.fromEntries(records), null, 2)}\n`;
 
 /** Two record maps with write-behind persistence and pending-request expiry. */
 export class PairingState<P, Q extends { ts: number }> {
   readonly pairedPath: string;
   readonly pendingPath: string;
+  readonly now: () => number;
   readonly paired = new Map<string, P>();
   readonly pending = new Map<string, Q>();
   readonly #opts: PairingStateOptions<P, Q>;
@@ -57,6 +79,7 @@ export class PairingState<P, Q extends { ts: number }> {
 
   private constructor(opts: PairingStateOptions<P, Q>) {
     this.#opts = opts;
+    this.now = opts.now;
     this.pairedPath = join(opts.dir, "paired.json");
     this.pendingPath = join(opts.dir, "pending.json");
     this.#queue = new WriteBehindQueue(() => this.#persist(), {
@@ -81,6 +104,21 @@ export class PairingState<P, Q extends { ts: number }> {
     return state;
   }
 
+  /** Opens the state of a pairing store from the store's options, filling in its defaults. */
+  static openStore<P, Q extends { ts: number }>(opts: PairingStoreOptions, spec: PairingStoreSpec<P, Q>): Promise<PairingState<P, Q>> {
+    return PairingState.open<P, Q>({
+      dir: join(opts.stateDir, spec.subdir),
+      label: spec.label,
+      sanitizePaired: spec.sanitizePaired,
+      sanitizePending: spec.sanitizePending,
+      now: opts.now ?? Date.now,
+      pendingTtlMs: opts.pendingTtlMs ?? spec.defaultPendingTtlMs,
+      pruneIntervalMs: opts.pruneIntervalMs ?? 60_000,
+      lazyPersistMs: opts.lazyPersistMs ?? spec.defaultLazyPersistMs,
+      ...(opts.onWarning !== undefined ? { onWarning: opts.onWarning } : {}),
+    });
+  }
+
   /** True once `close` has begun: mutations are refused and nothing more is scheduled. */
   get closed(): boolean {
     return this.#closed;
@@ -98,7 +136,7 @@ export class PairingState<P, Q extends { ts: number }> {
 
   /** Drops expired pending requests. */
   prune(): void {
-    const cutoff = this.#opts.now() - this.#opts.pendingTtlMs;
+    const cutoff = this.now() - this.#opts.pendingTtlMs;
     for (const [id, p] of this.pending) {
       if (p.ts <= cutoff) {
         this.pending.delete(id);
