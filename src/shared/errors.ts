@@ -67,6 +67,7 @@ export const ERROR_REGISTRY = {
   GW_ERR_SERVER_SHUTTING_DOWN: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_SERVER_LISTEN: { protocol: "UNAVAILABLE" },
   GW_ERR_UWS_NATIVE_MISSING: { protocol: "UNAVAILABLE" },
+  GW_ERR_MODULE_GRAPH: { protocol: "UNAVAILABLE" },
 } as const satisfies Record<string, CodeInfo>;
 
 export type GatewayErrorCode = keyof typeof ERROR_REGISTRY;
