@@ -1,14 +1,10 @@
 /**
  * HTTP on the gateway port. Probes answer here; the rest (OpenAI-compatible APIs,
- * hooks, tools, control UI) registers through `HttpRouteDeps` as those land.
+ * hooks, tools, control UI) is mounted by modules (`GatewayExtras.http`) as those land.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
 import type { GatewayContext } from "../gateway-context.js";
-
-export interface HttpRouteDeps {
-  /** Extra routes registered before the 404 fallback. */
-  register?: (app: TemplatedApp, ctx: GatewayContext) => void;
-}
+import type { HttpMount } from "../gateway-module.js";
 
 function json(res: HttpResponse, status: string, body: string): void {
   res.cork(() => {
@@ -16,7 +12,7 @@ function json(res: HttpResponse, status: string, body: string): void {
   });
 }
 
-export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, deps: HttpRouteDeps): void {
+export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, mounts: readonly HttpMount[]): void {
   app.get("/healthz", (res: HttpResponse) => {
     json(res, "200 OK", `{"ok":true,"uptimeMs":${Math.floor(process.uptime() * 1000)}}`);
   });
@@ -24,7 +20,7 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, deps:
     const ready = !ctx.shuttingDown && ctx.health.snapshotJson !== "{}";
     json(res, ready ? "200 OK" : "503 Service Unavailable", `{"ready":${ready}}`);
   });
-  deps.register?.(app, ctx);
+  for (const mount of mounts) mount(app, ctx);
   app.any("/*", (res: HttpResponse, req: HttpRequest) => {
     const method = req.getMethod();
     json(res, "404 Not Found", JSON.stringify({ error: { message: `not found: ${method.toUpperCase()} ${req.getUrl()}` } }));
