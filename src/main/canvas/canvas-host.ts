@@ -13,7 +13,6 @@ import type { CanvasLinkProtocol } from "../../workers/canvas/canvas-link-protoc
 import type { CanvasWorkerData } from "../../workers/canvas/worker-protocol.js";
 import type { WorkerHealth } from "../health/health-summary.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
-import type { ResolvedRuntime } from "../lifecycle/runtime-options.js";
 
 export const CANVAS_HOST_MODULE = "canvas-host";
 
@@ -44,15 +43,26 @@ function toHealth(s: WorkerState): WorkerHealth {
   return h;
 }
 
+/** Resolved canvas host settings (`canvasHost.*`, `CLAWDBOT_SKIP_CANVAS_HOST`). */
+export interface CanvasHostOptions {
+  enabled: boolean;
+  /** Directory served. Default `~/clawd/canvas`. */
+  root: string;
+  /** Port; 0 picks a free one at start (kept across worker restarts). Default gateway port + 4. */
+  port: number;
+  /** Live reload of open pages on file changes. Default true. */
+  liveReload: boolean;
+}
+
 /** The canvas host module, or none when the canvas host is disabled. */
-export function canvasHostModules(canvas: ResolvedRuntime["canvas"]): GatewayModuleDef[] {
+export function canvasHostModules(canvas: CanvasHostOptions): GatewayModuleDef[] {
   return canvas.enabled ? [canvasHostModule(canvas)] : [];
 }
 
 /** Exposed as the module's `api`: the supervisor, for status and tests. */
 export type CanvasHostApi = WorkerSupervisor<CanvasLinkProtocol>;
 
-export function canvasHostModule(canvas: ResolvedRuntime["canvas"]): GatewayModuleDef {
+export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
   return {
     name: CANVAS_HOST_MODULE,
     register(r) {
