@@ -118,6 +118,11 @@ export class SseStream {
     return this.#closed || this.#endPending;
   }
 
+  /** True from a write that reported backpressure until the socket drained (`onWritable`). */
+  get backpressured(): boolean {
+    return this.#blocked;
+  }
+
   /** Bytes waiting in this stream's queue (not counting uWS's own buffer). */
   get queuedBytes(): number {
     return this.#queuedBytes;
