@@ -103,6 +103,8 @@ async function servers(): Promise<Record<string, number>> {
 
 interface Result {
   rps: number;
+  /** Server CPU time (user + system of this process, which only runs the servers) per request, µs. Less sensitive to a loaded machine than req/s. */
+  cpuUs: number;
   p50: number;
   p99: number;
   non2xx: number;
@@ -111,14 +113,16 @@ interface Result {
 function cannon(url: string): Promise<Result> {
   return new Promise((resolve, reject) => {
     const bin = join(REPO_ROOT, "node_modules", "autocannon", "autocannon.js");
+    const cpu0 = process.cpuUsage();
     const child = spawn(process.execPath, [bin, "-j", "-c", String(connections), "-d", String(seconds), url], { stdio: ["ignore", "pipe", "ignore"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.once("error", reject);
     child.once("exit", (code) => {
       if (code !== 0) return reject(new Error(`autocannon exited ${code}`));
-      const r = JSON.parse(out) as { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number };
-      resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx });
+      const cpu = process.cpuUsage(cpu0);
+      const r = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p50: number; p99: number }; non2xx: number };
+      resolve({ rps: r.requests.average, cpuUs: (cpu.user + cpu.system) / Math.max(1, r.requests.total), p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx });
     });
   });
 }
@@ -141,14 +145,15 @@ for (let r = 0; r < rounds; r++) {
     runs.set(key, [...(runs.get(key) ?? []), res]);
   }
 }
-const summary: Record<string, { rps: Spread; p99: Spread }> = {};
+const summary: Record<string, { rps: Spread; cpuUs: Spread; p99: Spread }> = {};
 const rows = [...runs].map(([key, rs]) => {
-  summary[key] = { rps: spread(rs.map((x) => x.rps)), p99: spread(rs.map((x) => x.p99)) };
-  return [key, fmtSpread(summary[key].rps), fmtSpread(summary[key].p99)];
+  const s = { rps: spread(rs.map((x) => x.rps)), cpuUs: spread(rs.map((x) => x.cpuUs)), p99: spread(rs.map((x) => x.p99)) };
+  summary[key] = s;
+  return [key, fmtSpread(s.rps), fmtSpread(s.cpuUs, 1), fmtSpread(s.p99)];
 });
 console.log(machineHeader());
 console.log(`http-dispatch: ${rounds} round(s) × ${seconds} s, ${connections} connections`);
-console.log(formatTable(["case", "req/s median (min–max)", "p99 ms"], rows));
+console.log(formatTable(["case", "req/s median (min–max)", "server CPU µs/req", "p99 ms"], rows));
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/http-dispatch.json", import.meta.url), JSON.stringify({ node: process.version, date: new Date().toISOString(), rounds, seconds, connections, summary }, null, 2));
 process.exit(0);
