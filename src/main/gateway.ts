@@ -11,7 +11,9 @@
 import type { Logger } from "pino";
 import { DevicePairingStore } from "../shared/store/device-pairing-store.js";
 import { createGatewayCore } from "./gateway-core.js";
-import type { GatewayExtras, GatewayModuleDef, HttpMount } from "./gateway-module.js";
+import type { GatewayExtras, GatewayModuleDef } from "./gateway-module.js";
+import { HttpMountTable } from "./http/mount-table.js";
+import type { HttpRouteDeps } from "./http/routes.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { registerCoreMethods } from "./methods/index.js";
 import { ModuleHost } from "./module-host.js";
@@ -44,8 +46,8 @@ export interface GatewayDeps {
   modules?: readonly GatewayModuleDef[];
   /** Extra (plugin) methods; unlisted names are admin-scoped like the reference's plugin methods. */
   registerMethods?: (table: MethodTable) => void;
-  /** Extra HTTP routes, mounted after the modules' and before the 404 fallback. */
-  http?: HttpMount;
+  /** Extra (plugin, test) HTTP entries mounted into the table. */
+  http?: HttpRouteDeps;
 }
 
 /** The modules every gateway loads. */
@@ -55,13 +57,13 @@ function builtInModules(): GatewayModuleDef[] {
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
 function extrasModule(deps: GatewayDeps): GatewayModuleDef[] {
-  if (!deps.registerMethods && !deps.http) return [];
+  if (!deps.registerMethods && !deps.http?.register) return [];
   return [
     {
       name: "extras",
       register(r) {
         deps.registerMethods?.(r.extra.methods);
-        if (deps.http) r.extra.http.push(deps.http);
+        deps.http?.register?.(r.extra.http, r.core);
       },
     },
   ];
@@ -78,7 +80,7 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   });
   const app = createGatewayApp();
   const methods = new MethodTable();
-  const extras: GatewayExtras = { methods, http: [] };
+  const extras: GatewayExtras = { methods, http: new HttpMountTable() };
   const host = new ModuleHost<GatewayContext, GatewayExtras, Connection>(log);
   const core = createGatewayCore(options, {
     app,

@@ -79,13 +79,20 @@ export interface WireError {
   details?: unknown;
 }
 
-/** A failure with a stable code. `message` is written for operators: what was wrong, what to do. */
+/**
+ * A failure with a stable code. `message` is written for operators: what was wrong, what to do.
+ *
+ * When it wraps a lower-level failure, pass that as `{cause}` (standard `Error.cause`): the
+ * stack and errno of the original stay available to logs and debuggers. `cause` never crosses
+ * threads or reaches clients (`toWire` and `toErrorShape` leave it out), so it may carry
+ * paths and internals that `message` does not.
+ */
 export class GatewayError extends Error {
   readonly code: GatewayErrorCode;
   readonly details: unknown;
 
-  constructor(code: GatewayErrorCode, message: string, details?: unknown) {
-    super(message);
+  constructor(code: GatewayErrorCode, message: string, details?: unknown, options?: ErrorOptions) {
+    super(message, options);
     this.name = "GatewayError";
     this.code = code;
     this.details = details;

@@ -1,10 +1,23 @@
 /**
- * HTTP on the gateway port. Probes answer here; the rest (OpenAI-compatible APIs,
- * hooks, tools, control UI) is mounted by modules (`GatewayExtras.http`) as those land.
+ * HTTP on the gateway port: one uWS `any("/*")` route dispatching through the ordered mount
+ * table (§7.1, see mount-table.ts for the order and why one dispatcher). The probes are
+ * mounted here; modules (hooks, tools/invoke, OpenAI-compatible endpoints, A2UI, Control
+ * UI, metrics) mount into the same table (`GatewayExtras.http`). Nothing claims → 404.
+ *
+ * Upgrade requests never get here: `app.ws("/*")` takes them, and yields non-upgrade GETs
+ * to this route.
  */
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
+import type { Logger } from "pino";
 import type { GatewayContext } from "../gateway-context.js";
-import type { HttpMount } from "../gateway-module.js";
+import type { HttpMountTable } from "./mount-table.js";
+import { HttpBodyError } from "./read-body.js";
+import { endOnce, trackResponse } from "./response-state.js";
+
+export interface HttpRouteDeps {
+  /** Mounts extra (plugin, test) entries into the table before the first request. */
+  register?: (table: HttpMountTable, ctx: GatewayContext) => void;
+}
 
 function json(res: HttpResponse, status: string, body: string): void {
   res.cork(() => {
@@ -12,17 +25,63 @@ function json(res: HttpResponse, status: string, body: string): void {
   });
 }
 
-export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, mounts: readonly HttpMount[]): void {
-  app.get("/healthz", (res: HttpResponse) => {
-    json(res, "200 OK", `{"ok":true,"uptimeMs":${Math.floor(process.uptime() * 1000)}}`);
+/**
+ * Mounts the probes into `table` (where the modules mounted theirs) and routes every
+ * non-upgrade request through it.
+ */
+export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, table: HttpMountTable): void {
+  // GET only, other methods fall through to 404, as the uWS `app.get` routes they replace did.
+  table.mount({
+    stage: "probes",
+    path: { exact: "/healthz" },
+    methods: ["GET"],
+    otherMethods: "next",
+    handler: (res) => json(res, "200 OK", `{"ok":true,"uptimeMs":${Math.floor(process.uptime() * 1000)}}`),
   });
-  app.get("/readyz", (res: HttpResponse) => {
-    const ready = !ctx.shuttingDown && ctx.health.snapshotJson !== "{}";
-    json(res, ready ? "200 OK" : "503 Service Unavailable", `{"ready":${ready}}`);
+  table.mount({
+    stage: "probes",
+    path: { exact: "/readyz" },
+    methods: ["GET"],
+    otherMethods: "next",
+    handler: (res) => {
+      const ready = !ctx.shuttingDown && ctx.health.snapshotJson !== "{}";
+      json(res, ready ? "200 OK" : "503 Service Unavailable", `{"ready":${ready}}`);
+    },
   });
-  for (const mount of mounts) mount(app, ctx);
-  app.any("/*", (res: HttpResponse, req: HttpRequest) => {
-    const method = req.getMethod();
-    json(res, "404 Not Found", JSON.stringify({ error: { message: `not found: ${method.toUpperCase()} ${req.getUrl()}` } }));
-  });
+  app.any("/*", (res: HttpResponse, req: HttpRequest) => dispatch(table, res, req, ctx.log));
+}
+
+/** Runs the first entry that claims the request; 405 / 404 otherwise; a failing handler → 500. */
+export function dispatch(table: HttpMountTable, res: HttpResponse, req: HttpRequest, log: Logger): void {
+  const method = req.getMethod().toUpperCase();
+  const path = req.getUrl();
+  const found = table.lookup(method, path);
+  if (found.kind === "none") {
+    json(res, "404 Not Found", JSON.stringify({ error: { message: `not found: ${method} ${path}` } }));
+    return;
+  }
+  if (found.kind === "method-not-allowed") {
+    res.cork(() => {
+      res.writeStatus("405 Method Not Allowed").writeHeader("Allow", found.allow).writeHeader("Content-Type", "text/plain; charset=utf-8").end("Method Not Allowed");
+    });
+    return;
+  }
+  const fail = (err: unknown): void => {
+    // A body helper already answered (413) or the client is gone: nothing left to do.
+    if (err instanceof HttpBodyError) return;
+    log.error({ err: err instanceof Error ? err.message : String(err), method, path }, "http handler failed");
+    try {
+      // §7.1 answers `500 text/plain <error>`; the error text stays in the log instead,
+      // since it can carry paths and internals.
+      endOnce(res, trackResponse(res), "500 Internal Server Error", { "Content-Type": "text/plain; charset=utf-8" }, "Internal Server Error");
+    } catch {
+      // The handler had already ended the response (uWS refuses access to it): nothing to send.
+    }
+  };
+  try {
+    const out = found.mount.handler(res, req, { method, path });
+    if (out !== undefined) out.catch(fail);
+  } catch (err) {
+    fail(err);
+  }
 }

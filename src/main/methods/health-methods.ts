@@ -17,7 +17,7 @@ export function registerHealthMethods(table: MethodTable): void {
       return ctx.health.refresh().then(
         (json) => new RawJson(json),
         (err: unknown) => {
-          throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `health refresh failed: ${String(err)}`);
+          throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `health refresh failed: ${String(err)}`, undefined, { cause: err });
         },
       );
     }

@@ -16,7 +16,7 @@ export function registerLogsMethods(table: MethodTable): void {
       return await readLogTail({ file, cursor: params.cursor, limit: params.limit, maxBytes: params.maxBytes });
     } catch (err) {
       if (err instanceof GatewayError) throw err;
-      throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `log read failed: ${(err as Error).message}`, { file });
+      throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `log read failed: ${(err as Error).message}`, { file }, { cause: err });
     }
   });
 }

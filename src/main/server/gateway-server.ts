@@ -21,7 +21,7 @@ import { handleHandshakeFrame } from "../handshake/handshake.js";
 import { DeadlineQueue } from "../timers/deadline-queue.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
 import { SLOW_CLOSE_FLUSH_BELOW, type GatewayCore } from "../gateway-core.js";
-import type { HttpMount } from "../gateway-module.js";
+import type { HttpMountTable } from "../http/mount-table.js";
 import type { MethodTable } from "../router.js";
 import { registerHttpRoutes } from "../http/routes.js";
 
@@ -43,8 +43,8 @@ export interface GatewayServerParts {
   app: GatewayApp;
   core: GatewayCore;
   methods: MethodTable;
-  /** Module HTTP routes, mounted before the 404 fallback in this order. */
-  http: readonly HttpMount[];
+  /** The HTTP mount table the modules mounted into. */
+  http: HttpMountTable;
 }
 
 export interface GatewayServer {

@@ -213,7 +213,7 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
 
   private onLinkError(generation: number, err: unknown): void {
     const cur = this.current;
-    const e = err instanceof GatewayError ? err : new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", String(err));
+    const e = err instanceof GatewayError ? err : new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", String(err), undefined, { cause: err });
     this.log.error({ worker: this.name, generation, code: e.code, err: e.message }, "worker link error");
     this.state.lastError = e.message;
     if (cur && cur.generation === generation && e.code === "GW_ERR_RING_CORRUPT") this.kill(cur, e.message);

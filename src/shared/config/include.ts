@@ -35,11 +35,13 @@ export function mergeIncluded(target: unknown, source: unknown): unknown {
   return source;
 }
 
-function includeError(where: string, message: string, details: Record<string, unknown>): GatewayError {
-  return new GatewayError("GW_ERR_CONFIG_INCLUDE", `${where === "" ? "<root>" : where}: ${message}`, {
-    path: where,
-    ...details,
-  });
+function includeError(where: string, message: string, details: Record<string, unknown>, cause?: unknown): GatewayError {
+  return new GatewayError(
+    "GW_ERR_CONFIG_INCLUDE",
+    `${where === "" ? "<root>" : where}: ${message}`,
+    { path: where, ...details },
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 interface Frame {
@@ -63,7 +65,7 @@ async function loadIncludedFile(file: string, where: string, frame: Frame, seen:
     text = await fs.readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "EIO";
-    throw includeError(where, `cannot read $include file ${file} (${code})`, { file });
+    throw includeError(where, `cannot read $include file ${file} (${code})`, { file }, err);
   }
   seen.add(file);
   const parsed = parseJson5(text, file);

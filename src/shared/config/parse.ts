@@ -23,6 +23,6 @@ export function parseJson5(text: string, file: string): unknown {
       file,
       line,
       column,
-    });
+    }, { cause: err });
   }
 }

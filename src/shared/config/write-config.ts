@@ -110,7 +110,7 @@ export async function writeConfigFile(
     try {
       await rotateConfigBackups(file);
     } catch (err) {
-      throw new GatewayError("GW_ERR_STORE_WRITE_FAILED", `could not back up ${file}: ${(err as Error).message}`, { path: file });
+      throw new GatewayError("GW_ERR_STORE_WRITE_FAILED", `could not back up ${file}: ${(err as Error).message}`, { path: file }, { cause: err });
     }
     await writeFileAtomic(file, raw, { mode: 0o600, dirMode: 0o700 });
   });

@@ -92,7 +92,7 @@ export async function readLogTail(params: LogTailParams): Promise<LogTailResult>
     handle = await fsp.open(file, "r");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return empty;
-    throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `log read failed: ${(err as Error).message}`, { file });
+    throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `log read failed: ${(err as Error).message}`, { file }, { cause: err });
   }
   try {
     const size = (await handle.stat()).size;
@@ -127,7 +127,7 @@ export async function readLogTail(params: LogTailParams): Promise<LogTailResult>
     if (lines.length > limit) lines = lines.slice(lines.length - limit);
     return { file, cursor: size, size, lines, truncated, reset };
   } catch (err) {
-    throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `log read failed: ${(err as Error).message}`, { file });
+    throw new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `log read failed: ${(err as Error).message}`, { file }, { cause: err });
   } finally {
     await handle.close();
   }

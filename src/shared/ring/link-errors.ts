@@ -14,7 +14,7 @@ export function cancelled(name: string, what: string): GatewayError {
 export function wrapError(name: string, err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
-  return new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `${name}: ${e.name}: ${e.message}`);
+  return new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `${name}: ${e.name}: ${e.message}`, undefined, { cause: err });
 }
 
 /** A request handler's failure as the wire record sent back to the caller. */

@@ -126,7 +126,7 @@ export class MainRingWriter implements RecordSink {
         await this.producer.waitForSpaceAsync(this.waitSliceMs);
       }
     } catch (err) {
-      this.close(err instanceof GatewayError ? err : new GatewayError("GW_ERR_RING_CLOSED", `ring writer failed: ${String(err)}`));
+      this.close(err instanceof GatewayError ? err : new GatewayError("GW_ERR_RING_CLOSED", `ring writer failed: ${String(err)}`, undefined, { cause: err }));
     } finally {
       this.draining = false;
       this.settleIdle();

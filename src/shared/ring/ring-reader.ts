@@ -118,7 +118,7 @@ export class RingReader {
     } catch (err) {
       this.stopped = true;
       this.failed = true;
-      this.onError(err instanceof GatewayError ? err : new GatewayError("GW_ERR_RING_CORRUPT", `ring read failed: ${String(err)}`));
+      this.onError(err instanceof GatewayError ? err : new GatewayError("GW_ERR_RING_CORRUPT", `ring read failed: ${String(err)}`, undefined, { cause: err }));
       return -1;
     }
   }

@@ -116,7 +116,7 @@ export function connectWorker<P extends WorkerProtocol>(handlers: LinkHandlers<P
           (err: unknown) => {
             endpoint.close();
             const e = err instanceof Error ? err : new Error(String(err));
-            const wrapped = new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `${data.name}: onStop failed: ${e.message}`);
+            const wrapped = new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", `${data.name}: onStop failed: ${e.message}`, undefined, { cause: err });
             if (options.onError) options.onError(wrapped);
             else throw wrapped;
           },

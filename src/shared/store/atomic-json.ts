@@ -76,7 +76,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
     throw new GatewayError("GW_ERR_STORE_WRITE_FAILED", `could not write ${file}: ${(err as Error).message}`, {
       path: file,
       errno: errnoCode(err),
-    });
+    }, { cause: err });
   }
 }
 
@@ -113,7 +113,7 @@ export async function readJsonFile<T>(file: string, opts: ReadJsonOptions<T>): P
     text = await readFile(file, "utf8");
   } catch (err) {
     if (errnoCode(err) === "ENOENT") return opts.fallback();
-    throw new GatewayError("GW_ERR_STORE_CORRUPT", `could not read ${file}: ${(err as Error).message}`, { path: file });
+    throw new GatewayError("GW_ERR_STORE_CORRUPT", `could not read ${file}: ${(err as Error).message}`, { path: file }, { cause: err });
   }
   let reason: string;
   try {
@@ -132,7 +132,7 @@ export async function readJsonFile<T>(file: string, opts: ReadJsonOptions<T>): P
   } catch (err) {
     throw new GatewayError("GW_ERR_STORE_CORRUPT", `${file} is corrupt (${reason}) and could not be moved aside: ${(err as Error).message}`, {
       path: file,
-    });
+    }, { cause: err });
   }
   opts.onQuarantine?.({ path: file, movedTo, reason });
   return opts.fallback();

@@ -69,7 +69,7 @@ export class WriteBehindQueue {
       if (this.#written < target && this.#running === null) {
         const err = this.#lastError;
         if (err instanceof GatewayError) throw err;
-        throw new GatewayError("GW_ERR_STORE_WRITE_FAILED", `state write failed: ${String(err)}`);
+        throw new GatewayError("GW_ERR_STORE_WRITE_FAILED", `state write failed: ${String(err)}`, undefined, { cause: err });
       }
     }
   }
