@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { startGateway } from "../src/main/gateway.js";
-import { startWorkerExtras } from "../src/main/lifecycle/worker-extras.js";
+import { CANVAS_HOST_MODULE, canvasHostModules, type CanvasHostApi } from "../src/main/canvas/canvas-host.js";
 import { resolveRuntime } from "../src/main/lifecycle/runtime-options.js";
 import { applyConfigDefaults } from "../src/shared/config/defaults.js";
 import { testOptions } from "./helpers/gateway.js";
@@ -23,11 +23,10 @@ test("canvas worker: advertised in hello-ok, reported in health, restarted after
   const log = pino({ level: "silent" });
   const options = testOptions(dir);
   const runtime = { options, canvas: { enabled: true, root: join(dir, "canvas"), port: 0, liveReload: true }, sources: { port: "flag", bind: "default" } };
-  const extras = await startWorkerExtras(runtime, log);
-  const gw = await startGateway(options, log, extras.deps);
+  const gw = await startGateway(options, log, { modules: canvasHostModules(runtime.canvas) });
+  const canvas = gw.module<CanvasHostApi>(CANVAS_HOST_MODULE)!;
   t.after(async () => {
     await gw.stop();
-    await extras.stop();
   });
   const url = `ws://127.0.0.1:${gw.server.port}`;
   const { client, hello } = await connectOk(url);
@@ -44,16 +43,16 @@ test("canvas worker: advertised in hello-ok, reported in health, restarted after
   const gen = w1.generation as number;
 
   const back = new Promise<void>((resolve) => {
-    const off = extras.canvas!.onStateChange((s) => {
+    const off = canvas.onStateChange((s) => {
       if (s.state === "running" && s.generation > gen) {
         off();
         resolve();
       }
     });
   });
-  extras.canvas!.terminate("killed by test");
+  canvas.terminate("killed by test");
   await back;
-  await extras.canvas!.request("status", {}, { timeoutMs: 10_000 });
+  await canvas.request("status", {}, { timeoutMs: 10_000 });
   const again = await getText(`${hello.canvasHostUrl}/__clawdbot__/canvas/`);
   assert.equal(again.status, 200, "same port after restart");
   const h2 = await client.request("health", { probe: true });
@@ -73,8 +72,5 @@ test("canvas host disable switches: canvasHost.enabled=false and CLAWDBOT_SKIP_C
   assert.equal(off.options.canvasHostPort, null);
   const skip = await resolveRuntime(applyConfigDefaults({ gateway: { mode: "local" } }), {}, { ...env, CLAWDBOT_SKIP_CANVAS_HOST: "1" }, paths);
   assert.equal(skip.options.canvasHostPort, null);
-  const log = pino({ level: "silent" });
-  const none = await startWorkerExtras(skip, log);
-  assert.equal(none.canvas, null);
-  await none.stop();
+  assert.deepEqual(canvasHostModules(skip.canvas), [], "no canvas-host module when skipped");
 });

@@ -28,7 +28,7 @@ test("round trip: node.invoke → unicast node.invoke.request (no seq) → node.
   assert.equal(req.payload.command, "system.which");
   assert.equal(req.payload.paramsJSON, '{"bins":["git"]}');
   assert.equal(req.payload.idempotencyKey, "k1");
-  assert.equal(gw.server.ctx.nodes.invokes.size, 1);
+  assert.equal(gw.nodes.invokes.size, 1);
 
   const ack = await node.client.request("node.invoke.result", { id: req.payload.id, nodeId: node.nodeId, ok: true, payloadJSON: '{"git":"/usr/bin/git"}' });
   assert.deepEqual(ack.payload, { ok: true });
@@ -41,7 +41,7 @@ test("round trip: node.invoke → unicast node.invoke.request (no seq) → node.
     payload: { git: "/usr/bin/git" },
     payloadJSON: '{"git":"/usr/bin/git"}',
   });
-  assert.equal(gw.server.ctx.nodes.invokes.size, 0, "settled invokes leave no state behind");
+  assert.equal(gw.nodes.invokes.size, 0, "settled invokes leave no state behind");
 });
 
 test("result variants: payload object, unparseable payloadJSON, pre-normalised nulls, node-reported failure", async (t) => {
@@ -87,7 +87,7 @@ test("timeout: UNAVAILABLE with nodeError TIMEOUT; a late result (with or withou
     message: "node invoke timed out",
     details: { nodeError: { code: "TIMEOUT", message: "node invoke timed out" } },
   });
-  assert.equal(gw.server.ctx.nodes.invokes.size, 0);
+  assert.equal(gw.nodes.invokes.size, 0);
   const late = await node.client.request("node.invoke.result", { id: req.payload.id, nodeId: node.nodeId, ok: true, payloadJSON: "{}" });
   assert.deepEqual(late.payload, { ok: true, ignored: true });
   const lateErr = await node.client.request("node.invoke.result", { id: req.payload.id, nodeId: node.nodeId, ok: false, error: { code: "X", message: "boom" } });
@@ -119,7 +119,7 @@ test("a node's disconnect fails all its pending invokes at once; other nodes' in
   const theirs = op.request("node.invoke", { nodeId: other.nodeId, command: "system.run", idempotencyKey: "o" });
   await node.client.next(() => node.client.frames.filter((f) => f.event === "node.invoke.request").length === 3);
   const otherReq = await nextInvoke(other);
-  assert.equal(gw.server.ctx.nodes.invokes.size, 4);
+  assert.equal(gw.nodes.invokes.size, 4);
 
   node.client.terminate();
   const results = await Promise.all(mine);
@@ -131,7 +131,7 @@ test("a node's disconnect fails all its pending invokes at once; other nodes' in
       { code: "UNAVAILABLE", message: "Error: node disconnected (system.run)" },
     ],
   );
-  assert.equal(gw.server.ctx.nodes.invokes.size, 1, "only the other node's invoke is left");
+  assert.equal(gw.nodes.invokes.size, 1, "only the other node's invoke is left");
   await other.client.request("node.invoke.result", { id: otherReq.payload.id, nodeId: other.nodeId, ok: true, payload: "fine" });
   assert.equal((await theirs).payload.payload, "fine");
 

@@ -93,7 +93,7 @@ test("node.list merges paired-as-node devices and live sessions with the referen
   const offline = await connectNode(gw.url, { platform: "linux", displayName: "Zulu box" });
   offline.client.close();
   await offline.client.closed;
-  await waitFor(() => gw.server.ctx.nodes.registry.get(offline.nodeId) === undefined);
+  await waitFor(() => gw.nodes.registry.get(offline.nodeId) === undefined);
   // An operator device is paired but is not a node.
   const opDevice = createDevice();
   const opd = await connectOk(gw.url, { device: opDevice });
@@ -162,7 +162,7 @@ test("a newer connection with the same node id replaces the older one; the older
   await nextInvoke(first);
   const second = await connectNode(gw.url, { device, platform: "linux", commands: ["system.run", "system.which"] });
   t.after(() => [op, first.client, second.client].forEach((c) => c.close()));
-  assert.equal(gw.server.ctx.nodes.registry.size, 1);
+  assert.equal(gw.nodes.registry.size, 1);
   const list = (await op.request("node.list", {})).payload.nodes;
   assert.equal(list.length, 1);
   assert.deepEqual(list[0].commands, ["system.run", "system.which"], "caps/commands come from the live (newest) connection");
@@ -174,7 +174,7 @@ test("a newer connection with the same node id replaces the older one; the older
   first.client.close();
   const r1 = await toFirst;
   assert.equal(r1.error?.message, "Error: node disconnected (system.run)", "invokes sent to the closed socket fail");
-  assert.ok(gw.server.ctx.nodes.registry.get(device.id), "still registered through the newer connection");
+  assert.ok(gw.nodes.registry.get(device.id), "still registered through the newer connection");
   await second.client.request("node.invoke.result", { id: req2.payload.id, nodeId: device.id, ok: true, payload: 2 });
   assert.equal((await toSecond).payload.payload, 2);
 });
@@ -198,7 +198,7 @@ test("on connect a node gets voicewake.changed after hello-ok (defaults, or sett
   const before = Date.now();
   const again = await connectNode(gw.url, { device: node.device });
   t.after(() => again.client.close());
-  await gw.server.ctx.nodes.pairing.flush();
+  await gw.nodes.pairing.flush();
   const paired = JSON.parse(await readFile(join(gw.stateDir, "nodes", "paired.json"), "utf8"));
   assert.ok(paired[node.nodeId].lastConnectedAtMs >= before);
 
@@ -231,8 +231,8 @@ test("node.event: chat.subscribe brings health and session events to that node o
   assert.equal(h.payload.probe, 1);
   assert.equal(typeof h.seq, "number");
   assert.equal((await op.event("health")).payload.probe, 1, "operators get it once, as before");
-  assert.equal(ctx.nodes.subscriptions.sendToSession("agent:main:main", "chat", { runId: "r", state: "final" }), 1);
-  assert.equal(ctx.nodes.subscriptions.sendToSession("other", "chat", { runId: "x" }), 0);
+  assert.equal(gw.nodes.subscriptions.sendToSession("agent:main:main", "chat", { runId: "r", state: "final" }), 1);
+  assert.equal(gw.nodes.subscriptions.sendToSession("other", "chat", { runId: "x" }), 0);
   const chat = await subscribed.client.event("chat");
   assert.equal(chat.payload.runId, "r");
 
@@ -278,7 +278,7 @@ test("audiences: nodes get tick and their unicasts, never presence, pairing or o
   assert.ok(opHello.snapshot.presence.some((e: { reason?: string }) => e.reason === "self"));
   assert.ok(opHello.snapshot.presence.some((e: { instanceId?: string }) => e.instanceId === node.nodeId), "the node itself is in operators' presence");
   // The connection keeps no credentials, signature or raw command list.
-  const kept = gw.server.ctx.nodes.registry.get(node.nodeId)?.conn.params;
+  const kept = gw.nodes.registry.get(node.nodeId)?.conn.params;
   assert.ok(kept && kept.auth === undefined && kept.device === undefined && kept.commands === undefined);
   await op.request("system-event", { text: "Node: x · mode ui" });
   await op.event("presence");

@@ -9,7 +9,7 @@ import { startTestGateway, TEST_TOKEN } from "./helpers/gateway.js";
 import { connectOk } from "./helpers/client.js";
 import { RawWs } from "./helpers/raw-ws.js";
 import { buildConnectParams } from "./helpers/client.js";
-import { Phase } from "../src/main/server/connection.js";
+import { Phase } from "../src/main/socket/connection.js";
 
 test("a client that stops reading is isolated and closed 1008; others receive every event", async (t) => {
   const limit = 64 * 1024;

@@ -1,31 +1,40 @@
 /**
- * Everything a handler or the handshake needs, in one place. One instance per server
- * start (an in-process restart builds a fresh one).
+ * The core of one gateway instance: what the handshake, the router and every module
+ * share. Subsystems are modules (module.ts) with their state in their own closures; they
+ * are not fields here. One instance per server start (an in-process restart builds a
+ * fresh one).
  */
 import type { Logger } from "pino";
 import type { GatewayOptions } from "./options.js";
-import type { Connection } from "./server/connection.js";
-import type { ConnectionRegistry } from "./server/registry.js";
-import type { Transport } from "./server/transport.js";
+import type { Connection } from "./socket/connection.js";
+import type { ConnectionRegistry } from "./socket/registry.js";
+import type { Transport } from "./socket/transport.js";
 import type { EventBus } from "./events/event-bus.js";
 import type { PresenceStore } from "./presence/presence-store.js";
 import type { PresenceBroadcaster } from "./presence/presence-broadcaster.js";
 import type { HealthCache } from "./health/health-cache.js";
 import type { SystemEventQueue } from "./presence/system-event-queue.js";
-import type { MethodTable } from "./router.js";
 import type { DevicePairingStore } from "../shared/store/device-pairing-store.js";
-import type { HealthSources } from "./health/health-summary.js";
 import type { AuthRateLimiter } from "./auth/auth-rate-limit.js";
-import type { NodeService } from "./nodes/node-service.js";
 
-export interface ConnectionHooks {
-  onConnected: (conn: Connection) => void;
-  onDisconnected: (conn: Connection) => void;
+/**
+ * The live options: one cell shared by the core and every module. A hot reload replaces
+ * `current` wholesale; readers take `current` at each use, never a copy.
+ */
+export class LiveOptions {
+  constructor(public current: GatewayOptions) {}
+}
+
+/** Connection events fanned out to the modules' listeners. */
+export interface ConnectionEvents {
+  opened(conn: Connection): void;
+  closed(conn: Connection): void;
 }
 
 export interface GatewayContext {
-  /** Live options; replaced wholesale on a hot reload. */
+  /** The live options (`live.current`); assigning replaces them for everyone. */
   options: GatewayOptions;
+  readonly live: LiveOptions;
   readonly startedAt: number;
   readonly log: Logger;
   readonly registry: ConnectionRegistry;
@@ -34,18 +43,18 @@ export interface GatewayContext {
   readonly presence: PresenceStore;
   readonly presenceBroadcaster: PresenceBroadcaster;
   readonly health: HealthCache;
-  readonly healthSources: HealthSources;
   readonly systemEvents: SystemEventQueue;
-  readonly methods: MethodTable;
   readonly devices: DevicePairingStore;
   readonly authLimiter: AuthRateLimiter;
-  /** Node registry, invokes, subscriptions and the legacy node pairing store. */
-  readonly nodes: NodeService;
+  /** The modules' connection listeners (node registry, …). */
+  readonly listeners: ConnectionEvents;
+  /** Methods advertised in `hello-ok.features.methods`. */
+  readonly advertisedMethods: () => readonly string[];
+  /** Named health sections contributed by modules (`workers`, `channels`, …), read now. */
+  readonly healthSections: () => Record<string, unknown>;
   /** Last `heartbeat` event payload (`last-heartbeat`). */
   lastHeartbeat: unknown;
   heartbeatsEnabled: boolean;
-  /** Extension points for subsystems that track connections (node registry…). */
-  readonly hooks: ConnectionHooks;
   /** Requests being handled; shutdown waits for them (bounded). */
   readonly inflight: InflightCounter;
   /** True once shutdown began: new work is refused with UNAVAILABLE. */

@@ -1,57 +1,122 @@
 /**
- * Composition of one gateway instance: state stores, then the server. The CLI's
- * `gateway run` and the tests start gateways through this one function.
+ * Composition of one gateway instance. The CLI's `gateway run` and the tests start
+ * gateways through this one function:
+ *
+ *   device store → uWS app → core (live options, sockets, transport, bus, presence,
+ *   health, inflight) → core methods → modules in dependency order (register, start)
+ *   → server (uWS callbacks, HTTP mounts, listen)
+ *
+ * and stop in reverse: server (shutdown event, drain, 1012) → modules → device store.
  */
 import type { Logger } from "pino";
 import { DevicePairingStore } from "../shared/store/device-pairing-store.js";
-import { NodePairingStore } from "../shared/store/node-pairing-store.js";
-import { startGatewayServer, type GatewayServer, type GatewayServerDeps } from "./server/gateway-server.js";
+import { createGatewayCore } from "./gateway-core.js";
+import type { GatewayExtras, GatewayModuleDef } from "./gateway-module.js";
+import { HttpMountTable } from "./http/mount-table.js";
+import type { HttpRouteDeps } from "./http/routes.js";
+import type { GatewayContext } from "./gateway-context.js";
+import { registerCoreMethods } from "./methods/index.js";
+import { ModuleHost } from "./module-host.js";
+import { nodesModule } from "./nodes/nodes-module.js";
+import { MethodTable } from "./router.js";
+import type { Connection } from "./socket/connection.js";
+import { createGatewayApp, startGatewayServer, type GatewayServer } from "./server/gateway-server.js";
 import type { GatewayOptions } from "./options.js";
+import type { HotAction } from "../shared/config/reload-plan.js";
+import type { HotActionType } from "./module.js";
 
 export interface GatewayInstance {
   server: GatewayServer;
   devices: DevicePairingStore;
-  nodePairing: NodePairingStore;
-  /** Graceful stop: `shutdown` event, 1012 closes, stores flushed. */
+  /** What module `name` exposes (its `api`); undefined when not loaded. */
+  module<T>(name: string): T | undefined;
+  /**
+   * Hot reload: makes `options` live, then routes each action to the modules registered
+   * for its type. Returns the action types no module handles (they take effect through
+   * the live options alone).
+   */
+  reload(options: GatewayOptions, actions: readonly HotAction[]): Promise<HotActionType[]>;
+  /** Graceful stop: `shutdown` event, 1012 closes, modules stopped, stores flushed. */
   stop(reason?: string, restartExpectedMs?: number | null): Promise<void>;
 }
 
-export type GatewayExtraDeps = Omit<GatewayServerDeps, "log" | "devices" | "nodePairing">;
+/** What a caller adds to the built-in modules. */
+export interface GatewayDeps {
+  /** Modules loaded after the built-in ones (canvas host, …), ordered by `dependsOn`. */
+  modules?: readonly GatewayModuleDef[];
+  /** Extra (plugin) methods; unlisted names are admin-scoped like the reference's plugin methods. */
+  registerMethods?: (table: MethodTable) => void;
+  /** Extra (plugin, test) HTTP entries mounted into the table. */
+  http?: HttpRouteDeps;
+}
 
-/** Opens the stores and starts the server. */
-export async function startGateway(options: GatewayOptions, log: Logger, extra: GatewayExtraDeps = {}): Promise<GatewayInstance> {
-  let server: GatewayServer | null = null;
+/** The modules every gateway loads. */
+function builtInModules(): GatewayModuleDef[] {
+  return [nodesModule()];
+}
+
+/** Plugin methods and routes given directly (tests, embedders) as one module. */
+function extrasModule(deps: GatewayDeps): GatewayModuleDef[] {
+  if (!deps.registerMethods && !deps.http?.register) return [];
+  return [
+    {
+      name: "extras",
+      register(r) {
+        deps.registerMethods?.(r.extra.methods);
+        deps.http?.register?.(r.extra.http, r.core);
+      },
+    },
+  ];
+}
+
+/** Opens the stores, builds the core and the modules, and starts the server. */
+export async function startGateway(options: GatewayOptions, log: Logger, deps: GatewayDeps = {}): Promise<GatewayInstance> {
+  let bus: GatewayContext["bus"] | null = null;
   const devices = await DevicePairingStore.open({
     stateDir: options.stateDir,
-    // Pairing events are broadcast to pairing-scoped clients once the server is up.
-    onEvent: (e) => server?.ctx.bus.broadcast(e.event, e.payload),
+    // Pairing events are broadcast to pairing-scoped clients once the core is up.
+    onEvent: (e) => bus?.broadcast(e.event, e.payload),
     onWarning: (message, details) => log.warn(details, message),
   });
-  let nodePairing: NodePairingStore;
+  const app = createGatewayApp();
+  const methods = new MethodTable();
+  const extras: GatewayExtras = { methods, http: new HttpMountTable() };
+  const host = new ModuleHost<GatewayContext, GatewayExtras, Connection>(log);
+  const core = createGatewayCore(options, {
+    app,
+    log,
+    devices,
+    listeners: host,
+    healthSections: () => host.healthSections(),
+    advertisedMethods: () => methods.advertised(),
+  });
+  bus = core.ctx.bus;
+  let server: GatewayServer;
   try {
-    nodePairing = await NodePairingStore.open({ stateDir: options.stateDir, onWarning: (message, details) => log.warn(details, message) });
+    registerCoreMethods(methods);
+    await host.register([...builtInModules(), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    await host.start();
+    server = await startGatewayServer({ app, core, methods, http: extras.http });
   } catch (err) {
+    await host.stop();
     await devices.close();
     throw err;
   }
-  try {
-    server = await startGatewayServer(options, { log, devices, nodePairing, ...extra });
-  } catch (err) {
-    await devices.close();
-    await nodePairing.close();
-    throw err;
-  }
-  const s = server;
   let stopping: Promise<void> | null = null;
   return {
-    server: s,
+    server,
     devices,
-    nodePairing,
+    module: (name) => host.api(name),
+    reload(next, actions) {
+      core.ctx.options = next;
+      core.ctx.presence.setMaxEntries(next.presenceMaxEntries);
+      return host.dispatchReload(actions);
+    },
     stop(reason = "gateway stopping", restartExpectedMs = null) {
       stopping ??= (async () => {
-        await s.close(reason, restartExpectedMs);
+        await server.close(reason, restartExpectedMs);
+        await host.stop();
         await devices.close();
-        await nodePairing.close();
       })();
       return stopping;
     },

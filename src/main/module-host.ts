@@ -58,25 +58,30 @@ export class ModuleHost<Core, Extra, Conn> {
   private readonly reloads: ReloadRoute[] = [];
   private readonly lifecycles: { module: string; lc: ModuleLifecycle }[] = [];
   private readonly order: string[] = [];
-  private started = 0;
+  private stopped = false;
 
-  constructor(
-    private readonly core: Core,
-    private readonly extra: Extra,
-    private readonly log: Logger,
-  ) {}
+  constructor(private readonly log: Logger) {}
 
   /** Module names in the order they were registered. */
   get names(): readonly string[] {
     return this.order;
   }
 
-  /** Orders and registers `modules` (synchronously; nothing starts yet). */
-  register(modules: readonly GatewayModule<Core, Extra, Conn>[]): void {
+  /** What a module exposed as `api` (tests, the lifecycle); undefined when it exposes none. */
+  api<T>(name: string): T | undefined {
+    return this.lifecycles.find((l) => l.module === name)?.lc.api as T | undefined;
+  }
+
+  /**
+   * Orders and registers `modules`, one after the other (nothing starts yet). When a
+   * registration fails, the modules registered before it are stopped (their `stop` runs,
+   * so stores they opened are closed) and the error is rethrown.
+   */
+  async register(modules: readonly GatewayModule<Core, Extra, Conn>[], core: Core, extra: Extra): Promise<void> {
     for (const m of orderModules(modules)) {
       const r: ModuleRegistrar<Core, Extra, Conn> = {
-        core: this.core,
-        extra: this.extra,
+        core,
+        extra,
         listen: (listener) => this.listeners.push({ module: m.name, listener }),
         healthSection: (name, read) => {
           const prev = this.sections.get(name);
@@ -85,18 +90,24 @@ export class ModuleHost<Core, Extra, Conn> {
         },
         onReload: (types, handler) => this.reloads.push({ module: m.name, types: new Set(types), handler }),
       };
-      const lc = m.register(r);
+      let lc: ModuleLifecycle | void;
+      try {
+        lc = await m.register(r);
+      } catch (err) {
+        this.log.error({ module: m.name, err: String(err) }, "gateway module failed to register");
+        await this.stop();
+        throw err;
+      }
       this.order.push(m.name);
       if (lc) this.lifecycles.push({ module: m.name, lc });
     }
   }
 
-  /** Starts modules in order; on failure stops the ones already started and rethrows. */
+  /** Starts modules in order; on failure stops every registered module and rethrows. */
   async start(): Promise<void> {
     for (const { module, lc } of this.lifecycles) {
       try {
         await lc.start?.();
-        this.started++;
       } catch (err) {
         this.log.error({ module, err: String(err) }, "gateway module failed to start");
         await this.stop();
@@ -105,12 +116,15 @@ export class ModuleHost<Core, Extra, Conn> {
     }
   }
 
-  /** Stops started modules in reverse order; a failing stop is logged and the rest still stop. */
+  /**
+   * Stops every registered module once, in reverse order — also modules that never
+   * started (a later module's start failed): `stop` releases what `register` acquired
+   * and whatever `start` got to. A failing stop is logged and the rest still stop.
+   */
   async stop(): Promise<void> {
-    while (this.started > 0) {
-      this.started--;
-      const entry = this.lifecycles[this.started];
-      if (!entry) continue;
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const entry of [...this.lifecycles].reverse()) {
       try {
         await entry.lc.stop?.();
       } catch (err) {

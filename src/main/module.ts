@@ -26,10 +26,16 @@ export interface ConnectionListener<Conn> {
   closed?(conn: Conn): void;
 }
 
-/** Start/stop of a module; `stop` runs in reverse dependency order. */
+/**
+ * Start/stop of a module. `stop` runs in reverse dependency order, once, also when the
+ * module never started (another module's start failed): it releases what `register`
+ * acquired and whatever `start` got to.
+ */
 export interface ModuleLifecycle {
   start?(): void | Promise<void>;
   stop?(): void | Promise<void>;
+  /** What the module exposes to the lifecycle and tests (`ModuleHost.api(name)`), read at each call. */
+  api?: unknown;
 }
 
 /** What a module is handed while it registers. `Core`, `Extra` and `Conn` are the host's. */
@@ -59,6 +65,10 @@ export interface GatewayModule<Core, Extra, Conn> {
   readonly name: string;
   /** Modules that must be registered and started before this one. */
   readonly dependsOn?: readonly string[];
-  /** Registers what the module owns; returns its start/stop, if any. */
-  register(r: ModuleRegistrar<Core, Extra, Conn>): ModuleLifecycle | void;
+  /**
+   * Registers what the module owns and returns its start/stop, if any. May be async (to
+   * open the module's own stores); registration of all modules completes before any
+   * module starts, and before the server accepts a connection.
+   */
+  register(r: ModuleRegistrar<Core, Extra, Conn>): ModuleLifecycle | void | Promise<ModuleLifecycle | void>;
 }

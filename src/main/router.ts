@@ -10,7 +10,7 @@ import { authorizeMethod } from "../shared/protocol/scopes.js";
 import { check } from "../shared/protocol/validate.js";
 import type { ProtocolSchemaName } from "../shared/protocol/schema/index.js";
 import type { ProtocolTypes } from "../shared/protocol/generated/types.js";
-import { Phase, type Connection } from "./server/connection.js";
+import { Phase, type Connection } from "./socket/connection.js";
 import type { GatewayContext } from "./gateway-context.js";
 
 export interface MethodCall<P = unknown> {
@@ -58,9 +58,10 @@ export class MethodTable {
   }
 }
 
-/** Dispatches one validated request frame. */
+/** Dispatches one validated request frame to its handler in `methods`. */
 export function dispatch(
   ctx: GatewayContext,
+  methods: MethodTable,
   conn: Connection,
   id: string,
   method: string,
@@ -79,7 +80,7 @@ export function dispatch(
     respond(false, undefined, { code: "INVALID_REQUEST", message: denied });
     return;
   }
-  const entry = ctx.methods.get(method);
+  const entry = methods.get(method);
   if (!entry) {
     respond(false, undefined, { code: "INVALID_REQUEST", message: `unknown method: ${method}` });
     return;

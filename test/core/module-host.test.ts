@@ -15,7 +15,7 @@ type M = GatewayModule<{ tag: string }, { table: string[] }, Conn>;
 const silent = pino({ level: "silent" });
 
 function host(): ModuleHost<{ tag: string }, { table: string[] }, Conn> {
-  return new ModuleHost({ tag: "core" }, { table: [] }, silent);
+  return new ModuleHost(silent);
 }
 
 test("modules are ordered after their dependencies, otherwise in declared order", () => {
@@ -42,7 +42,7 @@ test("unknown dependencies, cycles and duplicate names are refused with the name
   assert.throws(() => orderModules([{ name: "a" }, { name: "a" }]), /duplicate gateway module "a"/);
 });
 
-test("register runs in dependency order and hands every module the same core and extra", () => {
+test("register runs in dependency order and hands every module the same core and extra", async () => {
   const h = host();
   const seen: string[] = [];
   const mk = (name: string, dependsOn?: string[]): M => ({
@@ -53,15 +53,15 @@ test("register runs in dependency order and hands every module the same core and
       seen.push(`${name}:${r.core.tag}`);
     },
   });
-  h.register([mk("b", ["a"]), mk("a")]);
+  await h.register([mk("b", ["a"]), mk("a")], { tag: "core" }, { table: [] });
   assert.deepEqual(seen, ["a:core", "b:core"]);
   assert.deepEqual(h.names, ["a", "b"]);
 });
 
-test("connection listeners run in module order; one that throws does not stop the others", () => {
+test("connection listeners run in module order; one that throws does not stop the others", async () => {
   const h = host();
   const calls: string[] = [];
-  h.register([
+  await h.register([
     { name: "first", register: (r) => r.listen({ opened: (c) => calls.push(`first+${c.id}`), closed: (c) => calls.push(`first-${c.id}`) }) },
     {
       name: "broken",
@@ -73,16 +73,16 @@ test("connection listeners run in module order; one that throws does not stop th
         }),
     },
     { name: "last", register: (r) => r.listen({ opened: (c) => calls.push(`last+${c.id}`), closed: (c) => calls.push(`last-${c.id}`) }) },
-  ]);
+  ], { tag: "core" }, { table: [] });
   h.opened({ id: "x" });
   h.closed({ id: "x" });
   assert.deepEqual(calls, ["first+x", "last+x", "first-x", "last-x"]);
 });
 
-test("health sections are read on demand; duplicates are refused; a failing read reports its error", () => {
+test("health sections are read on demand; duplicates are refused; a failing read reports its error", async () => {
   const h = host();
   let n = 0;
-  h.register([
+  await h.register([
     { name: "nodes", register: (r) => r.healthSection("nodes", () => ({ connected: ++n })) },
     {
       name: "canvas",
@@ -91,16 +91,15 @@ test("health sections are read on demand; duplicates are refused; a failing read
           throw new Error("worker gone");
         }),
     },
-  ]);
+  ], { tag: "core" }, { table: [] });
   assert.deepEqual(h.healthSections(), { nodes: { connected: 1 }, canvas: { error: "Error: worker gone" } });
   assert.deepEqual(h.healthSections().nodes, { connected: 2 });
   const dup = host();
-  assert.throws(
-    () =>
-      dup.register([
+  await assert.rejects(
+    dup.register([
         { name: "a", register: (r) => r.healthSection("s", () => 1) },
         { name: "b", register: (r) => r.healthSection("s", () => 2) },
-      ]),
+      ], { tag: "core" }, { table: [] }),
     /health section "s" of module "b" is already contributed by "a"/,
   );
 });
@@ -108,11 +107,11 @@ test("health sections are read on demand; duplicates are refused; a failing read
 test("reload actions reach exactly the modules registered for their types", async () => {
   const h = host();
   const got: Record<string, HotAction[]> = { channels: [], hooks: [], auth: [] };
-  h.register([
+  await h.register([
     { name: "channels", register: (r) => r.onReload(["restart-channel"], (a) => void got.channels?.push(...a)) },
     { name: "hooks", register: (r) => r.onReload(["reload-hooks", "restart-gmail-watcher"], (a) => void got.hooks?.push(...a)) },
     { name: "auth", register: (r) => r.onReload(["apply-gateway-auth"], (a) => void got.auth?.push(...a)) },
-  ]);
+  ], { tag: "core" }, { table: [] });
   const unhandled = await h.dispatchReload([
     { type: "restart-channel", channel: "telegram" },
     { type: "reload-hooks" },
@@ -128,7 +127,7 @@ test("reload actions reach exactly the modules registered for their types", asyn
   assert.deepEqual(unhandled, ["restart-cron"]);
 });
 
-test("start runs in dependency order, stop in reverse; a failed start stops what already started", async () => {
+test("start runs in dependency order, stop in reverse; a failed start stops every registered module once", async () => {
   const calls: string[] = [];
   const mk = (name: string, dependsOn: string[] = [], failStart = false): M => ({
     name,
@@ -142,14 +141,16 @@ test("start runs in dependency order, stop in reverse; a failed start stops what
     }),
   });
   const ok = host();
-  ok.register([mk("c", ["b"]), mk("a"), mk("b", ["a"])]);
+  await ok.register([mk("c", ["b"]), mk("a"), mk("b", ["a"])], { tag: "core" }, { table: [] });
   await ok.start();
   await ok.stop();
   assert.deepEqual(calls, ["start a", "start b", "start c", "stop c", "stop b", "stop a"]);
 
   calls.length = 0;
   const bad = host();
-  bad.register([mk("a"), mk("b", ["a"], true), mk("c", ["b"])]);
+  await bad.register([mk("a"), mk("b", ["a"], true), mk("c", ["b"])], { tag: "core" }, { table: [] });
   await assert.rejects(bad.start(), /b cannot start/);
-  assert.deepEqual(calls, ["start a", "stop a"]);
+  assert.deepEqual(calls, ["start a", "stop c", "stop b", "stop a"]);
+  await bad.stop();
+  assert.equal(calls.length, 4, "stop runs once");
 });

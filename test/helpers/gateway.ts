@@ -6,7 +6,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { startGateway, type GatewayExtraDeps, type GatewayInstance } from "../../src/main/gateway.js";
+import { startGateway, type GatewayDeps, type GatewayInstance } from "../../src/main/gateway.js";
+import { NODES_MODULE } from "../../src/main/nodes/nodes-module.js";
+import type { NodeService } from "../../src/main/nodes/node-service.js";
 import type { GatewayServer } from "../../src/main/server/gateway-server.js";
 import { DEFAULT_POLICY, type GatewayOptions } from "../../src/main/options.js";
 
@@ -18,10 +20,12 @@ export interface TestGateway {
   port: number;
   url: string;
   stateDir: string;
+  /** The `nodes` module's service (registry, invokes, subscriptions, pairing store). */
+  readonly nodes: NodeService;
   close(): Promise<void>;
 }
 
-export type TestGatewayOverrides = Partial<GatewayOptions> & { extra?: GatewayExtraDeps };
+export type TestGatewayOverrides = Partial<GatewayOptions> & { extra?: GatewayDeps };
 
 /** Default options of a test gateway (token auth with TEST_TOKEN). */
 export function testOptions(stateDir: string, overrides: Partial<GatewayOptions> = {}): GatewayOptions {
@@ -58,6 +62,11 @@ export async function startTestGateway(overrides: TestGatewayOverrides = {}): Pr
     port: instance.server.port,
     url: `ws://127.0.0.1:${instance.server.port}`,
     stateDir,
+    get nodes() {
+      const nodes = instance.module<NodeService>(NODES_MODULE);
+      if (!nodes) throw new Error("nodes module not loaded");
+      return nodes;
+    },
     async close() {
       await instance.stop();
       if (ownDir) await rm(stateDir, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { runGateway } from "../../main/lifecycle/run-gateway.js";
 import type { GatewayRunFlags } from "../../main/lifecycle/runtime-options.js";
-import { startWorkerExtras } from "../../main/lifecycle/worker-extras.js";
+import { canvasHostModules } from "../../main/canvas/canvas-host.js";
 
 export function addGatewayRunOptions(cmd: Command): Command {
   return cmd
@@ -17,7 +17,7 @@ export function addGatewayRunOptions(cmd: Command): Command {
 }
 
 export async function gatewayRunAction(flags: GatewayRunFlags): Promise<number> {
-  return runGateway(flags, process.env, undefined, startWorkerExtras);
+  return runGateway(flags, process.env, undefined, (runtime) => canvasHostModules(runtime.canvas));
 }
 
 export const GATEWAY_RUN_HELP = `

@@ -9,9 +9,9 @@
  * walks the (small) operator set, never the node fleet.
  */
 import type { TemplatedApp } from "uWebSockets.js";
-import { encodeEventRaw, type StateVersionValue } from "../server/frames.js";
-import { Phase, type Connection } from "../server/connection.js";
-import type { ConnectionRegistry } from "../server/registry.js";
+import { encodeEventRaw, type StateVersionValue } from "../socket/frames.js";
+import { Phase, type Connection } from "../socket/connection.js";
+import type { ConnectionRegistry } from "../socket/registry.js";
 import { TOPIC, audienceOf, extraTopicOf, isDroppable } from "./event-policy.js";
 
 export interface BroadcastOptions {

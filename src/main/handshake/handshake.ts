@@ -8,7 +8,7 @@
  */
 import type { ErrorShape } from "../../shared/errors.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/version.js";
-import { check, validator } from "../../shared/protocol/validate.js";
+import { check } from "../../shared/protocol/validate.js";
 import { audiencesOf, resolveScopes, type Role } from "../../shared/protocol/scopes.js";
 import type { ConnectParams } from "../../shared/protocol/generated/types.js";
 import { pairingStatus } from "../../shared/store/device-pairing-types.js";
@@ -17,12 +17,11 @@ import { authorizeShared, classifyAuthClient } from "../auth/shared-auth.js";
 import { AUTH_RATE_LIMITED_MESSAGE } from "../auth/auth-rate-limit.js";
 import { TOPIC } from "../events/event-policy.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
-import type { Connection } from "../server/connection.js";
-import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from "../server/transport.js";
-import { encodeOkRaw } from "../server/frames.js";
+import type { Connection } from "../socket/connection.js";
+import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from "../socket/transport.js";
+import { encodeOkRaw } from "../socket/frames.js";
+import { parseRequestFrame } from "../socket/parse-request-frame.js";
 import { helloOkJson, type HelloAuth } from "./hello.js";
-
-const validateRequestFrame = validator("RequestFrame");
 
 /** Fails the handshake: optional `res` error, then close. */
 function reject(ctx: GatewayContext, conn: Connection, id: string, error: ErrorShape, code: number, reason: string): void {
@@ -41,28 +40,27 @@ function fail(ctx: GatewayContext, conn: Connection, id: string, message: string
 
 /** Handles the first frame of a pending socket. */
 export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text: string): void {
-  let frame: unknown;
-  try {
-    frame = JSON.parse(text);
-  } catch {
+  const parsed = parseRequestFrame(text);
+  if (parsed.kind === "not-json") {
     ctx.transport.close(conn, CLOSE_NORMAL);
     return;
   }
-  if (!validateRequestFrame(frame)) {
+  if (parsed.kind === "invalid") {
     ctx.transport.close(conn, CLOSE_POLICY, "invalid request frame");
     return;
   }
+  const frame = parsed.frame;
   const id = frame.id;
   if (frame.method !== "connect") {
     fail(ctx, conn, id, "invalid handshake: first request must be connect");
     return;
   }
-  const parsed = check("ConnectParams", frame.params);
-  if (!parsed.ok) {
-    fail(ctx, conn, id, `invalid connect params: ${parsed.details}`);
+  const params = check("ConnectParams", frame.params);
+  if (!params.ok) {
+    fail(ctx, conn, id, `invalid connect params: ${params.details}`);
     return;
   }
-  connect(ctx, conn, id, parsed.value);
+  connect(ctx, conn, id, params.value);
 }
 
 function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectParams): void {
@@ -227,7 +225,7 @@ function accept(
     for (const a of audiencesOf(role, scopes)) ws.subscribe(TOPIC[a]);
     // After hello-ok, so that anything a hook unicasts (voicewake.changed to a node)
     // reaches the client after the connect response.
-    ctx.hooks.onConnected(conn);
+    ctx.listeners.opened(conn);
   });
   ctx.log.debug({ connId: conn.connId, client: p.client.id, mode: p.client.mode, role }, "handshake ok");
 }

@@ -12,9 +12,9 @@
 import os from "node:os";
 import { PROTOCOL_VERSION } from "../../shared/protocol/version.js";
 import { GATEWAY_EVENTS } from "../../shared/protocol/methods.js";
-import { MAIN_SESSION_KEY, DEFAULT_AGENT_ID } from "../health/health-summary.js";
+import { MAIN_SESSION_KEY, DEFAULT_AGENT_ID } from "../../shared/store/sessions/sessions-info.js";
 import type { GatewayContext } from "../gateway-context.js";
-import type { Connection } from "../server/connection.js";
+import type { Connection } from "../socket/connection.js";
 import { canonicalIp, hostHeaderName } from "../auth/client-ip.js";
 
 export interface HelloAuth {
@@ -31,7 +31,7 @@ const HOSTNAME = os.hostname();
 function featuresJson(ctx: GatewayContext): string {
   let json = featuresCache.get(ctx);
   if (!json) {
-    json = JSON.stringify({ methods: ctx.methods.advertised(), events: [...GATEWAY_EVENTS] });
+    json = JSON.stringify({ methods: ctx.advertisedMethods(), events: [...GATEWAY_EVENTS] });
     featuresCache.set(ctx, json);
   }
   return json;

@@ -1,11 +1,11 @@
 /**
  * Builds the HealthSummary of §3.2 and the StatusSummary. Channel and agent parts stay
  * empty/default until those subsystems exist; worker supervisor states are reported
- * under `workers` (an addition clients ignore).
+ * under `workers` (an addition clients ignore), as modules contribute them.
  */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { DEFAULT_AGENT_ID, readSessionsInfo } from "../../shared/store/sessions/sessions-info.js";
 
+/** A worker supervisor's state as the `workers` health section lists it. */
 export interface WorkerHealth {
   name: string;
   state: string;
@@ -14,48 +14,27 @@ export interface WorkerHealth {
   lastError?: string;
 }
 
-export interface HealthSources {
-  stateDir: () => string;
-  /** Per-channel summaries keyed by channel id (empty until channels exist). */
-  channels: () => Record<string, unknown>;
-  workers: () => WorkerHealth[];
+/**
+ * What a summary is built from: the state dir (session store) and the modules' named
+ * sections. `channels` and `workers` have fixed places in the summary (empty when no
+ * module contributes them); any other section is added under its own name.
+ */
+export interface HealthInputs {
+  stateDir: string;
+  sections: Record<string, unknown>;
 }
 
-export const DEFAULT_AGENT_ID = "main";
-export const MAIN_SESSION_KEY = "agent:main:main";
-
-export interface SessionsInfo {
-  path: string;
-  count: number;
-  recent: { key: string; updatedAt: number | null; age: number | null }[];
-}
-
-/** Reads the default agent's session store (missing → empty). */
-export async function readSessionsInfo(stateDir: string, agentId = DEFAULT_AGENT_ID): Promise<SessionsInfo> {
-  const path = join(stateDir, "agents", agentId, "sessions", "sessions.json");
-  let entries: [string, { updatedAt?: unknown }][] = [];
-  try {
-    const parsed: unknown = JSON.parse(await readFile(path, "utf8"));
-    if (parsed && typeof parsed === "object") entries = Object.entries(parsed as Record<string, { updatedAt?: unknown }>);
-  } catch {
-    entries = [];
-  }
-  const now = Date.now();
-  const recent = entries
-    .map(([key, v]) => {
-      const updatedAt = typeof v?.updatedAt === "number" ? v.updatedAt : null;
-      return { key, updatedAt, age: updatedAt === null ? null : now - updatedAt };
-    })
-    .sort((a, b) => (b.updatedAt ?? 0) - (a.updatedAt ?? 0))
-    .slice(0, 5);
-  return { path, count: entries.length, recent };
+function channelsOf(sections: Record<string, unknown>): Record<string, unknown> {
+  const c = sections.channels;
+  return c && typeof c === "object" && !Array.isArray(c) ? (c as Record<string, unknown>) : {};
 }
 
 /** A fresh HealthSummary. */
-export async function buildHealthSummary(src: HealthSources): Promise<Record<string, unknown>> {
+export async function buildHealthSummary(src: HealthInputs): Promise<Record<string, unknown>> {
   const started = Date.now();
-  const sessions = await readSessionsInfo(src.stateDir());
-  const channels = src.channels();
+  const sessions = await readSessionsInfo(src.stateDir);
+  const { channels: _channels, workers, ...other } = src.sections;
+  const channels = channelsOf(src.sections);
   return {
     ok: true,
     ts: Date.now(),
@@ -74,16 +53,14 @@ export async function buildHealthSummary(src: HealthSources): Promise<Record<str
       },
     ],
     sessions,
-    workers: src.workers(),
+    workers: workers ?? [],
+    ...other,
   };
 }
 
 /** The StatusSummary of §3.2. */
-export async function buildStatusSummary(
-  src: HealthSources,
-  queuedSystemEvents: readonly string[],
-): Promise<Record<string, unknown>> {
-  const sessions = await readSessionsInfo(src.stateDir());
+export async function buildStatusSummary(src: HealthInputs, queuedSystemEvents: readonly string[]): Promise<Record<string, unknown>> {
+  const sessions = await readSessionsInfo(src.stateDir);
   const recent = sessions.recent.map((r) => ({
     agentId: DEFAULT_AGENT_ID,
     key: r.key,
@@ -99,7 +76,7 @@ export async function buildStatusSummary(
   }));
   return {
     heartbeat: { defaultAgentId: DEFAULT_AGENT_ID, agents: [{ agentId: DEFAULT_AGENT_ID, enabled: false, every: "disabled", everyMs: null }] },
-    channelSummary: Object.keys(src.channels()).map((id) => `${id}: configured`),
+    channelSummary: Object.keys(channelsOf(src.sections)).map((id) => `${id}: configured`),
     queuedSystemEvents: [...queuedSystemEvents],
     sessions: {
       paths: [sessions.path],
@@ -108,6 +85,6 @@ export async function buildStatusSummary(
       recent,
       byAgent: [{ agentId: DEFAULT_AGENT_ID, path: sessions.path, count: sessions.count, recent }],
     },
-    workers: src.workers(),
+    workers: src.sections.workers ?? [],
   };
 }

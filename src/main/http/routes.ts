@@ -1,8 +1,8 @@
 /**
  * HTTP on the gateway port: one uWS `any("/*")` route dispatching through the ordered mount
  * table (§7.1, see mount-table.ts for the order and why one dispatcher). The probes are
- * mounted here; the subsystems (hooks, tools/invoke, OpenAI-compatible endpoints, A2UI,
- * Control UI, metrics) mount into the returned table as they land. Nothing claims → 404.
+ * mounted here; modules (hooks, tools/invoke, OpenAI-compatible endpoints, A2UI, Control
+ * UI, metrics) mount into the same table (`GatewayExtras.http`). Nothing claims → 404.
  *
  * Upgrade requests never get here: `app.ws("/*")` takes them, and yields non-upgrade GETs
  * to this route.
@@ -10,7 +10,7 @@
 import type { HttpRequest, HttpResponse, TemplatedApp } from "uWebSockets.js";
 import type { Logger } from "pino";
 import type { GatewayContext } from "../gateway-context.js";
-import { HttpMountTable } from "./mount-table.js";
+import type { HttpMountTable } from "./mount-table.js";
 import { HttpBodyError } from "./read-body.js";
 import { endOnce, trackResponse } from "./response-state.js";
 
@@ -25,9 +25,11 @@ function json(res: HttpResponse, status: string, body: string): void {
   });
 }
 
-/** Mounts the probes, lets `deps.register` mount more, and routes every non-upgrade request through the table. */
-export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, deps: HttpRouteDeps): HttpMountTable {
-  const table = new HttpMountTable();
+/**
+ * Mounts the probes into `table` (where the modules mounted theirs) and routes every
+ * non-upgrade request through it.
+ */
+export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, table: HttpMountTable): void {
   // GET only, other methods fall through to 404, as the uWS `app.get` routes they replace did.
   table.mount({
     stage: "probes",
@@ -46,9 +48,7 @@ export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, deps:
       json(res, ready ? "200 OK" : "503 Service Unavailable", `{"ready":${ready}}`);
     },
   });
-  deps.register?.(table, ctx);
   app.any("/*", (res: HttpResponse, req: HttpRequest) => dispatch(table, res, req, ctx.log));
-  return table;
 }
 
 /** Runs the first entry that claims the request; 405 / 404 otherwise; a failing handler → 500. */

@@ -15,7 +15,9 @@ import type { ConfigChangeEvent } from "../../shared/config/config-watcher.js";
 import type { Env } from "../../shared/config/paths.js";
 import type { GatewayLogger } from "../../shared/log/logger.js";
 import { collectConfigSecrets } from "../../shared/log/secrets.js";
-import { startGateway, type GatewayExtraDeps, type GatewayInstance } from "../gateway.js";
+import { startGateway, type GatewayInstance } from "../gateway.js";
+import type { GatewayModuleDef } from "../gateway-module.js";
+import type { HotAction } from "../../shared/config/reload-plan.js";
 import { resolveRuntime, type GatewayRunFlags, type ResolvedRuntime } from "./runtime-options.js";
 
 /** Upper bound of a graceful stop before the process exits anyway (below systemd's/launchd's stop timeouts). */
@@ -30,8 +32,8 @@ export interface GatewayProcessOptions {
   paths: { configPath: string; stateDir: string };
   config: ResolvedConfig;
   logger: GatewayLogger;
-  /** Subsystems started next to the server (workers, canvas); rebuilt on every (re)start. */
-  extras?: (runtime: ResolvedRuntime, log: Logger) => Promise<{ deps: GatewayExtraDeps; stop: () => Promise<void> }>;
+  /** Modules loaded besides the built-in ones (canvas host, …); rebuilt on every (re)start. */
+  modules?: (runtime: ResolvedRuntime) => GatewayModuleDef[];
   /** Called after each successful (re)start. */
   onStarted?: (runtime: ResolvedRuntime, instance: GatewayInstance) => void;
 }
@@ -39,7 +41,6 @@ export interface GatewayProcessOptions {
 export class GatewayProcess {
   private instance: GatewayInstance | null = null;
   private runtime: ResolvedRuntime | null = null;
-  private stopExtras: (() => Promise<void>) | null = null;
   private watcher: ConfigWatcher | null = null;
   private config: ResolvedConfig;
   private transition: Promise<void> = Promise.resolve();
@@ -77,16 +78,9 @@ export class GatewayProcess {
     // clients already know.
     if (runtime.options.port === 0 && this.boundPort !== null) runtime.options.port = this.boundPort;
     this.o.logger.setSecrets(this.secrets(runtime));
-    const extras = this.o.extras ? await this.o.extras(runtime, this.log) : { deps: {}, stop: async () => {} };
-    try {
-      this.instance = await startGateway(runtime.options, this.log, extras.deps);
-    } catch (err) {
-      await extras.stop();
-      throw err;
-    }
+    this.instance = await startGateway(runtime.options, this.log, { modules: this.o.modules?.(runtime) ?? [] });
     this.runtime = runtime;
     this.boundPort = this.instance.server.port;
-    this.stopExtras = extras.stop;
     this.o.onStarted?.(runtime, this.instance);
   }
 
@@ -101,9 +95,6 @@ export class GatewayProcess {
     const inst = this.instance;
     this.instance = null;
     if (inst) await inst.stop(reason, restartExpectedMs);
-    const stopExtras = this.stopExtras;
-    this.stopExtras = null;
-    if (stopExtras) await stopExtras();
   }
 
   /** Serialises lifecycle transitions (a restart never overlaps a stop). */
@@ -206,23 +197,24 @@ export class GatewayProcess {
         return;
       case "hot":
         if (d.skippedRestartPaths.length > 0) this.log.error({ paths: d.skippedRestartPaths }, d.reason);
-        await this.applyHot(e.next, d.reason);
+        await this.applyHot(e.next, d.reason, d.hotActions);
     }
   }
 
-  private async applyHot(next: ResolvedConfig, reason: string): Promise<void> {
+  /** Swaps in the new options, then hands each hot action to the module that owns it. */
+  private async applyHot(next: ResolvedConfig, reason: string, actions: readonly HotAction[]): Promise<void> {
     const inst = this.instance;
     if (!inst || !this.runtime) return;
     try {
       const runtime = await resolveRuntime(next, this.o.flags, this.o.env, this.o.paths);
       const live = inst.server.ctx.options;
       // Bound address, canvas port and frame ceiling stay as started (restart-class changes).
-      inst.server.ctx.options = { ...runtime.options, host: live.host, port: live.port, canvasHostPort: live.canvasHostPort };
-      inst.server.ctx.presence.setMaxEntries(runtime.options.presenceMaxEntries);
+      const options = { ...runtime.options, host: live.host, port: live.port, canvasHostPort: live.canvasHostPort };
       this.config = next;
-      this.runtime = { ...runtime, options: inst.server.ctx.options };
+      this.runtime = { ...runtime, options };
       this.o.logger.setSecrets(this.secrets(runtime));
-      this.log.info({ reason }, "config hot-applied");
+      const unhandled = await inst.reload(options, actions);
+      this.log.info({ reason, ...(unhandled.length > 0 ? { appliedByOptionsOnly: unhandled } : {}) }, "config hot-applied");
     } catch (err) {
       this.log.error({ err: String(err) }, "config change could not be applied; keeping the last good config");
     }

@@ -26,7 +26,7 @@ export async function runGateway(
   flags: GatewayRunFlags,
   env: Env = process.env,
   io: RunGatewayIo = defaultIo,
-  extras?: GatewayProcessOptions["extras"],
+  modules?: GatewayProcessOptions["modules"],
 ): Promise<number> {
   const configPath = resolveConfigPath(env);
   const stateDir = resolveStateDir(env);
@@ -66,7 +66,7 @@ export async function runGateway(
       paths: { configPath, stateDir },
       config,
       logger,
-      extras,
+      modules,
       onStarted: (runtime, inst) => {
         const url = `ws://${runtime.options.host}:${inst.server.port}`;
         io.out(`Gateway listening on ${url} (auth: ${runtime.options.auth.mode}; config: ${configPath}; state: ${stateDir})`);

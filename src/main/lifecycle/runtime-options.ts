@@ -2,6 +2,7 @@
  * Maps the loaded config + CLI flags + environment to the running gateway's options.
  * Precedence for the port: `--port` > CLAWDBOT_GATEWAY_PORT > gateway.port > 18789.
  */
+import type { CanvasHostOptions } from "../canvas/canvas-host.js";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import type { ResolvedConfig } from "../../shared/config/defaults.js";
@@ -24,7 +25,7 @@ export interface GatewayRunFlags {
 
 export interface ResolvedRuntime {
   options: GatewayOptions;
-  canvas: { enabled: boolean; root: string; port: number; liveReload: boolean };
+  canvas: CanvasHostOptions;
   sources: { port: string; bind: string };
 }
 

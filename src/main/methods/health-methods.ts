@@ -1,7 +1,8 @@
 /** `health` and `status` (§3.2). */
 import { GatewayError } from "../../shared/errors.js";
 import { RawJson, type MethodTable } from "../router.js";
-import { buildStatusSummary, MAIN_SESSION_KEY } from "../health/health-summary.js";
+import { buildStatusSummary } from "../health/health-summary.js";
+import { MAIN_SESSION_KEY } from "../../shared/store/sessions/sessions-info.js";
 import type { GatewayContext } from "../gateway-context.js";
 
 const STATUS_CACHE_MS = 1000;
@@ -27,7 +28,7 @@ export function registerHealthMethods(table: MethodTable): void {
     const now = Date.now();
     let cached = statusCache.get(ctx);
     if (!cached || now - cached.at > STATUS_CACHE_MS) {
-      const json = buildStatusSummary(ctx.healthSources, ctx.systemEvents.peek(MAIN_SESSION_KEY)).then((s) => JSON.stringify(s));
+      const json = buildStatusSummary({ stateDir: ctx.options.stateDir, sections: ctx.healthSections() }, ctx.systemEvents.peek(MAIN_SESSION_KEY)).then((s) => JSON.stringify(s));
       cached = { at: now, json };
       statusCache.set(ctx, cached);
       json.catch(() => statusCache.delete(ctx));

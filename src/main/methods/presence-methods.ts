@@ -2,7 +2,7 @@
 import { GatewayError } from "../../shared/errors.js";
 import { RawJson, type MethodTable } from "../router.js";
 import { nodeDeltaLine, parseSystemEvent } from "../presence/system-event.js";
-import { MAIN_SESSION_KEY } from "../health/health-summary.js";
+import { MAIN_SESSION_KEY } from "../../shared/store/sessions/sessions-info.js";
 import { presenceChanged } from "../gateway-context.js";
 
 function invalid(message: string): GatewayError {

@@ -6,7 +6,7 @@
  * disconnect can still fail the invokes sent to it — and, unlike the reference, does
  * not unregister the newer connection.
  */
-import type { Connection } from "../server/connection.js";
+import type { Connection } from "../socket/connection.js";
 import type { NodeSession } from "./node-session.js";
 
 /** Live node sessions by node id (plus replaced ones until their socket closes). */

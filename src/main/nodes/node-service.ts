@@ -12,8 +12,9 @@
  * closures per socket (invoke timeouts share one heap).
  */
 import type { Logger } from "pino";
-import type { Connection } from "../server/connection.js";
+import type { Connection } from "../socket/connection.js";
 import type { GatewayOptions } from "../options.js";
+import type { LiveOptions } from "../gateway-context.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { SystemEventQueue } from "../presence/system-event-queue.js";
 import type { NodePairingStore } from "../../shared/store/node-pairing-store.js";
@@ -29,13 +30,13 @@ export interface NodeServiceDeps {
   log: Logger;
   bus: EventBus;
   /** Live options (node command policy is hot-reloadable). */
-  options: () => GatewayOptions;
+  live: LiveOptions;
   /** Legacy node pairing store (`node.pair.*`, `node.rename`, lastConnectedAtMs). */
   pairing: NodePairingStore;
   systemEvents: SystemEventQueue;
 }
 
-/** One per gateway instance, reachable as `ctx.nodes`. */
+/** One per gateway instance, owned by the `nodes` module (nodes-module.ts). */
 export class NodeService {
   readonly registry = new NodeRegistry();
   readonly invokes = new PendingInvokes();
@@ -58,7 +59,7 @@ export class NodeService {
 
   /** The node policy in force (`gateway.nodes`). */
   get policy(): GatewayOptions["nodes"] {
-    return this.deps.options().nodes;
+    return this.deps.live.current.nodes;
   }
 
   /** Loads persisted settings (wake words). */

@@ -8,7 +8,7 @@
  * node has pending invokes or chat subscriptions.
  */
 import type { ConnectParams } from "../../shared/protocol/generated/types.js";
-import type { Connection } from "../server/connection.js";
+import type { Connection } from "../socket/connection.js";
 import type { NodePlatformId } from "./node-command-policy.js";
 
 /** Fields of `NodeInfo` (§3.11) that come from the live session. */

@@ -9,8 +9,8 @@
  * Subscriptions belong to the connection (a node that reconnects subscribes again, as
  * the reference's node client does on every connect); its disconnect clears them.
  */
-import { encodeEventRaw } from "../server/frames.js";
-import { Phase } from "../server/connection.js";
+import { encodeEventRaw } from "../socket/frames.js";
+import { Phase } from "../socket/connection.js";
 import { NODE_HEALTH_TOPIC } from "../events/event-policy.js";
 import type { NodeSession } from "./node-session.js";
 

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { encodeEventRaw } from "../server/frames.js";
+import { encodeEventRaw } from "../socket/frames.js";
 
 /** Appendix C: `voicewake` defaults. */
 export const DEFAULT_VOICEWAKE_TRIGGERS: readonly string[] = Object.freeze(["clawd", "claude", "computer"]);

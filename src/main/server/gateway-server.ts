@@ -9,50 +9,42 @@
  */
 import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket, us_socket_context_t } from "uWebSockets.js";
-import type { Logger } from "pino";
 import { loadUws } from "../../shared/uws/load-uws.js";
 import { GatewayError } from "../../shared/errors.js";
 import { isLoopbackAddress, isLocalDirect, resolveClientIp } from "../auth/client-ip.js";
-import { Connection, Phase, type SocketData } from "./connection.js";
-import { ConnectionRegistry } from "./registry.js";
-import { Transport, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "./transport.js";
-import { encodeEvent } from "./frames.js";
+import { Connection, Phase, type SocketData } from "../socket/connection.js";
+import { CLOSE_NORMAL, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "../socket/transport.js";
+import { encodeEvent } from "../socket/frames.js";
 import { isOriginAllowed } from "./origin-check.js";
 import { handleRequestFrame } from "./inbound.js";
 import { handleHandshakeFrame } from "../handshake/handshake.js";
 import { DeadlineQueue } from "../timers/deadline-queue.js";
-import { EventBus } from "../events/event-bus.js";
-import { PresenceStore } from "../presence/presence-store.js";
-import { PresenceBroadcaster } from "../presence/presence-broadcaster.js";
-import { SystemEventQueue } from "../presence/system-event-queue.js";
-import { HealthCache } from "../health/health-cache.js";
-import { buildHealthSummary, type HealthSources } from "../health/health-summary.js";
-import { createMethodTable } from "../methods/index.js";
+import { presenceChanged, type GatewayContext } from "../gateway-context.js";
+import { SLOW_CLOSE_FLUSH_BELOW, type GatewayCore } from "../gateway-core.js";
+import type { HttpMountTable } from "../http/mount-table.js";
 import type { MethodTable } from "../router.js";
-import { InflightCounter, presenceChanged, type ConnectionHooks, type GatewayContext } from "../gateway-context.js";
-import type { GatewayOptions } from "../options.js";
-import type { DevicePairingStore } from "../../shared/store/device-pairing-store.js";
-import type { NodePairingStore } from "../../shared/store/node-pairing-store.js";
-import { NodeService } from "../nodes/node-service.js";
-import { AuthRateLimiter } from "../auth/auth-rate-limit.js";
-import { registerHttpRoutes, type HttpRouteDeps } from "../http/routes.js";
+import { registerHttpRoutes } from "../http/routes.js";
 
 interface NativeAppExtras {
   listen(host: string, port: number, options: number, cb: (ls: us_listen_socket | false) => void): TemplatedApp;
   close(): void;
 }
 
-export interface GatewayServerDeps {
-  log: Logger;
-  devices: DevicePairingStore;
-  /** Legacy node pairing store (`nodes/{pending,paired}.json`). */
-  nodePairing: NodePairingStore;
-  /** Extra health inputs (channels, workers); defaults to none. */
-  healthSources?: Partial<Omit<HealthSources, "stateDir">>;
-  hooks?: Partial<ConnectionHooks>;
-  http?: HttpRouteDeps;
-  /** Extra (plugin) methods; unlisted names are admin-scoped like the reference's plugin methods. */
-  registerMethods?: (table: MethodTable) => void;
+/** A uWS app with the two calls of the native binding its typings omit. */
+export type GatewayApp = TemplatedApp & NativeAppExtras;
+
+/** Creates the app the core publishes on and the server listens with. */
+export function createGatewayApp(): GatewayApp {
+  return loadUws().App() as GatewayApp;
+}
+
+/** What the server wires besides the core. */
+export interface GatewayServerParts {
+  app: GatewayApp;
+  core: GatewayCore;
+  methods: MethodTable;
+  /** The HTTP mount table the modules mounted into. */
+  http: HttpMountTable;
 }
 
 export interface GatewayServer {
@@ -60,7 +52,10 @@ export interface GatewayServer {
   readonly app: TemplatedApp;
   readonly port: number;
   readonly host: string;
-  /** Broadcasts `shutdown`, closes every socket with 1012 and the listener. */
+  /**
+   * Broadcasts `shutdown`, waits (bounded) for in-flight requests, closes every socket
+   * with 1012 and the listener.
+   */
   close(reason: string, restartExpectedMs: number | null): Promise<void>;
 }
 
@@ -72,93 +67,16 @@ export function hardPayloadCeiling(maxPayload: number): number {
 /** How long shutdown waits for in-flight requests (well below supervisors' stop timeouts). */
 const SHUTDOWN_DRAIN_MS = 2000;
 
-/** A slow consumer's close frame is sent once its backlog is below this. */
-const SLOW_CLOSE_FLUSH_BELOW = 64 * 1024;
-/** A slow consumer that does not drain within this is cut without a close frame. */
-const SLOW_CLOSE_DEADLINE_MS = 30_000;
-
 function text(buf: ArrayBuffer): string {
   return Buffer.from(buf).toString("utf8");
 }
 
-/** Starts listening; rejects with a coded error when the port cannot be bound. */
-export async function startGatewayServer(options: GatewayOptions, deps: GatewayServerDeps): Promise<GatewayServer> {
-  const uws = loadUws();
-  // The binding supports listen(host, port, options, cb) and close(), which its typings omit.
-  const app = uws.App() as TemplatedApp & NativeAppExtras;
-  const registry = new ConnectionRegistry();
-  const log = deps.log;
-
-  let ctxRef: GatewayContext | null = null;
-  const closeSlow = (conn: Connection, what: string): void => {
-    log.warn({ connId: conn.connId, ip: conn.info.clientIp, what, buffered: conn.ws?.getBufferedAmount() }, "slow consumer closed");
-    transport.closeWhenDrained(conn, CLOSE_POLICY, "slow consumer", SLOW_CLOSE_FLUSH_BELOW);
-  };
-  const drainDeadlines = new DeadlineQueue<{ deadline: number; conn: Connection }>((item) => transport.expireDraining(item.conn));
-  const transport = new Transport({
-    onSlowConsumer: closeSlow,
-    onDraining: (conn) => drainDeadlines.add({ deadline: Date.now() + SLOW_CLOSE_DEADLINE_MS, conn }),
-  });
-  const bus = new EventBus({
-    app,
-    registry,
-    maxBufferedBytes: () => (ctxRef ? ctxRef.options.policy.maxBufferedBytes : options.policy.maxBufferedBytes),
-    onSlowConsumer: closeSlow,
-  });
-  const presence = new PresenceStore(options.presenceMaxEntries, options.version);
-  const healthSources: HealthSources = {
-    stateDir: () => ctx.options.stateDir,
-    channels: deps.healthSources?.channels ?? (() => ({})),
-    workers: deps.healthSources?.workers ?? (() => []),
-  };
-  const health = new HealthCache({
-    compute: () => buildHealthSummary(healthSources),
-    onChange: (json) => {
-      bus.stateVersion.health++;
-      bus.broadcast("health", undefined, { payloadJson: json, withStateVersion: true });
-    },
-    intervalMs: options.healthRefreshMs,
-  });
-  const presenceBroadcaster = new PresenceBroadcaster({
-    send: () => bus.broadcast("presence", undefined, { payloadJson: `{"presence":${presence.listJson()}}`, withStateVersion: true }),
-    windowMs: () => ctx.options.presenceBroadcastWindowMs,
-  });
-  const systemEvents = new SystemEventQueue();
-  const nodes = new NodeService({ log, bus, options: () => ctx.options, pairing: deps.nodePairing, systemEvents });
-  const extraHooks = deps.hooks;
-  const ctx: GatewayContext = {
-    options,
-    startedAt: Date.now(),
-    log,
-    registry,
-    transport,
-    bus,
-    presence,
-    presenceBroadcaster,
-    health,
-    healthSources,
-    systemEvents,
-    methods: createMethodTable(deps.registerMethods),
-    devices: deps.devices,
-    authLimiter: new AuthRateLimiter(),
-    nodes,
-    hooks: {
-      onConnected: (conn) => {
-        nodes.onConnected(conn);
-        extraHooks?.onConnected?.(conn);
-      },
-      onDisconnected: (conn) => {
-        nodes.onDisconnected(conn);
-        extraHooks?.onDisconnected?.(conn);
-      },
-    },
-    lastHeartbeat: null,
-    heartbeatsEnabled: true,
-    shuttingDown: false,
-    inflight: new InflightCounter(),
-  };
-  ctxRef = ctx;
-
+/** Wires the uWS callbacks to the core and starts listening; rejects with a coded error when the port cannot be bound. */
+export async function startGatewayServer(parts: GatewayServerParts): Promise<GatewayServer> {
+  const { app, methods } = parts;
+  const { ctx, drainDeadlines } = parts.core;
+  const { log, registry, transport } = ctx;
+  const options = ctx.options;
   const deadlines = new DeadlineQueue<Connection>((conn) => {
     if (conn.phase !== Phase.Pending) return;
     log.debug({ connId: conn.connId, ip: conn.info.clientIp }, "handshake timeout");
@@ -234,7 +152,7 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
         deadlines.cancel(conn);
         handleHandshakeFrame(ctx, conn, body);
       } else if (conn.phase === Phase.Ready) {
-        handleRequestFrame(ctx, conn, body);
+        handleRequestFrame(ctx, methods, conn, body);
       }
     },
     drain: (ws: WebSocket<SocketData>) => {
@@ -251,15 +169,11 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
         ctx.presence.upsert(conn.presenceKey, { reason: "disconnect" });
         presenceChanged(ctx, true);
       }
-      try {
-        ctx.hooks.onDisconnected(conn);
-      } catch (err) {
-        log.error({ err: String(err) }, "disconnect hook failed");
-      }
+      ctx.listeners.closed(conn);
     },
   });
 
-  registerHttpRoutes(app, ctx, deps.http ?? {});
+  registerHttpRoutes(app, ctx, parts.http);
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     // 1 = LIBUS_LISTEN_EXCLUSIVE_PORT: without it uSockets sets SO_REUSEPORT and a second
@@ -276,12 +190,12 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
         );
     });
   });
+  const uws = loadUws();
   const port = uws.us_socket_local_port(listenSocket as unknown as Parameters<typeof uws.us_socket_local_port>[0]);
 
-  await nodes.start(options.stateDir);
-  await health.start();
+  await ctx.health.start();
   const tickTimer = setInterval(() => {
-    bus.broadcast("tick", { ts: Date.now() });
+    ctx.bus.broadcast("tick", { ts: Date.now() });
   }, options.policy.tickIntervalMs);
   tickTimer.unref();
 
@@ -290,17 +204,16 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     closed ??= (async () => {
       ctx.shuttingDown = true;
       clearInterval(tickTimer);
-      health.stop();
-      presenceBroadcaster.stop();
+      ctx.health.stop();
+      ctx.presenceBroadcaster.stop();
       deadlines.close();
       drainDeadlines.close();
       uws.us_listen_socket_close(listenSocket);
-      bus.broadcast("shutdown", { reason, restartExpectedMs });
+      ctx.bus.broadcast("shutdown", { reason, restartExpectedMs });
       // Requests already being handled get their responses before the sockets close.
       const drained = await ctx.inflight.idle(SHUTDOWN_DRAIN_MS);
       if (!drained) log.warn({ inflight: ctx.inflight.count }, "shutdown drain budget exceeded; closing with requests in flight");
       for (const conn of [...registry.open]) transport.close(conn, CLOSE_SERVICE_RESTART, "service restart");
-      nodes.close();
       // Let uWS flush the close frames before the caller exits or re-binds.
       await new Promise<void>((r) => setImmediate(r));
       app.close();

@@ -3,29 +3,21 @@
  * that is not a RequestFrame → `INVALID_REQUEST "invalid request frame: …"` with the
  * frame's id when it has a string one (else "invalid"); non-JSON → logged, ignored.
  */
-import { formatValidationErrors, validator } from "../../shared/protocol/validate.js";
-import { dispatch } from "../router.js";
+import { dispatch, type MethodTable } from "../router.js";
 import type { GatewayContext } from "../gateway-context.js";
-import type { Connection } from "./connection.js";
+import type { Connection } from "../socket/connection.js";
+import { parseRequestFrame } from "../socket/parse-request-frame.js";
 
-const validateRequestFrame = validator("RequestFrame");
-
-export function handleRequestFrame(ctx: GatewayContext, conn: Connection, text: string): void {
-  let frame: unknown;
-  try {
-    frame = JSON.parse(text);
-  } catch {
-    ctx.log.debug({ connId: conn.connId, bytes: text.length }, "ignored non-JSON frame");
-    return;
+export function handleRequestFrame(ctx: GatewayContext, methods: MethodTable, conn: Connection, text: string): void {
+  const parsed = parseRequestFrame(text);
+  switch (parsed.kind) {
+    case "request":
+      dispatch(ctx, methods, conn, parsed.frame.id, parsed.frame.method, parsed.frame.params);
+      return;
+    case "invalid":
+      ctx.transport.sendError(conn, parsed.id, { code: "INVALID_REQUEST", message: parsed.message });
+      return;
+    case "not-json":
+      ctx.log.debug({ connId: conn.connId, bytes: text.length }, "ignored non-JSON frame");
   }
-  if (!validateRequestFrame(frame)) {
-    const rawId = typeof frame === "object" && frame !== null ? (frame as { id?: unknown }).id : undefined;
-    const id = typeof rawId === "string" && rawId.length > 0 ? rawId : typeof rawId === "number" ? String(rawId) : "invalid";
-    ctx.transport.sendError(conn, id, {
-      code: "INVALID_REQUEST",
-      message: `invalid request frame: ${formatValidationErrors(validateRequestFrame.errors)}`,
-    });
-    return;
-  }
-  dispatch(ctx, conn, frame.id, frame.method, frame.params);
 }

@@ -6,35 +6,36 @@
  */
 import type { MethodTable } from "../router.js";
 import type { NodePairingRequestInput } from "../../shared/store/node-pairing-types.js";
+import type { NodeService } from "./node-service.js";
 
 /** Registers the node pairing methods. */
-export function registerNodePairMethods(table: MethodTable): void {
+export function registerNodePairMethods(table: MethodTable, nodes: NodeService): void {
   table.add("node.pair.request", "NodePairRequestParams", async ({ ctx, params }) => {
     const input: NodePairingRequestInput = { ...params };
-    const result = ctx.nodes.pairing.request(input);
-    await ctx.nodes.pairing.flush();
+    const result = nodes.pairing.request(input);
+    await nodes.pairing.flush();
     if (result.created) ctx.bus.broadcast("node.pair.requested", result.request);
     return result;
   });
 
-  table.add("node.pair.list", "NodePairListParams", ({ ctx }) => ({
-    pending: ctx.nodes.pairing.listPending(),
-    paired: ctx.nodes.pairing.listPaired(),
+  table.add("node.pair.list", "NodePairListParams", () => ({
+    pending: nodes.pairing.listPending(),
+    paired: nodes.pairing.listPaired(),
   }));
 
   table.add("node.pair.approve", "NodePairApproveParams", async ({ ctx, params }) => {
-    const approved = ctx.nodes.pairing.approve(params.requestId);
-    await ctx.nodes.pairing.flush();
+    const approved = nodes.pairing.approve(params.requestId);
+    await nodes.pairing.flush();
     ctx.bus.broadcast("node.pair.resolved", { requestId: params.requestId, nodeId: approved.node.nodeId, decision: "approved", ts: Date.now() });
     return approved;
   });
 
   table.add("node.pair.reject", "NodePairRejectParams", async ({ ctx, params }) => {
-    const rejected = ctx.nodes.pairing.reject(params.requestId);
-    await ctx.nodes.pairing.flush();
+    const rejected = nodes.pairing.reject(params.requestId);
+    await nodes.pairing.flush();
     ctx.bus.broadcast("node.pair.resolved", { requestId: params.requestId, nodeId: rejected.nodeId, decision: "rejected", ts: Date.now() });
     return rejected;
   });
 
-  table.add("node.pair.verify", "NodePairVerifyParams", ({ ctx, params }) => ctx.nodes.pairing.verify(params.nodeId, params.token));
+  table.add("node.pair.verify", "NodePairVerifyParams", ({ params }) => nodes.pairing.verify(params.nodeId, params.token));
 }

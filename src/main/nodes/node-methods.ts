@@ -5,10 +5,11 @@
 import { GatewayError } from "../../shared/errors.js";
 import { check } from "../../shared/protocol/validate.js";
 import type { MethodTable } from "../router.js";
-import type { Connection } from "../server/connection.js";
-import { describeNode, listNodes } from "../nodes/node-info.js";
-import { invokeNode, normalizeInvokeResultParams, toReply } from "../nodes/node-invoke.js";
-import { handleNodeEvent, nodeEventPayloadJson } from "../nodes/node-events.js";
+import type { Connection } from "../socket/connection.js";
+import { describeNode, listNodes } from "./node-info.js";
+import { invokeNode, normalizeInvokeResultParams, toReply } from "./node-invoke.js";
+import { handleNodeEvent, nodeEventPayloadJson } from "./node-events.js";
+import type { NodeService } from "./node-service.js";
 
 function invalid(message: string): GatewayError {
   return new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", message);
@@ -20,24 +21,24 @@ function callerNodeId(conn: Connection): string | undefined {
 }
 
 /** Registers the node methods. */
-export function registerNodeMethods(table: MethodTable): void {
-  table.add("node.list", "NodeListParams", ({ ctx }) => ({ ts: Date.now(), nodes: listNodes(ctx.nodes.registry, ctx.devices) }));
+export function registerNodeMethods(table: MethodTable, nodes: NodeService): void {
+  table.add("node.list", "NodeListParams", ({ ctx }) => ({ ts: Date.now(), nodes: listNodes(nodes.registry, ctx.devices) }));
 
   table.add("node.describe", "NodeDescribeParams", ({ ctx, params }) => {
-    const info = describeNode(ctx.nodes.registry, ctx.devices, params.nodeId);
+    const info = describeNode(nodes.registry, ctx.devices, params.nodeId);
     return { ts: Date.now(), ...info };
   });
 
-  table.add("node.rename", "NodeRenameParams", async ({ ctx, params }) => {
+  table.add("node.rename", "NodeRenameParams", async ({ params }) => {
     const displayName = params.displayName.trim();
     if (!displayName) throw invalid("displayName required");
-    const node = ctx.nodes.pairing.rename(params.nodeId, displayName);
+    const node = nodes.pairing.rename(params.nodeId, displayName);
     if (!node) throw new GatewayError("GW_ERR_NODE_UNKNOWN", "unknown nodeId", { nodeId: params.nodeId });
-    await ctx.nodes.pairing.flush();
+    await nodes.pairing.flush();
     return { nodeId: node.nodeId, displayName: node.displayName };
   });
 
-  table.add("node.invoke", "NodeInvokeParams", ({ ctx, params }) => invokeNode(ctx.nodes, params));
+  table.add("node.invoke", "NodeInvokeParams", ({ params }) => invokeNode(nodes, params));
 
   // Validated by hand: the reference normalises (null payloadJSON/error) before validating.
   table.add("node.invoke.result", undefined, ({ ctx, conn, params }) => {
@@ -46,7 +47,7 @@ export function registerNodeMethods(table: MethodTable): void {
     const p = r.value;
     const caller = callerNodeId(conn);
     if (caller !== undefined && caller !== p.nodeId) throw new GatewayError("GW_ERR_NODE_ID_MISMATCH", "nodeId mismatch", { nodeId: p.nodeId });
-    if (!ctx.nodes.invokes.complete(p.id, p.nodeId, toReply(p))) {
+    if (!nodes.invokes.complete(p.id, p.nodeId, toReply(p))) {
       ctx.log.debug({ id: p.id, nodeId: p.nodeId }, "late node invoke result ignored");
       return { ok: true, ignored: true };
     }
@@ -54,8 +55,8 @@ export function registerNodeMethods(table: MethodTable): void {
   });
 
   table.add("node.event", "NodeEventParams", ({ ctx, conn, params }) => {
-    const session = ctx.nodes.registry.sessionOf(conn);
-    if (session) handleNodeEvent(ctx.nodes, session, params.event, nodeEventPayloadJson(params));
+    const session = nodes.registry.sessionOf(conn);
+    if (session) handleNodeEvent(nodes, session, params.event, nodeEventPayloadJson(params));
     return { ok: true };
   });
 }

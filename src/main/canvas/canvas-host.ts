@@ -1,0 +1,103 @@
+/**
+ * The `canvas-host` module: the canvas file server in a supervised, ring-linked worker
+ * on its own port (base + 4 by default), advertised in `hello-ok.canvasHostUrl`.
+ *
+ * A worker that cannot start never blocks the gateway: its supervisor keeps retrying
+ * with backoff (or trips its breaker) and its state shows in the `workers` health
+ * section (`health`/`status`).
+ */
+import net from "node:net";
+import { WorkerSupervisor } from "../workers/worker-supervisor.js";
+import type { WorkerState } from "../workers/supervisor-types.js";
+import type { CanvasLinkProtocol } from "../../workers/canvas/canvas-link-protocol.js";
+import type { CanvasWorkerData } from "../../workers/canvas/worker-protocol.js";
+import type { WorkerHealth } from "../health/health-summary.js";
+import type { GatewayModuleDef } from "../gateway-module.js";
+
+export const CANVAS_HOST_MODULE = "canvas-host";
+
+/** How long the gateway waits for the canvas host before starting without it. */
+const CANVAS_START_WAIT_MS = 10_000;
+
+/** Worker entries live next to their source: `.ts` under tsx, `.js` once compiled. */
+function workerEntry(rel: string): URL {
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return new URL(`${rel}${ext}`, import.meta.url);
+}
+
+/** A free port on `host` (port 0 must stay the same across worker restarts). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, host, () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function toHealth(s: WorkerState): WorkerHealth {
+  const h: WorkerHealth = { name: s.name, state: s.state, restarts: s.restarts, generation: s.generation };
+  if (s.lastError) h.lastError = s.lastError;
+  return h;
+}
+
+/** Resolved canvas host settings (`canvasHost.*`, `CLAWDBOT_SKIP_CANVAS_HOST`). */
+export interface CanvasHostOptions {
+  enabled: boolean;
+  /** Directory served. Default `~/clawd/canvas`. */
+  root: string;
+  /** Port; 0 picks a free one at start (kept across worker restarts). Default gateway port + 4. */
+  port: number;
+  /** Live reload of open pages on file changes. Default true. */
+  liveReload: boolean;
+}
+
+/** The canvas host module, or none when the canvas host is disabled. */
+export function canvasHostModules(canvas: CanvasHostOptions): GatewayModuleDef[] {
+  return canvas.enabled ? [canvasHostModule(canvas)] : [];
+}
+
+/** Exposed as the module's `api`: the supervisor, for status and tests. */
+export type CanvasHostApi = WorkerSupervisor<CanvasLinkProtocol>;
+
+export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
+  return {
+    name: CANVAS_HOST_MODULE,
+    register(r) {
+      const { log, live } = r.core;
+      let supervisor: WorkerSupervisor<CanvasLinkProtocol> | null = null;
+      const canvasLog = log.child({ worker: "canvas" });
+      r.healthSection("workers", () => (supervisor ? [toHealth(supervisor.getState())] : []));
+      const lifecycle = {
+        api: undefined as CanvasHostApi | undefined,
+        start: async (): Promise<void> => {
+          const host = live.current.host;
+          const port = canvas.port === 0 ? await freePort(host) : canvas.port;
+          const data: CanvasWorkerData = { root: canvas.root, host, port, liveReload: canvas.liveReload };
+          supervisor = new WorkerSupervisor<CanvasLinkProtocol>({
+            name: "canvas",
+            entry: workerEntry("../../workers/canvas/canvas-link-worker"),
+            workerData: data,
+            handlers: { requests: {}, events: { log: (e) => canvasLog[e.level](e.fields, e.msg) } },
+            logger: log,
+          });
+          lifecycle.api = supervisor;
+          live.current.canvasHostPort = port;
+          try {
+            await supervisor.start();
+            const st = await supervisor.request("status", {}, { timeoutMs: CANVAS_START_WAIT_MS });
+            log.info({ url: st.url }, "canvas host listening");
+          } catch (err) {
+            log.error({ err: String(err), port }, "canvas host did not start; the gateway runs without it and keeps retrying");
+          }
+        },
+        stop: async (): Promise<void> => {
+          await supervisor?.stop(3000).catch(() => undefined);
+        },
+      };
+      return lifecycle;
+    },
+  };
+}
