@@ -12,6 +12,7 @@ import { WebSocketServer } from "ws";
 import type { WebSocket } from "ws";
 import type { CanvasLogger } from "./canvas-logger.js";
 import { describeError } from "./canvas-logger.js";
+import { rateLimitedLog } from "./log-rate-limit.js";
 import type { TreeWatcher } from "./tree-watcher.js";
 import { watchTree } from "./tree-watcher.js";
 
@@ -108,6 +109,12 @@ export function createLiveReload(opts: LiveReloadOptions): LiveReload {
     timer = setTimeout(fire, wait);
   };
 
+  // A directory that keeps vanishing and reappearing fails its watch every time: bounded.
+  const watchFailed = rateLimitedLog((fields, msg) => opts.logger.warn(fields, msg), {
+    burst: 5,
+    windowMs: 60_000,
+    summary: "canvas: more file watch failures suppressed; live reload may miss changes",
+  });
   const watcher: TreeWatcher = watchTree({
     root: opts.root,
     onChange: (path) => {
@@ -115,7 +122,7 @@ export function createLiveReload(opts: LiveReloadOptions): LiveReload {
       scheduleReload();
     },
     onIgnored: (path) => opts.onWatchEvent?.({ path, ignored: true }),
-    onError: (err, dir) => opts.logger.warn({ err: describeError(err), dir }, "canvas: file watch failed; live reload may miss changes"),
+    onError: (err, dir) => watchFailed.write({ err: describeError(err), dir }, "canvas: file watch failed; live reload may miss changes"),
   });
 
   return {
@@ -145,6 +152,7 @@ export function createLiveReload(opts: LiveReloadOptions): LiveReload {
       closed = true;
       if (timer) clearTimeout(timer);
       watcher.close();
+      watchFailed.close();
       for (const s of sockets) closeSocket(s, 1001, "canvas host stopping");
     },
   };
