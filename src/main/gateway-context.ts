@@ -2,6 +2,7 @@
  * Everything a handler or the handshake needs, in one place. One instance per server
  * start (an in-process restart builds a fresh one).
  */
+import type { CanvasAccess } from "../workers/canvas/canvas-capability.js";
 import type { Logger } from "pino";
 import type { GatewayOptions } from "./options.js";
 import type { Connection } from "./server/connection.js";
@@ -46,6 +47,8 @@ export interface GatewayContext {
   heartbeatsEnabled: boolean;
   /** Extension points for subsystems that track connections (node registry…). */
   readonly hooks: ConnectionHooks;
+  /** Canvas capabilities for `hello-ok.canvasHostUrl` (non-loopback canvas binds only). */
+  readonly canvasAccess: CanvasAccess | null;
   /** Requests being handled; shutdown waits for them (bounded). */
   readonly inflight: InflightCounter;
   /** True once shutdown began: new work is refused with UNAVAILABLE. */

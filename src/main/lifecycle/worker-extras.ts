@@ -2,6 +2,11 @@
  * Subsystems that run in supervised worker threads next to the server, started and
  * stopped with each gateway instance. Today: the canvas host on its own port.
  *
+ * On a non-loopback bind the canvas host serves only under a per-session capability
+ * (`hello-ok.canvasHostUrl` = `http://host:port/__cap/<token>`); the issuer here grants it
+ * at hello-ok, revokes it when the session closes, and re-sends the whole set to every new
+ * worker incarnation (see workers/canvas/canvas-capability.ts).
+ *
  * A worker that cannot start never blocks the gateway: its supervisor keeps retrying
  * with backoff (or trips its breaker) and its state shows in `health`/`status`.
  */
@@ -9,6 +14,8 @@ import net from "node:net";
 import type { Logger } from "pino";
 import { WorkerSupervisor } from "../workers/worker-supervisor.js";
 import type { WorkerState } from "../workers/supervisor-types.js";
+import { isLoopbackAddress } from "../auth/client-ip.js";
+import { CanvasCapabilityIssuer } from "../../workers/canvas/canvas-capability.js";
 import type { CanvasLinkProtocol } from "../../workers/canvas/canvas-link-protocol.js";
 import type { CanvasWorkerData } from "../../workers/canvas/worker-protocol.js";
 import type { GatewayExtraDeps } from "../gateway.js";
@@ -23,6 +30,13 @@ export interface WorkerExtras {
   stop: () => Promise<void>;
   /** The canvas supervisor, when the canvas host is enabled. */
   canvas: WorkerSupervisor<CanvasLinkProtocol> | null;
+  /** Capability issuer, when the canvas host runs on a non-loopback bind. */
+  canvasCapabilities: CanvasCapabilityIssuer | null;
+}
+
+/** True when `host` only accepts connections from this machine (no capability needed). */
+export function isLoopbackBind(host: string): boolean {
+  return host === "localhost" || isLoopbackAddress(host);
 }
 
 /** Worker entries live next to this module: `.ts` under tsx, `.js` once compiled. */
@@ -52,10 +66,12 @@ function toHealth(s: WorkerState): WorkerHealth {
 export async function startWorkerExtras(runtime: ResolvedRuntime, log: Logger): Promise<WorkerExtras> {
   const supervisors: WorkerSupervisor<CanvasLinkProtocol>[] = [];
   let canvas: WorkerSupervisor<CanvasLinkProtocol> | null = null;
+  let capabilities: CanvasCapabilityIssuer | null = null;
   if (runtime.canvas.enabled) {
     const host = runtime.options.host;
     const port = runtime.canvas.port === 0 ? await freePort(host) : runtime.canvas.port;
-    const data: CanvasWorkerData = { root: runtime.canvas.root, host, port, liveReload: runtime.canvas.liveReload };
+    const requireCapability = !isLoopbackBind(host);
+    const data: CanvasWorkerData = { root: runtime.canvas.root, host, port, liveReload: runtime.canvas.liveReload, requireCapability };
     const canvasLog = log.child({ worker: "canvas" });
     canvas = new WorkerSupervisor<CanvasLinkProtocol>({
       name: "canvas",
@@ -65,6 +81,20 @@ export async function startWorkerExtras(runtime: ResolvedRuntime, log: Logger): 
       logger: log,
     });
     supervisors.push(canvas);
+    if (requireCapability) {
+      const sup = canvas;
+      const issuer = new CanvasCapabilityIssuer((e) => sup.emit(e));
+      capabilities = issuer;
+      // Every incarnation gets fresh rings and an empty set: send the whole set as soon as
+      // its ring exists ('starting'); later grants and revokes queue behind it, in order.
+      let syncedGeneration = 0;
+      sup.onStateChange((st) => {
+        if (st.state === "starting" && st.generation !== syncedGeneration) {
+          syncedGeneration = st.generation;
+          issuer.sync();
+        }
+      });
+    }
     runtime.options.canvasHostPort = port;
     try {
       await canvas.start();
@@ -74,9 +104,14 @@ export async function startWorkerExtras(runtime: ResolvedRuntime, log: Logger): 
       log.error({ err: String(err), port }, "canvas host did not start; the gateway runs without it and keeps retrying");
     }
   }
+  const issuer = capabilities;
   return {
     canvas,
-    deps: { healthSources: { workers: () => supervisors.map((s) => toHealth(s.getState())) } },
+    canvasCapabilities: issuer,
+    deps: {
+      healthSources: { workers: () => supervisors.map((s) => toHealth(s.getState())) },
+      ...(issuer ? { canvasAccess: issuer, hooks: { onDisconnected: (conn) => issuer.revoke(conn.connId) } } : {}),
+    },
     stop: async () => {
       await Promise.all(supervisors.map((s) => s.stop(3000).catch(() => undefined)));
     },

@@ -36,6 +36,7 @@ import type { NodePairingStore } from "../../shared/store/node-pairing-store.js"
 import { NodeService } from "../nodes/node-service.js";
 import { AuthRateLimiter } from "../auth/auth-rate-limit.js";
 import { registerHttpRoutes, type HttpRouteDeps } from "../http/routes.js";
+import type { CanvasAccess } from "../../workers/canvas/canvas-capability.js";
 
 interface NativeAppExtras {
   listen(host: string, port: number, options: number, cb: (ls: us_listen_socket | false) => void): TemplatedApp;
@@ -50,6 +51,8 @@ export interface GatewayServerDeps {
   /** Extra health inputs (channels, workers); defaults to none. */
   healthSources?: Partial<Omit<HealthSources, "stateDir">>;
   hooks?: Partial<ConnectionHooks>;
+  /** Canvas capabilities (non-loopback canvas binds); default none. */
+  canvasAccess?: CanvasAccess;
   http?: HttpRouteDeps;
   /** Extra (plugin) methods; unlisted names are admin-scoped like the reference's plugin methods. */
   registerMethods?: (table: MethodTable) => void;
@@ -152,6 +155,7 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
         extraHooks?.onDisconnected?.(conn);
       },
     },
+    canvasAccess: deps.canvasAccess ?? null,
     lastHeartbeat: null,
     heartbeatsEnabled: true,
     shuttingDown: false,

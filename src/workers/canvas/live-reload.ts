@@ -48,8 +48,13 @@ export interface LiveReloadOptions {
 export interface LiveReload {
   /** Resolves once the watcher has attached to the tree. */
   readonly ready: Promise<void>;
-  /** Handles an HTTP upgrade already routed to the live-reload path. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Handles an HTTP upgrade already routed to the live-reload path. `owner` tags the socket
+   * (the digest of the capability it came with) so `closeOwner` can end it.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, owner?: string): void;
+  /** Closes (1008) every socket tagged with `owner`: its capability was revoked. */
+  closeOwner(owner: string): void;
   /** Sends `reload` to every connected socket now; returns how many got it. */
   broadcastReload(): number;
   /** Number of connected live-reload sockets. */
@@ -63,6 +68,7 @@ export function createLiveReload(opts: LiveReloadOptions): LiveReload {
   const debounceMs = opts.debounceMs ?? 75;
   const maxWaitMs = opts.maxWaitMs ?? 500;
   const sockets = new Set<WebSocket>();
+  const owners = new Map<WebSocket, string>();
   // `ws` does the RFC 6455 work (handshake validation, masking, ping → pong, close
   // handshake echoing the peer's code, 1002/1009 on protocol errors). No compression:
   // the only message is the 6-byte `reload`.
@@ -127,7 +133,7 @@ export function createLiveReload(opts: LiveReloadOptions): LiveReload {
 
   return {
     ready: watcher.ready,
-    handleUpgrade(req, socket, head) {
+    handleUpgrade(req, socket, head, owner) {
       if (closed) {
         socket.destroy();
         return;
@@ -138,10 +144,17 @@ export function createLiveReload(opts: LiveReloadOptions): LiveReload {
           return;
         }
         sockets.add(ws);
+        if (owner !== undefined) owners.set(ws, owner);
         // Errors (ECONNRESET, protocol violations) always end in 'close'.
         ws.on("error", () => {});
-        ws.on("close", () => sockets.delete(ws));
+        ws.on("close", () => {
+          sockets.delete(ws);
+          owners.delete(ws);
+        });
       });
+    },
+    closeOwner(owner) {
+      for (const [ws, o] of owners) if (o === owner) closeSocket(ws, 1008, "canvas capability revoked");
     },
     broadcastReload,
     get clientCount() {

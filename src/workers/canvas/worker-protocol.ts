@@ -27,6 +27,11 @@ export interface CanvasWorkerData {
   liveReload?: boolean;
   /** A2UI asset directory. Default: the built-in shim. */
   a2uiRoot?: string;
+  /**
+   * Serve only under a valid `/__cap/<token>/` (non-loopback binds; the ring-linked worker
+   * learns valid capabilities from main). Default false.
+   */
+  requireCapability?: boolean;
 }
 
 /** Worker → parent. */
