@@ -10,6 +10,26 @@
 import type { CapabilityEvent } from "./canvas-capability.js";
 import type { CanvasLogLevel } from "./canvas-logger.js";
 
+/** `workerData` of the canvas worker (`canvasHost.*` config, already resolved). */
+export interface CanvasWorkerData {
+  /** Canvas root. Default `~/clawd/canvas`. */
+  root?: string;
+  /** Bind address. Default `127.0.0.1`. */
+  host?: string;
+  /** Port. Default 18793; 0 picks a free port (the bound port is in `status`). */
+  port?: number;
+  /** Live reload on/off. Default true. */
+  liveReload?: boolean;
+  /** A2UI asset directory. Default: the built-in shim. */
+  a2uiRoot?: string;
+  /**
+   * Serve only under a valid `/__cap/<token>/` (non-loopback binds; the ring-linked worker
+   * learns valid capabilities from main). Default false.
+   */
+  requireCapability?: boolean;
+}
+
+/** What main and the canvas worker exchange over the ring link. */
 export interface CanvasLinkProtocol {
   worker: {
     requests: {

@@ -2,8 +2,8 @@
  * Canvas worker entry for the WorkerSupervisor (ring link): starts the canvas host from
  * `workerData.user`, answers `status`, forwards logs, and closes the server on `stop`.
  *
- * Crash contract: an uncaught exception or unhandled rejection ends the thread with
- * code 1; the supervisor fails in-flight requests with UNAVAILABLE and restarts the
+ * Crash contract: a startup failure (logged first, e.g. EADDRINUSE), an uncaught exception
+ * or an unhandled rejection ends the thread with code 1; the supervisor fails in-flight requests with UNAVAILABLE and restarts the
  * worker with fresh rings. Safe only because the server is `node:http` (see
  * canvas-server.ts): uWS handles in a dying worker thread abort the whole process.
  */
@@ -12,10 +12,10 @@ import { connectWorker, isWorkerLinkData } from "../../shared/ring/worker-link.j
 import type { WorkerEndpoint } from "../../shared/ring/worker-link.js";
 import { CapabilityGate } from "./canvas-capability.js";
 import type { CanvasLogger, CanvasLogLevel } from "./canvas-logger.js";
+import { describeError } from "./canvas-logger.js";
 import { DEFAULT_CANVAS_HOST, DEFAULT_CANVAS_PORT, defaultCanvasRoot } from "./canvas-paths.js";
 import { startCanvasServer, type CanvasServer } from "./canvas-server.js";
-import type { CanvasLinkProtocol } from "./canvas-link-protocol.js";
-import type { CanvasWorkerData } from "./worker-protocol.js";
+import type { CanvasLinkProtocol, CanvasWorkerData } from "./canvas-link-protocol.js";
 
 function die(err: unknown): never {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -67,4 +67,11 @@ starting = startCanvasServer({
   logger,
   capabilities: gate,
 });
-server = await starting;
+try {
+  server = await starting;
+} catch (err) {
+  // The record is in the ring before the thread exits; the supervisor drains it on exit,
+  // so the gateway log says why (e.g. EADDRINUSE) next to "worker exited unexpectedly".
+  logger.error({ err: describeError(err) }, "canvas: host failed to start");
+  die(err);
+}

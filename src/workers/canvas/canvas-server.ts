@@ -1,6 +1,7 @@
 /**
  * The canvas host: a `node:http` server for canvas files, A2UI assets and the live-reload
- * WebSocket (served with `ws`). Runs inside the canvas worker thread and directly in tests.
+ * WebSocket (served with `ws`). Runs inside the canvas worker thread (`canvas-link-worker.ts`)
+ * and directly in tests.
  *
  * Built on `node:http`, not uWebSockets.js like the main thread: with the installed uWS build
  * a worker thread holding uWS handles aborts the whole process (node assertion
