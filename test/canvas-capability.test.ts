@@ -15,7 +15,8 @@ import pino from "pino";
 import WebSocket from "ws";
 import { startGateway } from "../src/main/gateway.js";
 import { isLoopbackBind, startWorkerExtras } from "../src/main/lifecycle/worker-extras.js";
-import { CapabilityGate, CanvasCapabilityIssuer, type CapabilityEvent } from "../src/workers/canvas/canvas-capability.js";
+import { CapabilityGate, CanvasCapabilityIssuer, SYNC_CHUNK, type CapabilityEvent } from "../src/workers/canvas/canvas-capability.js";
+import { GatewayError } from "../src/shared/errors.js";
 import { testOptions } from "./helpers/gateway.js";
 import { connectOk } from "./helpers/client.js";
 
@@ -157,4 +158,47 @@ test("issuer and gate: grant on hello, revoke on close, sync replaces the set; t
     throw new Error("worker down");
   });
   assert.match(down.urlPrefixFor("c"), /^\/__cap\/[A-Za-z0-9_-]{43}$/);
+});
+
+test("a sync of many sessions is chunked below the ring size and swapped in at its last chunk", () => {
+  const sent: CapabilityEvent[] = [];
+  const issuer = new CanvasCapabilityIssuer((e) => sent.push(e));
+  const n = SYNC_CHUNK * 2 + 5;
+  for (let i = 0; i < n; i++) issuer.urlPrefixFor(`conn-${i}`);
+  sent.length = 0;
+  issuer.sync();
+  assert.equal(sent.length, 3);
+  for (const e of sent) assert.ok(e.type === "capSync" && JSON.stringify(e).length < 256 * 1024);
+  const gate = new CapabilityGate();
+  gate.apply({ type: "capGrant", digest: "stale" });
+  gate.apply(sent[0]!);
+  assert.equal(gate.size, 1, "the old set stays in force until the last chunk");
+  gate.apply(sent[1]!);
+  gate.apply(sent[2]!);
+  assert.equal(gate.size, n);
+  const empty = new CanvasCapabilityIssuer((e) => sent.push(e));
+  sent.length = 0;
+  empty.sync();
+  assert.deepEqual(sent, [{ type: "capSync", digests: [], first: true, last: true }]);
+});
+
+test("a grant refused by a full ring is repaired by a later sync", async (t) => {
+  const events: CapabilityEvent[] = [];
+  let full = true;
+  let synced: () => void = () => {};
+  const resynced = new Promise<void>((resolve) => (synced = resolve));
+  const issuer = new CanvasCapabilityIssuer((e) => {
+    if (full) throw new GatewayError("GW_ERR_RING_OVERFLOW", "ring full");
+    events.push(e);
+    if (e.type === "capSync") synced();
+  });
+  t.after(() => issuer.close());
+  const prefix = issuer.urlPrefixFor("conn-1");
+  full = false;
+  const keepAlive = setTimeout(() => {}, 5000); // the repair timer is unref'd
+  await resynced;
+  clearTimeout(keepAlive);
+  const gate = new CapabilityGate();
+  for (const e of events) gate.apply(e);
+  assert.ok(gate.admit(`${prefix}${CANVAS}`), "the refused grant arrived through the sync");
 });

@@ -2,7 +2,6 @@
  * Everything a handler or the handshake needs, in one place. One instance per server
  * start (an in-process restart builds a fresh one).
  */
-import type { CanvasAccess } from "../workers/canvas/canvas-capability.js";
 import type { Logger } from "pino";
 import type { GatewayOptions } from "./options.js";
 import type { Connection } from "./server/connection.js";
@@ -18,6 +17,7 @@ import type { DevicePairingStore } from "../shared/store/device-pairing-store.js
 import type { HealthSources } from "./health/health-summary.js";
 import type { AuthRateLimiter } from "./auth/auth-rate-limit.js";
 import type { NodeService } from "./nodes/node-service.js";
+import type { CanvasAccess } from "../workers/canvas/canvas-capability.js";
 
 export interface ConnectionHooks {
   onConnected: (conn: Connection) => void;

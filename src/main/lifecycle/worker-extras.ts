@@ -112,6 +112,7 @@ export async function startWorkerExtras(runtime: ResolvedRuntime, log: Logger): 
       ...(issuer ? { canvasAccess: issuer, hooks: { onDisconnected: (conn) => issuer.revoke(conn.connId) } } : {}),
     },
     stop: async () => {
+      issuer?.close();
       await Promise.all(supervisors.map((s) => s.stop(3000).catch(() => undefined)));
     },
   };

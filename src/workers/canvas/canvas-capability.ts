@@ -8,15 +8,17 @@
  *     emit capGrant{digest: sha256(token)}   ───▶  valid += digest
  *   connection C closes:
  *     emit capRevoke{digest}                 ───▶  valid -= digest; its live-reload sockets 1008
- *   worker (re)started (fresh rings):
- *     emit capSync{digests: all open}        ───▶  valid = digests
+ *   worker (re)started (fresh rings), or a grant was refused by a full ring:
+ *     emit capSync{digests, first, last}…    ───▶  valid = all digests (chunked, swapped at `last`)
  *
  * The secret never leaves the main thread and the worker never holds a token, only its
  * SHA-256: a request's token is hashed and looked up, so lookup timing says nothing about
- * valid tokens. A token is valid exactly while its session is open; a lost grant (worker
- * down) fails closed and is repaired by the next sync.
+ * valid tokens. A token is valid exactly while its session is open; a lost grant fails
+ * closed and is repaired by the next sync (on the next worker start, or a second later when
+ * the ring was full).
  */
 import { createHash, createHmac, randomBytes } from "node:crypto";
+import { GatewayError } from "../../shared/errors.js";
 import { CAPABILITY_PREFIX } from "./canvas-paths.js";
 
 /** A token is base64url of a 32-byte HMAC: exactly 43 characters. */
@@ -26,11 +28,16 @@ const TOKEN_RE = /^[A-Za-z0-9_-]{43}$/;
 export type CapabilityEvent =
   | { type: "capGrant"; digest: string }
   | { type: "capRevoke"; digest: string }
-  | { type: "capSync"; digests: string[] };
+  | { type: "capSync"; digests: string[]; first: boolean; last: boolean };
 
-/** SHA-256 (hex) of a token: what the worker stores and compares. */
+/** Digests per `capSync` record: ~100 KiB, far below the 1 MiB ring however many sessions. */
+export const SYNC_CHUNK = 2048;
+/** Delay before a sync repairs grants a full ring refused. */
+const REPAIR_DELAY_MS = 1000;
+
+/** SHA-256 (base64url) of a token: what the worker stores and compares. */
 export function capabilityDigest(token: string): string {
-  return createHash("sha256").update(token).digest("hex");
+  return createHash("sha256").update(token).digest("base64url");
 }
 
 /** What hello-ok needs from the canvas host (on `GatewayContext.canvasAccess`). */
@@ -44,6 +51,7 @@ export class CanvasCapabilityIssuer implements CanvasAccess {
   private readonly secret = randomBytes(32);
   /** connId → digest of every session holding a capability. */
   private readonly open = new Map<string, string>();
+  private repairTimer: NodeJS.Timeout | undefined;
 
   /** `send` delivers an event to the worker; it may throw while the worker is down (ignored: the next sync repairs it). */
   constructor(private readonly send: (event: CapabilityEvent) => void) {}
@@ -73,7 +81,17 @@ export class CanvasCapabilityIssuer implements CanvasAccess {
 
   /** Sends the full set (after a worker (re)start: its rings, and its set, are new). */
   sync(): void {
-    this.trySend({ type: "capSync", digests: [...this.open.values()] });
+    const all = [...this.open.values()];
+    for (let i = 0; i === 0 || i < all.length; i += SYNC_CHUNK) {
+      const event: CapabilityEvent = { type: "capSync", digests: all.slice(i, i + SYNC_CHUNK), first: i === 0, last: i + SYNC_CHUNK >= all.length };
+      if (!this.trySend(event)) return; // the rest would be a partial set; the retry resends all
+    }
+  }
+
+  /** Cancels a pending repair (gateway stopping). */
+  close(): void {
+    if (this.repairTimer) clearTimeout(this.repairTimer);
+    this.repairTimer = undefined;
   }
 
   /** Sessions holding a capability. */
@@ -81,11 +99,22 @@ export class CanvasCapabilityIssuer implements CanvasAccess {
     return this.open.size;
   }
 
-  private trySend(event: CapabilityEvent): void {
+  /** False when the event could not be sent. Fails closed either way. */
+  private trySend(event: CapabilityEvent): boolean {
     try {
       this.send(event);
-    } catch {
-      // Worker down or ring overflowing: fails closed; `sync()` on the next start repairs it.
+      return true;
+    } catch (err) {
+      // Worker down: the sync at its next start repairs it. Ring full (a reconnect storm
+      // outrunning the worker): resync once it has had time to drain.
+      if (err instanceof GatewayError && err.code === "GW_ERR_RING_OVERFLOW" && !this.repairTimer) {
+        this.repairTimer = setTimeout(() => {
+          this.repairTimer = undefined;
+          this.sync();
+        }, REPAIR_DELAY_MS);
+        this.repairTimer.unref();
+      }
+      return false;
     }
   }
 }
@@ -93,6 +122,8 @@ export class CanvasCapabilityIssuer implements CanvasAccess {
 /** Worker side: the set of valid capabilities and the parsing of `/__cap/<token>/…`. */
 export class CapabilityGate {
   private valid = new Set<string>();
+  /** A chunked sync in progress (replaces `valid` at its last chunk). */
+  private staging: Set<string> | undefined;
   private readonly revokeListeners = new Set<(digest: string) => void>();
 
   /** Applies one event from main. */
@@ -106,7 +137,11 @@ export class CapabilityGate {
         this.notifyRevoked(event.digest);
         return;
       case "capSync": {
-        const next = new Set(event.digests);
+        if (event.first || !this.staging) this.staging = new Set();
+        for (const d of event.digests) this.staging.add(d);
+        if (!event.last) return;
+        const next = this.staging;
+        this.staging = undefined;
         for (const d of this.valid) if (!next.has(d)) this.notifyRevoked(d);
         this.valid = next;
         return;
