@@ -237,3 +237,12 @@ test("upgrade requests elsewhere, or with liveReload off, are refused", async (t
     ws.terminate();
   }
 });
+
+test("a client message over 64 KiB closes the live-reload socket with 1009", async (t) => {
+  const server = await start(t, { root: tempDir(t) });
+  const ws = await connect(t, server.port);
+  const closed = once(ws, "close");
+  ws.send(Buffer.alloc(70 * 1024, 1));
+  const [code] = (await closed) as [number];
+  assert.equal(code, 1009);
+});

@@ -1,133 +1,135 @@
 /**
- * The canvas worker entry in a real worker thread: listening/stop protocol, crash reporting,
- * and the property the node:http choice exists for — terminating the worker (or letting it
- * die) leaves this process alive and the port reusable.
+ * The canvas worker as the gateway runs it (`canvas-link-worker.ts`, supervised through
+ * `canvas/canvas-host.ts`): the property the node:http choice exists for — terminating the worker,
+ * or letting it die from an uncaught error, ends only that thread; the gateway stays up, its
+ * clients never notice, and the replacement takes the same port. Also: a startup failure is
+ * logged with its cause, and the worker's log records reach the gateway logger.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import fs from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
-import os from "node:os";
-import path from "node:path";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
+import pino from "pino";
 import WebSocket from "ws";
-import type { CanvasWorkerData, CanvasWorkerEvent } from "../src/workers/canvas/worker-protocol.js";
+import { startGateway } from "../src/main/gateway.js";
+import { CANVAS_HOST_MODULE, canvasHostModules, type CanvasHostApi } from "../src/main/canvas/canvas-host.js";
+import { connectOk } from "./helpers/client.js";
+import { testOptions } from "./helpers/gateway.js";
 
-const ENTRY = pathToFileURL(path.resolve(import.meta.dirname, "../src/workers/canvas/canvas-worker.ts")).href;
-// Node 20 workers ignore `--import tsx` in execArgv: register tsx inside the worker first.
-const BOOT = `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(ENTRY)}); });`;
+type LogLine = Record<string, unknown> & { msg?: string; worker?: string };
 
-interface Spawned {
-  worker: Worker;
-  events: CanvasWorkerEvent[];
-  exited: Promise<number>;
-  next<T extends CanvasWorkerEvent["type"]>(type: T): Promise<Extract<CanvasWorkerEvent, { type: T }>>;
-}
-
-function spawn(t: TestContext, data: CanvasWorkerData): Spawned {
-  const worker = new Worker(BOOT, { eval: true, workerData: data });
-  const events: CanvasWorkerEvent[] = [];
-  worker.on("message", (m: CanvasWorkerEvent) => events.push(m));
-  const exited = new Promise<number>((resolve) => worker.once("exit", resolve));
-  t.after(() => worker.terminate());
-  return {
-    worker,
-    events,
-    exited,
-    next(type) {
-      return new Promise((resolve, reject) => {
-        const onMessage = (m: CanvasWorkerEvent): void => {
-          if (m.type !== type) return;
-          worker.off("message", onMessage);
-          resolve(m as Extract<CanvasWorkerEvent, { type: typeof type }>);
-        };
-        worker.on("message", onMessage);
-        void exited.then((code) => reject(new Error(`worker exited (${code}) before '${type}': ${JSON.stringify(events)}`)));
-      });
+/** A pino logger whose records are kept in memory. */
+function memoryLogger(): { log: pino.Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split("\n")) if (line.trim()) lines.push(JSON.parse(line) as LogLine);
+      cb();
     },
-  };
+  });
+  return { log: pino({ level: "debug" }, sink), lines };
 }
 
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "clawgate-canvas-wk-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
+async function start(t: TestContext, canvasPort = 0) {
+  const dir = await mkdtemp(join(tmpdir(), "clawgate-canvas-wk-"));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { log, lines } = memoryLogger();
+  const options = testOptions(dir);
+  const runtime = { options, canvas: { enabled: true, root: join(dir, "fresh-root"), port: canvasPort, liveReload: true }, sources: { port: "flag", bind: "default" } };
+  const gw = await startGateway(options, log, { modules: canvasHostModules(runtime.canvas) });
+  const canvas = gw.module<CanvasHostApi>(CANVAS_HOST_MODULE)!;
+  t.after(async () => {
+    await gw.stop();
+  });
+  const { client } = await connectOk(`ws://127.0.0.1:${gw.server.port}`);
+  t.after(() => client.close());
+  return { canvas, gw, client, lines, canvasPort: options.canvasHostPort! };
 }
 
-async function getStatus(url: string): Promise<number> {
+async function status(url: string): Promise<number> {
   const res = await fetch(url);
   await res.arrayBuffer();
   return res.status;
 }
 
-test("terminating the worker keeps the process alive and frees the port for a restart", async (t) => {
-  const root = tempDir(t);
-  const first = spawn(t, { root, host: "127.0.0.1", port: 0 });
-  const { port, url } = await first.next("listening");
-  assert.equal(url, `http://127.0.0.1:${port}/__clawdbot__/canvas/`);
-  assert.equal(await getStatus(url), 200);
+/** Resolves once the supervisor runs a worker newer than `generation`. */
+function nextRunning(canvas: CanvasHostApi, generation: number): Promise<void> {
+  return new Promise((resolve) => {
+    const off = canvas.onStateChange((s) => {
+      if (s.state === "running" && s.generation > generation) {
+        off();
+        resolve();
+      }
+    });
+  });
+}
+
+test("terminating the canvas worker keeps the gateway up and the port reusable", async (t) => {
+  const { canvas, client, canvasPort } = await start(t);
+  const url = `http://127.0.0.1:${canvasPort}/__clawdbot__/canvas/`;
+  assert.equal(await status(url), 200);
   // A live-reload socket and an idle keep-alive connection are open when the thread dies.
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/__clawdbot/ws`);
+  const ws = new WebSocket(`ws://127.0.0.1:${canvasPort}/__clawdbot/ws`);
   ws.on("error", () => {});
   await once(ws, "open");
   const wsClosed = once(ws, "close");
 
-  await first.worker.terminate();
-  await first.exited;
+  const gen = canvas.getState().generation;
+  const back = nextRunning(canvas, gen);
+  canvas.terminate("killed by test");
   await wsClosed; // the thread's sockets were torn down with it
+  await back;
+  await canvas.request("status", {}, { timeoutMs: 10_000 });
+  assert.equal(await status(url), 200, "same port after the restart");
 
-  const second = spawn(t, { root, host: "127.0.0.1", port });
-  const again = await second.next("listening");
-  assert.equal(again.port, port);
-  assert.equal(await getStatus(url), 200);
-
-  second.worker.postMessage({ type: "stop" });
-  await second.next("stopped");
-  assert.equal(await second.exited, 0);
+  const health = await client.request("health", {});
+  assert.equal(health.ok, true, "the gateway kept serving its clients");
+  assert.equal(client.frames.filter((f) => f.event === "shutdown").length, 0);
   assert.equal(process.exitCode ?? 0, 0);
 });
 
-test("a startup failure is reported as an error message and exit code 1", async (t) => {
+test("an uncaught error in the canvas worker ends only that thread; the replacement takes its port", async (t) => {
+  const { canvas, client, canvasPort } = await start(t);
+  const url = `http://127.0.0.1:${canvasPort}/__clawdbot__/canvas/`;
+  assert.equal(await status(url), 200);
+  const gen = canvas.getState().generation;
+  const back = nextRunning(canvas, gen);
+  // An event type the worker does not know fails loudly inside it: an uncaught exception.
+  canvas.emit({ type: "definitely-not-an-event" } as never);
+  await back;
+  const st = canvas.getState();
+  assert.equal(st.lastExitCode, 1, "the worker died with code 1");
+  assert.equal(st.restarts, 1);
+  await canvas.request("status", {}, { timeoutMs: 10_000 });
+  assert.equal(await status(url), 200, "same port after the crash");
+  assert.equal((await client.request("health", {})).ok, true);
+  assert.equal(process.exitCode ?? 0, 0);
+});
+
+test("a canvas host that cannot bind logs why; the gateway runs without it", async (t) => {
   const blocker = net.createServer();
   blocker.listen(0, "127.0.0.1");
   await once(blocker, "listening");
   t.after(() => blocker.close());
   const { port } = blocker.address() as net.AddressInfo;
 
-  const spawned = spawn(t, { root: tempDir(t), host: "127.0.0.1", port });
-  const { error } = await spawned.next("error");
-  assert.equal(error.code, "GW_ERR_WORKER_UNAVAILABLE");
-  assert.match(error.message, /EADDRINUSE/);
-  assert.equal((error.details as { code?: string }).code, "EADDRINUSE");
-  assert.equal(await spawned.exited, 1);
+  const { canvas, client, lines } = await start(t, port);
+  const failed = lines.find((l) => l.worker === "canvas" && l.msg === "canvas: host failed to start");
+  assert.ok(failed, JSON.stringify(lines.map((l) => l.msg)));
+  assert.equal((failed.err as { code?: string }).code, "EADDRINUSE");
+  assert.ok(lines.some((l) => /canvas host did not start/.test(String(l.msg))));
+  assert.equal(canvas.getState().lastExitCode, 1);
+  assert.equal((await client.request("health", {})).ok, true, "the gateway started without the canvas host");
 });
 
-test("an uncaught error in the worker is reported, the worker exits 1 and a new one can take its port", async (t) => {
-  const root = tempDir(t);
-  const crashing = spawn(t, { root, host: "127.0.0.1", port: 0 });
-  const { port } = await crashing.next("listening");
-  // An unknown command fails loudly: it throws inside the message handler.
-  crashing.worker.postMessage({ type: "definitely-not-a-command" });
-  const { error } = await crashing.next("error");
-  assert.match(error.message, /unknown command/);
-  assert.equal(await crashing.exited, 1);
-
-  const replacement = spawn(t, { root, host: "127.0.0.1", port });
-  assert.equal((await replacement.next("listening")).port, port);
-  replacement.worker.postMessage({ type: "stop" });
-  assert.equal(await replacement.exited, 0);
-});
-
-test("the worker forwards its log records to the parent", async (t) => {
-  const root = path.join(tempDir(t), "fresh-root");
-  const spawned = spawn(t, { root, host: "127.0.0.1", port: 0 });
-  await spawned.next("listening");
-  const logs = spawned.events.filter((e): e is Extract<CanvasWorkerEvent, { type: "log" }> => e.type === "log");
-  assert.ok(logs.some((l) => l.level === "info" && /starter index\.html/.test(l.msg)), JSON.stringify(logs));
-  assert.ok(logs.some((l) => l.level === "info" && /listening/.test(l.msg)));
-  spawned.worker.postMessage({ type: "stop" });
-  assert.equal(await spawned.exited, 0);
+test("the worker's log records reach the gateway logger, tagged worker=canvas", async (t) => {
+  const { lines } = await start(t);
+  const canvas = lines.filter((l) => l.worker === "canvas");
+  assert.ok(canvas.some((l) => l.level === 30 && /starter index\.html/.test(String(l.msg))), JSON.stringify(canvas));
+  assert.ok(canvas.some((l) => l.level === 30 && l.msg === "canvas: listening"));
 });

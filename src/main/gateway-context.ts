@@ -16,6 +16,7 @@ import type { HealthCache } from "./health/health-cache.js";
 import type { SystemEventQueue } from "./presence/system-event-queue.js";
 import type { DevicePairingStore } from "../shared/store/device-pairing-store.js";
 import type { AuthRateLimiter } from "./auth/auth-rate-limit.js";
+import type { CanvasAccess } from "../workers/canvas/canvas-capability.js";
 
 /**
  * The live options: one cell shared by the core and every module. A hot reload replaces
@@ -50,6 +51,11 @@ export interface GatewayContext {
   readonly listeners: ConnectionEvents;
   /** Methods advertised in `hello-ok.features.methods`. */
   readonly advertisedMethods: () => readonly string[];
+  /**
+   * Canvas capabilities for `hello-ok.canvasHostUrl` (non-loopback canvas binds only); set
+   * by the canvas-host module when it issues them, else null.
+   */
+  canvasAccess: CanvasAccess | null;
   /** Named health sections contributed by modules (`workers`, `channels`, …), read now. */
   readonly healthSections: () => Record<string, unknown>;
   /** Last `heartbeat` event payload (`last-heartbeat`). */

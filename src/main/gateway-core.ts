@@ -93,6 +93,7 @@ export function createGatewayCore(options: GatewayOptions, deps: GatewayCoreDeps
     devices: deps.devices,
     authLimiter: new AuthRateLimiter(),
     listeners: deps.listeners,
+    canvasAccess: null,
     advertisedMethods: deps.advertisedMethods,
     healthSections: deps.healthSections,
     lastHeartbeat: null,

@@ -2,6 +2,11 @@
  * The `canvas-host` module: the canvas file server in a supervised, ring-linked worker
  * on its own port (base + 4 by default), advertised in `hello-ok.canvasHostUrl`.
  *
+ * On a non-loopback bind the canvas host serves only under a per-session capability
+ * (`hello-ok.canvasHostUrl` = `http://host:port/__cap/<token>`); the issuer here grants it
+ * at hello-ok, revokes it when the session closes, and re-sends the whole set to every new
+ * worker incarnation (see workers/canvas/canvas-capability.ts).
+ *
  * A worker that cannot start never blocks the gateway: its supervisor keeps retrying
  * with backoff (or trips its breaker) and its state shows in the `workers` health
  * section (`health`/`status`).
@@ -9,8 +14,9 @@
 import net from "node:net";
 import { WorkerSupervisor } from "../workers/worker-supervisor.js";
 import type { WorkerState } from "../workers/supervisor-types.js";
-import type { CanvasLinkProtocol } from "../../workers/canvas/canvas-link-protocol.js";
-import type { CanvasWorkerData } from "../../workers/canvas/worker-protocol.js";
+import { isLoopbackAddress } from "../auth/client-ip.js";
+import { CanvasCapabilityIssuer } from "../../workers/canvas/canvas-capability.js";
+import type { CanvasLinkProtocol, CanvasWorkerData } from "../../workers/canvas/canvas-link-protocol.js";
 import type { WorkerHealth } from "../health/health-summary.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
 
@@ -18,6 +24,11 @@ export const CANVAS_HOST_MODULE = "canvas-host";
 
 /** How long the gateway waits for the canvas host before starting without it. */
 const CANVAS_START_WAIT_MS = 10_000;
+
+/** True when `host` only accepts connections from this machine (no capability needed). */
+export function isLoopbackBind(host: string): boolean {
+  return host === "localhost" || isLoopbackAddress(host);
+}
 
 /** Worker entries live next to their source: `.ts` under tsx, `.js` once compiled. */
 function workerEntry(rel: string): URL {
@@ -68,6 +79,8 @@ export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
     register(r) {
       const { log, live } = r.core;
       let supervisor: WorkerSupervisor<CanvasLinkProtocol> | null = null;
+      let issuer: CanvasCapabilityIssuer | null = null;
+      r.listen({ closed: (conn) => issuer?.revoke(conn.connId) });
       const canvasLog = log.child({ worker: "canvas" });
       r.healthSection("workers", () => (supervisor ? [toHealth(supervisor.getState())] : []));
       const lifecycle = {
@@ -75,15 +88,31 @@ export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
         start: async (): Promise<void> => {
           const host = live.current.host;
           const port = canvas.port === 0 ? await freePort(host) : canvas.port;
-          const data: CanvasWorkerData = { root: canvas.root, host, port, liveReload: canvas.liveReload };
-          supervisor = new WorkerSupervisor<CanvasLinkProtocol>({
+          const requireCapability = !isLoopbackBind(host);
+          const data: CanvasWorkerData = { root: canvas.root, host, port, liveReload: canvas.liveReload, requireCapability };
+          const sup = new WorkerSupervisor<CanvasLinkProtocol>({
             name: "canvas",
             entry: workerEntry("../../workers/canvas/canvas-link-worker"),
             workerData: data,
             handlers: { requests: {}, events: { log: (e) => canvasLog[e.level](e.fields, e.msg) } },
             logger: log,
           });
-          lifecycle.api = supervisor;
+          supervisor = sup;
+          lifecycle.api = sup;
+          if (requireCapability) {
+            const iss = new CanvasCapabilityIssuer((e) => sup.emit(e));
+            issuer = iss;
+            r.core.canvasAccess = iss;
+            // Every incarnation gets fresh rings and an empty set: send the whole set as soon
+            // as its ring exists ('starting'); later grants and revokes queue behind it, in order.
+            let syncedGeneration = 0;
+            sup.onStateChange((st) => {
+              if (st.state === "starting" && st.generation !== syncedGeneration) {
+                syncedGeneration = st.generation;
+                iss.sync();
+              }
+            });
+          }
           live.current.canvasHostPort = port;
           try {
             await supervisor.start();
@@ -94,6 +123,7 @@ export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
           }
         },
         stop: async (): Promise<void> => {
+          issuer?.close();
           await supervisor?.stop(3000).catch(() => undefined);
         },
       };

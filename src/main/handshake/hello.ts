@@ -37,7 +37,11 @@ function featuresJson(ctx: GatewayContext): string {
   return json;
 }
 
-/** `http(s)://<host>:<canvasPort>`: host from the Host header, else the bind address. */
+/**
+ * `http(s)://<host>:<canvasPort>`: host from the Host header, else the bind address. On a
+ * non-loopback canvas bind the URL ends with this session's capability mount
+ * (`/__cap/<token>`); clients append `/__clawdbot__/canvas/…` to it as they always do.
+ */
 export function canvasHostUrl(ctx: GatewayContext, conn: Connection): string | undefined {
   const port = ctx.options.canvasHostPort;
   if (port === null) return undefined;
@@ -46,7 +50,7 @@ export function canvasHostUrl(ctx: GatewayContext, conn: Connection): string | u
   const ip = canonicalIp(host);
   if (ip !== undefined && ip.includes(":")) host = `[${ip}]`;
   const proto = conn.info.forwardedProto.toLowerCase() === "https" ? "https" : "http";
-  return `${proto}://${host}:${port}`;
+  return `${proto}://${host}:${port}${ctx.canvasAccess?.urlPrefixFor(conn.connId) ?? ""}`;
 }
 
 /** The hello-ok payload as JSON. */

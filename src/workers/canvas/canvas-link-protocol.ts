@@ -3,17 +3,40 @@
  *
  * The canvas host is started from `workerData.user` (CanvasWorkerData); main asks for
  * its address with `status` (answered once it listens) and receives its log lines as
- * events, which it forwards to the gateway logger.
+ * events, which it forwards to the gateway logger. On a non-loopback bind main also keeps
+ * the worker's set of valid capabilities current (`capGrant`/`capRevoke`/`capSync`, see
+ * canvas-capability.ts).
  */
+import type { CapabilityEvent } from "./canvas-capability.js";
 import type { CanvasLogLevel } from "./canvas-logger.js";
 
+/** `workerData` of the canvas worker (`canvasHost.*` config, already resolved). */
+export interface CanvasWorkerData {
+  /** Canvas root. Default `~/clawd/canvas`. */
+  root?: string;
+  /** Bind address. Default `127.0.0.1`. */
+  host?: string;
+  /** Port. Default 18793; 0 picks a free port (the bound port is in `status`). */
+  port?: number;
+  /** Live reload on/off. Default true. */
+  liveReload?: boolean;
+  /** A2UI asset directory. Default: the built-in shim. */
+  a2uiRoot?: string;
+  /**
+   * Serve only under a valid `/__cap/<token>/` (non-loopback binds; the ring-linked worker
+   * learns valid capabilities from main). Default false.
+   */
+  requireCapability?: boolean;
+}
+
+/** What main and the canvas worker exchange over the ring link. */
 export interface CanvasLinkProtocol {
   worker: {
     requests: {
       /** Resolves once the canvas host listens. */
-      status(p: Record<string, never>): { port: number; url: string };
+      status(p: Record<string, never>): { port: number; url: string; capabilities: number | null };
     };
-    events: never;
+    events: CapabilityEvent;
   };
   main: {
     requests: Record<string, never>;

@@ -2,18 +2,20 @@
  * Canvas worker entry for the WorkerSupervisor (ring link): starts the canvas host from
  * `workerData.user`, answers `status`, forwards logs, and closes the server on `stop`.
  *
- * Crash contract: an uncaught exception or unhandled rejection ends the thread with
- * code 1; the supervisor fails in-flight requests with UNAVAILABLE and restarts the
+ * Crash contract: a startup failure (logged first, e.g. EADDRINUSE), an uncaught exception
+ * or an unhandled rejection ends the thread with code 1; the supervisor fails in-flight requests with UNAVAILABLE and restarts the
  * worker with fresh rings. Safe only because the server is `node:http` (see
  * canvas-server.ts): uWS handles in a dying worker thread abort the whole process.
  */
-import { connectWorker } from "../../shared/ring/worker-link.js";
+import { workerData } from "node:worker_threads";
+import { connectWorker, isWorkerLinkData } from "../../shared/ring/worker-link.js";
 import type { WorkerEndpoint } from "../../shared/ring/worker-link.js";
+import { CapabilityGate } from "./canvas-capability.js";
 import type { CanvasLogger, CanvasLogLevel } from "./canvas-logger.js";
+import { describeError } from "./canvas-logger.js";
 import { DEFAULT_CANVAS_HOST, DEFAULT_CANVAS_PORT, defaultCanvasRoot } from "./canvas-paths.js";
 import { startCanvasServer, type CanvasServer } from "./canvas-server.js";
-import type { CanvasLinkProtocol } from "./canvas-link-protocol.js";
-import type { CanvasWorkerData } from "./worker-protocol.js";
+import type { CanvasLinkProtocol, CanvasWorkerData } from "./canvas-link-protocol.js";
 
 function die(err: unknown): never {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -25,16 +27,23 @@ process.on("unhandledRejection", die);
 
 let server: CanvasServer | undefined;
 let starting: Promise<CanvasServer> | undefined;
+const data = ((isWorkerLinkData(workerData) ? workerData.user : undefined) ?? {}) as CanvasWorkerData;
+// Exists before the link starts: main may have queued capability events in the ring already.
+const gate = data.requireCapability === true ? new CapabilityGate() : undefined;
 
 const endpoint: WorkerEndpoint<CanvasLinkProtocol> = connectWorker<CanvasLinkProtocol>(
   {
     requests: {
       status: async () => {
         const s = await (starting ?? Promise.reject(new Error("canvas host not started")));
-        return { port: s.port, url: s.url };
+        return { port: s.port, url: s.url, capabilities: gate ? gate.size : null };
       },
     },
-    events: {} as never,
+    events: {
+      capGrant: (e) => gate?.apply(e),
+      capRevoke: (e) => gate?.apply(e),
+      capSync: (e) => gate?.apply(e),
+    },
   },
   {
     onStop: async () => {
@@ -49,7 +58,6 @@ const emit = (level: CanvasLogLevel) => (fields: Record<string, unknown>, msg: s
 };
 const logger: CanvasLogger = { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
 
-const data = (endpoint.user ?? {}) as CanvasWorkerData;
 starting = startCanvasServer({
   root: data.root ?? defaultCanvasRoot(),
   host: data.host ?? DEFAULT_CANVAS_HOST,
@@ -57,5 +65,13 @@ starting = startCanvasServer({
   liveReload: data.liveReload ?? true,
   a2uiRoot: data.a2uiRoot,
   logger,
+  capabilities: gate,
 });
-server = await starting;
+try {
+  server = await starting;
+} catch (err) {
+  // The record is in the ring before the thread exits; the supervisor drains it on exit,
+  // so the gateway log says why (e.g. EADDRINUSE) next to "worker exited unexpectedly".
+  logger.error({ err: describeError(err) }, "canvas: host failed to start");
+  die(err);
+}

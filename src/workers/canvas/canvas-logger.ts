@@ -1,6 +1,7 @@
 /**
  * The logging surface the canvas host needs. A pino `Logger` satisfies it; inside the worker
- * thread an implementation forwards records to the parent (see `canvas-worker.ts`).
+ * thread an implementation forwards records to the parent over the ring link (see
+ * `canvas-link-worker.ts`).
  */
 
 /** Log levels the canvas host emits. */

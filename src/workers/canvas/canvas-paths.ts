@@ -12,6 +12,12 @@ import path from "node:path";
 export const CANVAS_PREFIX = "/__clawdbot__/canvas/";
 /** A2UI assets are served under this prefix (always with the trailing slash). */
 export const A2UI_PREFIX = "/__clawdbot__/a2ui/";
+/**
+ * Capability mount on a non-loopback bind: `/__cap/<token>` + any of the paths above. A
+ * client gets it inside `hello-ok.canvasHostUrl`, so everything it appends (and every
+ * relative URL of the pages it loads) stays under its capability.
+ */
+export const CAPABILITY_PREFIX = "/__cap/";
 /** Live-reload WebSocket endpoint. */
 export const LIVE_RELOAD_WS_PATH = "/__clawdbot/ws";
 /** Default listening port of the canvas host (`canvasHost.port`). */

@@ -1,6 +1,7 @@
 /**
  * The canvas host: a `node:http` server for canvas files, A2UI assets and the live-reload
- * WebSocket. Runs inside the canvas worker thread (`canvas-worker.ts`) and directly in tests.
+ * WebSocket (served with `ws`). Runs inside the canvas worker thread (`canvas-link-worker.ts`)
+ * and directly in tests.
  *
  * Built on `node:http`, not uWebSockets.js like the main thread: with the installed uWS build
  * a worker thread holding uWS handles aborts the whole process (node assertion
@@ -14,7 +15,9 @@ import type { AddressInfo } from "node:net";
 import type { Socket } from "node:net";
 import type { CanvasLogger } from "./canvas-logger.js";
 import { describeError, silentLogger } from "./canvas-logger.js";
+import type { CapabilityGate } from "./canvas-capability.js";
 import { CANVAS_PREFIX, LIVE_RELOAD_WS_PATH } from "./canvas-paths.js";
+import { sendText } from "./http-replies.js";
 import type { LiveReload, WatchEvent } from "./live-reload.js";
 import { createLiveReload } from "./live-reload.js";
 import { createRequestHandler } from "./request-handler.js";
@@ -41,13 +44,19 @@ export interface CanvasServerOptions {
   reloadDebounceMs?: number;
   /** Diagnostics hook: every watcher event after dotfile/node_modules filtering. Default: none. */
   onWatchEvent?: (event: WatchEvent) => void;
+  /**
+   * When set (non-loopback binds), every request and upgrade must come under
+   * `/__cap/<token>/` with a token the gate holds; anything else is 403. Default: none
+   * (loopback: no capability).
+   */
+  capabilities?: CapabilityGate;
 }
 
 /** A running canvas host. */
 export interface CanvasServer {
   /** The bound port. */
   port: number;
-  /** Base URL of the canvas files, e.g. `http://127.0.0.1:18793/__clawdbot__/canvas/`. */
+  /** Base URL of the canvas files, e.g. `http://127.0.0.1:18793/__clawdbot__/canvas/` (without any capability). */
   url: string;
   /** Stops watching, closes live-reload sockets (1001) and every HTTP connection. Idempotent. */
   close(): Promise<void>;
@@ -75,23 +84,34 @@ export async function startCanvasServer(opts: CanvasServerOptions): Promise<Canv
     await liveReload.ready;
   }
 
-  const server = http.createServer(
-    createRequestHandler({
-      canvasRoot: opts.root,
-      canvasRootReal,
-      a2uiRoot: opts.a2uiRoot,
-      liveReload: liveReloadEnabled,
-      maxInjectBytes: opts.maxInjectBytes ?? DEFAULT_MAX_INJECT_BYTES,
-      logger,
-    }),
-  );
+  const handle = createRequestHandler({
+    canvasRoot: opts.root,
+    canvasRootReal,
+    a2uiRoot: opts.a2uiRoot,
+    liveReload: liveReloadEnabled,
+    maxInjectBytes: opts.maxInjectBytes ?? DEFAULT_MAX_INJECT_BYTES,
+    logger,
+  });
+  const gate = opts.capabilities;
+  const unsubscribeRevoke = gate?.onRevoke((digest) => liveReload?.closeOwner(digest));
+  const server = http.createServer((req, res) => {
+    if (!gate) return handle(req, res);
+    const admitted = gate.admit(req.url ?? "");
+    if (!admitted) return sendText(req, res, 403, "canvas capability required");
+    handle(req, res, admitted.rest, admitted.mount);
+  });
   server.on("upgrade", (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
-    const pathname = (req.url ?? "").split("?")[0];
-    if (liveReload && pathname === LIVE_RELOAD_WS_PATH) {
-      liveReload.handleUpgrade(req, socket, head);
+    socket.on("error", () => {});
+    const admitted = gate ? gate.admit(req.url ?? "") : { digest: undefined, rest: req.url ?? "" };
+    if (!admitted) {
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
-    socket.on("error", () => {});
+    const pathname = admitted.rest.split("?")[0];
+    if (liveReload && pathname === LIVE_RELOAD_WS_PATH) {
+      liveReload.handleUpgrade(req, socket, head, admitted.digest);
+      return;
+    }
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -112,6 +132,7 @@ export async function startCanvasServer(opts: CanvasServerOptions): Promise<Canv
       });
     });
   } catch (err) {
+    unsubscribeRevoke?.();
     liveReload?.close();
     throw err;
   }
@@ -127,6 +148,7 @@ export async function startCanvasServer(opts: CanvasServerOptions): Promise<Canv
     url,
     close() {
       closing ??= new Promise<void>((resolve) => {
+        unsubscribeRevoke?.();
         liveReload?.close();
         server.close(() => resolve());
         // In-flight downloads and keep-alive sockets; upgraded live-reload sockets finish

@@ -4,7 +4,7 @@
  * Android apps (`clawdbotCanvasA2UIAction`) and with canvas pages (`window.Clawdbot.*`,
  * `clawdbotPostMessage`, `clawdbotSendUserAction`).
  */
-import { LIVE_RELOAD_WS_PATH } from "./canvas-paths.js";
+import { CAPABILITY_PREFIX, LIVE_RELOAD_WS_PATH } from "./canvas-paths.js";
 
 const SCRIPT = `<script>
 (() => {
@@ -33,7 +33,9 @@ const SCRIPT = `<script>
   globalThis.clawdbotSendUserAction = sendUserAction;
   try {
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(proto + "://" + location.host + ${JSON.stringify(LIVE_RELOAD_WS_PATH)});
+    // A page served under a capability mount opens the socket under the same mount.
+    const cap = location.pathname.startsWith(${JSON.stringify(CAPABILITY_PREFIX)}) ? location.pathname.split("/").slice(0, 3).join("/") : "";
+    const ws = new WebSocket(proto + "://" + location.host + cap + ${JSON.stringify(LIVE_RELOAD_WS_PATH)});
     ws.onmessage = (ev) => { if (String(ev.data || "") === "reload") location.reload(); };
   } catch (e) {}
 })();

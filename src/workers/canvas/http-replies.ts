@@ -1,6 +1,8 @@
 /**
  * Small, uniform HTTP answers. Every canvas response is `Cache-Control: no-store` (pages are
- * edited live; a cached copy is always wrong) and `X-Content-Type-Options: nosniff`.
+ * edited live; a cached copy is always wrong), `X-Content-Type-Options: nosniff` and
+ * `Referrer-Policy: no-referrer` (on a non-loopback bind the page URL carries the client's
+ * capability; a link to another site must not hand it over in `Referer`).
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 
@@ -8,6 +10,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 export const BASE_HEADERS: Readonly<OutgoingHttpHeaders> = {
   "Cache-Control": "no-store",
   "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
 };
 
 /** Methods the static routes accept. */

@@ -8,12 +8,20 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import type { WebSocket } from "ws";
 import type { CanvasLogger } from "./canvas-logger.js";
 import { describeError } from "./canvas-logger.js";
+import { rateLimitedLog } from "./log-rate-limit.js";
 import type { TreeWatcher } from "./tree-watcher.js";
 import { watchTree } from "./tree-watcher.js";
-import type { LiteSocket } from "./ws-lite.js";
-import { acceptWebSocket } from "./ws-lite.js";
+
+/** Largest client message accepted; the socket has no use for client data (larger → 1009). */
+export const MAX_CLIENT_FRAME = 64 * 1024;
+/** Unsent bytes above which a peer is considered stuck and dropped. */
+const MAX_SEND_BUFFER = 256 * 1024;
+/** How long a socket closed by us may take to answer our close frame before it is cut. */
+const CLOSE_GRACE_MS = 1000;
 
 /** A file-system event the watcher classified (diagnostics hook). */
 export interface WatchEvent {
@@ -40,8 +48,13 @@ export interface LiveReloadOptions {
 export interface LiveReload {
   /** Resolves once the watcher has attached to the tree. */
   readonly ready: Promise<void>;
-  /** Handles an HTTP upgrade already routed to the live-reload path. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * Handles an HTTP upgrade already routed to the live-reload path. `owner` tags the socket
+   * (the digest of the capability it came with) so `closeOwner` can end it.
+   */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, owner?: string): void;
+  /** Closes (1008) every socket tagged with `owner`: its capability was revoked. */
+  closeOwner(owner: string): void;
   /** Sends `reload` to every connected socket now; returns how many got it. */
   broadcastReload(): number;
   /** Number of connected live-reload sockets. */
@@ -54,14 +67,35 @@ export interface LiveReload {
 export function createLiveReload(opts: LiveReloadOptions): LiveReload {
   const debounceMs = opts.debounceMs ?? 75;
   const maxWaitMs = opts.maxWaitMs ?? 500;
-  const sockets = new Set<LiteSocket>();
+  const sockets = new Set<WebSocket>();
+  const owners = new Map<WebSocket, string>();
+  // `ws` does the RFC 6455 work (handshake validation, masking, ping → pong, close
+  // handshake echoing the peer's code, 1002/1009 on protocol errors). No compression:
+  // the only message is the 6-byte `reload`.
+  const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: MAX_CLIENT_FRAME, perMessageDeflate: false });
+
+  /** Closes one socket and cuts it if the peer does not complete the close handshake in time. */
+  const closeSocket = (ws: WebSocket, code: number, reason: string): void => {
+    ws.close(code, reason);
+    setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+  };
+
+  const send = (ws: WebSocket, text: string): boolean => {
+    if (ws.readyState !== ws.OPEN) return false;
+    if (ws.bufferedAmount > MAX_SEND_BUFFER) {
+      ws.terminate();
+      return false;
+    }
+    ws.send(text);
+    return true;
+  };
   let timer: NodeJS.Timeout | undefined;
   let firstPendingAt = 0;
   let closed = false;
 
   const broadcastReload = (): number => {
     let sent = 0;
-    for (const s of sockets) if (s.sendText("reload")) sent++;
+    for (const s of sockets) if (send(s, "reload")) sent++;
     opts.logger.debug({ clients: sent }, "canvas: live reload sent");
     return sent;
   };
@@ -81,6 +115,12 @@ export function createLiveReload(opts: LiveReloadOptions): LiveReload {
     timer = setTimeout(fire, wait);
   };
 
+  // A directory that keeps vanishing and reappearing fails its watch every time: bounded.
+  const watchFailed = rateLimitedLog((fields, msg) => opts.logger.warn(fields, msg), {
+    burst: 5,
+    windowMs: 60_000,
+    summary: "canvas: more file watch failures suppressed; live reload may miss changes",
+  });
   const watcher: TreeWatcher = watchTree({
     root: opts.root,
     onChange: (path) => {
@@ -88,20 +128,33 @@ export function createLiveReload(opts: LiveReloadOptions): LiveReload {
       scheduleReload();
     },
     onIgnored: (path) => opts.onWatchEvent?.({ path, ignored: true }),
-    onError: (err, dir) => opts.logger.warn({ err: describeError(err), dir }, "canvas: file watch failed; live reload may miss changes"),
+    onError: (err, dir) => watchFailed.write({ err: describeError(err), dir }, "canvas: file watch failed; live reload may miss changes"),
   });
 
   return {
     ready: watcher.ready,
-    handleUpgrade(req, socket, head) {
+    handleUpgrade(req, socket, head, owner) {
       if (closed) {
         socket.destroy();
         return;
       }
-      const ws = acceptWebSocket(req, socket, head);
-      if (!ws) return;
-      sockets.add(ws);
-      ws.onClose(() => sockets.delete(ws));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (closed) {
+          ws.terminate();
+          return;
+        }
+        sockets.add(ws);
+        if (owner !== undefined) owners.set(ws, owner);
+        // Errors (ECONNRESET, protocol violations) always end in 'close'.
+        ws.on("error", () => {});
+        ws.on("close", () => {
+          sockets.delete(ws);
+          owners.delete(ws);
+        });
+      });
+    },
+    closeOwner(owner) {
+      for (const [ws, o] of owners) if (o === owner) closeSocket(ws, 1008, "canvas capability revoked");
     },
     broadcastReload,
     get clientCount() {
@@ -112,7 +165,8 @@ export function createLiveReload(opts: LiveReloadOptions): LiveReload {
       closed = true;
       if (timer) clearTimeout(timer);
       watcher.close();
-      for (const s of sockets) s.close(1001, "canvas host stopping");
+      watchFailed.close();
+      for (const s of sockets) closeSocket(s, 1001, "canvas host stopping");
     },
   };
 }

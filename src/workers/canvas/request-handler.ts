@@ -6,6 +6,9 @@
  *   /__clawdbot/ws               GET|HEAD  426 (the WebSocket upgrade is handled elsewhere)
  *   /__clawdbot__/canvas, /__clawdbot__/a2ui   301 to the same path with a trailing slash
  *   anything else                          404
+ *
+ * Behind a capability (non-loopback bind) the same routes live under `/__cap/<token>`: the
+ * server strips that mount after checking it and passes the rest as `url`; redirects keep it.
  */
 import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -43,8 +46,14 @@ export interface RequestHandlerOptions {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
-/** Builds the `request` listener of the canvas HTTP server. */
-export function createRequestHandler(opts: RequestHandlerOptions): Handler {
+/**
+ * Answers one request. `url` is the path + query to route (default `req.url`); `mount` is
+ * the already-checked capability prefix it was found under (default none).
+ */
+export type CanvasRequestHandler = (req: IncomingMessage, res: ServerResponse, url?: string, mount?: string) => void;
+
+/** Builds the request handler of the canvas HTTP server. */
+export function createRequestHandler(opts: RequestHandlerOptions): CanvasRequestHandler {
   const htmlPage = (html: string): Buffer => {
     const bytes = Buffer.from(html, "utf8");
     return opts.liveReload ? injectLiveReload(bytes) : bytes;
@@ -83,8 +92,7 @@ export function createRequestHandler(opts: RequestHandlerOptions): Handler {
     });
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = req.url ?? "";
+  const route = async (req: IncomingMessage, res: ServerResponse, url: string, mount: string): Promise<void> => {
     const q = url.indexOf("?");
     const pathname = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? "" : url.slice(q);
@@ -97,7 +105,7 @@ export function createRequestHandler(opts: RequestHandlerOptions): Handler {
     for (const prefix of [CANVAS_PREFIX, A2UI_PREFIX]) {
       if (pathname === prefix.slice(0, -1)) {
         if (!isReadMethod(req.method)) return sendMethodNotAllowed(req, res);
-        return sendRedirect(req, res, prefix + query);
+        return sendRedirect(req, res, mount + prefix + query);
       }
     }
     if (pathname.startsWith(CANVAS_PREFIX)) {
@@ -122,9 +130,10 @@ export function createRequestHandler(opts: RequestHandlerOptions): Handler {
     return sendNotFound(req, res);
   };
 
-  return (req, res) => {
-    route(req, res).catch((err: unknown) => {
-      opts.logger.error({ err: describeError(err), url: req.url }, "canvas: request failed");
+  return (req, res, url = req.url ?? "", mount = "") => {
+    route(req, res, url, mount).catch((err: unknown) => {
+      // `url` has the capability stripped: tokens never reach the log.
+      opts.logger.error({ err: describeError(err), url }, "canvas: request failed");
       if (!res.headersSent) sendText(req, res, 500, "internal error");
       else res.destroy();
     });

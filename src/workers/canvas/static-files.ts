@@ -8,7 +8,6 @@
  * while the response is above its high-water mark and destroys both sides (closing the file
  * descriptor) when the client goes away.
  */
-import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import type { CanvasLogger } from "./canvas-logger.js";
@@ -16,7 +15,7 @@ import { describeError } from "./canvas-logger.js";
 import { contentTypeFor, isHtmlPath } from "./content-types.js";
 import { injectLiveReload } from "./html-inject.js";
 import { BASE_HEADERS, sendBuffer, sendNotFound } from "./http-replies.js";
-import { resolveInsideRoot, SAFE_OPEN_FLAGS } from "./path-safety.js";
+import { openInsideRoot, resolveInsideRoot } from "./path-safety.js";
 
 /** HTML at or below this size is read into memory to inject the live-reload script. */
 export const DEFAULT_MAX_INJECT_BYTES = 2 * 1024 * 1024;
@@ -46,37 +45,31 @@ export async function serveFile(req: IncomingMessage, res: ServerResponse, opts:
     else sendNotFound(req, res);
     return;
   }
-  let handle: fs.promises.FileHandle;
-  try {
-    handle = await fs.promises.open(resolved.realPath, SAFE_OPEN_FLAGS);
-  } catch (err) {
-    opts.logger.debug({ err: describeError(err) }, "canvas: open failed");
+  // Re-verified on the open descriptor: the path may have been swapped since the check.
+  const opened = await openInsideRoot(opts.rootReal, resolved.realPath);
+  if (!opened) {
+    opts.logger.debug({ path: resolved.realPath }, "canvas: open refused or failed");
     sendNotFound(req, res);
     return;
   }
+  const { handle, size } = opened;
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) {
-      await handle.close();
-      sendNotFound(req, res);
-      return;
-    }
     const contentType = contentTypeFor(resolved.realPath);
     const maxInject = opts.maxInjectBytes ?? DEFAULT_MAX_INJECT_BYTES;
-    if (opts.inject && isHtmlPath(resolved.realPath) && st.size <= maxInject) {
+    if (opts.inject && isHtmlPath(resolved.realPath) && size <= maxInject) {
       const html = await handle.readFile();
       await handle.close();
       sendBuffer(req, res, 200, contentType, injectLiveReload(html));
       return;
     }
-    res.writeHead(200, { ...BASE_HEADERS, "Content-Type": contentType, "Content-Length": st.size });
-    if (req.method === "HEAD" || st.size === 0) {
+    res.writeHead(200, { ...BASE_HEADERS, "Content-Type": contentType, "Content-Length": size });
+    if (req.method === "HEAD" || size === 0) {
       await handle.close();
       res.end();
       return;
     }
     // `end` pins the body to the Content-Length we announced even if the file grows meanwhile.
-    const stream = handle.createReadStream({ start: 0, end: st.size - 1, autoClose: true });
+    const stream = handle.createReadStream({ start: 0, end: size - 1, autoClose: true });
     await pipeline(stream, res);
   } catch (err) {
     // Typically the client went away mid-stream (ERR_STREAM_PREMATURE_CLOSE); pipeline has
