@@ -19,6 +19,8 @@ export const AGENT_ERROR_REGISTRY = {
   GW_ERR_AGENT_TIMEOUT: { protocol: "AGENT_TIMEOUT" },
   /** The run was aborted (chat.abort, /stop, client gone). */
   GW_ERR_AGENT_ABORTED: { protocol: "UNAVAILABLE" },
+  /** The turn's transcript could not be written (the reply is not acknowledged). */
+  GW_ERR_AGENT_PERSIST_FAILED: { protocol: "UNAVAILABLE", retryable: true },
   /** The model kept calling tools past the per-run limit. */
   GW_ERR_AGENT_TOOL_LOOP: { protocol: "UNAVAILABLE" },
 } as const satisfies Record<string, { protocol: ProtocolErrorCode; retryable?: boolean }>;

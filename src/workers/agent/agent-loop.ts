@@ -43,6 +43,11 @@ export interface AgentTurnInput {
   /** Caller's abort (chat.abort, /stop, client gone). */
   signal?: AbortSignal;
   onEvent: (ev: AgentEvent) => void;
+  /**
+   * Persists the turn's messages (transcript append). Awaited BEFORE the final lifecycle
+   * event, so whoever sees `end` can read the turn back; a failure turns the run into an error.
+   */
+  persist?: (messages: readonly TranscriptMessage[]) => Promise<void>;
   /** SDK retries per model. Default 2. */
   maxRetries?: number;
   now?: () => number;
@@ -142,6 +147,14 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
     input.signal?.removeEventListener("abort", onAbort);
   }
   result.text = text;
+  if (input.persist !== undefined) {
+    try {
+      await input.persist(newMessages);
+    } catch (err) {
+      result.status = "error";
+      result.error = new AgentError("GW_ERR_AGENT_PERSIST_FAILED", `could not save the transcript: ${err instanceof Error ? err.message : String(err)}`).toWire();
+    }
+  }
   result.endedAt = now();
   if (current !== undefined) {
     result.provider = current.providerId;
