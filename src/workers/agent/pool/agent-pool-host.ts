@@ -8,6 +8,7 @@
  */
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import type { Worker } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { GatewayError } from "../../../shared/errors.js";
 import { createRingCodec } from "../../../shared/ring/ring-codec.js";
@@ -118,6 +119,11 @@ export class AgentPool {
   /** Threads that announced themselves, with their slots. */
   threads(): Map<number, number> {
     return new Map(this.#threadSlot);
+  }
+
+  /** The pool's live threads (health, and crash tests that terminate one). */
+  workers(): readonly Worker[] {
+    return this.#pool.threads;
   }
 
   /** Stops the pool (in-flight runs are failed by piscina) and the readers. */
