@@ -80,6 +80,7 @@ for (const dialect of ["openai", "anthropic"] as const) {
       assert.equal(err.code, "GW_ERR_AGENT_PROVIDER_AUTH");
       assert.match(err.message, new RegExp(`models\\.providers\\.${ref.split("/")[0]}\\.apiKey`));
       assert.match(err.message, /401/);
+      assert.doesNotMatch(err.message, /sk-test/, "the key never appears in errors");
       return true;
     });
     assert.equal(f[dialect].requests.length, 1, "auth errors are not retried");
