@@ -62,6 +62,7 @@ test("abort travels host → pool thread over the control ring; a sibling run on
   openai.script("gpt-a", { type: "text", text: ["x", "y", "z", "w", "v"], delayMs: 200 });
   openai.script("gpt-b", { type: "text", text: ["s", "i", "b"], delayMs: 100 });
   const victim = pool.run(task("victim"));
+  assert.throws(() => pool.run(task("victim")), /already in flight/);
   const sib = task("sibling");
   const sibling = pool.run({ ...sib, config: { ...sib.config, agents: { defaults: { model: "oa/gpt-b" } } } });
   let abortedAt = 0;

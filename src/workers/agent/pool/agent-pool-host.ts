@@ -51,6 +51,9 @@ interface RunState {
   markEnded: () => void;
 }
 
+/** Longest wait for a finished run's terminal event to come off the ring. */
+const TERMINAL_EVENT_GRACE_MS = 5000;
+
 const WORKER_ENTRY = new URL("../agent-pool-worker" + (import.meta.url.endsWith(".ts") ? ".ts" : ".js"), import.meta.url);
 
 /** The piscina pool of agent threads plus their ring slots. */
@@ -91,15 +94,20 @@ export class AgentPool {
     for (const r of this.#readers) void r.start();
   }
 
-  /** Submits a turn. */
+  /** Submits a turn. `runId` must not be in flight already (the caller dedupes). */
   run(task: AgentPoolTask): PoolRun {
+    if (this.#runs.has(task.runId)) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `run ${task.runId} is already in flight`);
     let markEnded = (): void => undefined;
     const ended = new Promise<void>((r) => (markEnded = r));
     const state: RunState = { slot: -1, abortRequested: false, ended, markEnded };
     this.#runs.set(task.runId, state);
     const result = (this.#pool.run(task) as Promise<SessionTurnResult>).then(
       async (res) => {
-        await state.ended;
+        // The thread drained its events before returning, so the terminal event is in the
+        // ring; the bound only matters if the reader died (corrupt ring): never hang a caller.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([state.ended, new Promise<void>((r) => (timer = setTimeout(r, TERMINAL_EVENT_GRACE_MS)))]);
+        clearTimeout(timer);
         this.#runs.delete(task.runId);
         return res;
       },
