@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +11,10 @@ import { GatewayError } from "../../src/shared/errors.js";
 import { readTranscript } from "../../src/shared/store/sessions/transcript.js";
 import { configFor } from "./helpers/provider-config.js";
 
-async function setup(t: { after: (fn: () => Promise<void>) => void }) {
+type Shared = Awaited<ReturnType<typeof startShared>>;
+
+/** One pool and one fake for the whole file: thread start-up (tsx in each thread) dominates otherwise. */
+async function startShared() {
   const openai = await startFakeOpenAI();
   const stateDir = mkdtempSync(join(tmpdir(), "agent-pool-"));
   const events = new Map<string, AgentEvent[]>();
@@ -24,18 +27,32 @@ async function setup(t: { after: (fn: () => Promise<void>) => void }) {
       for (const l of listeners) l(ev);
     },
   });
-  t.after(async () => {
+  const config = { ...configFor({ openai }, "oa/gpt-a"), agents: { defaults: { model: "oa/gpt-a", workspace: join(stateDir, "ws") } } };
+  const task = (runId: string): AgentPoolTask => ({ stateDir, config, agentId: "main", sessionId: `s-${runId}`, sessionKey: `agent:main:${runId}`, runId, message: `hello ${runId}` });
+  const close = async (): Promise<void> => {
     await pool.close();
     await openai.close();
     rmSync(stateDir, { recursive: true, force: true });
-  });
-  const config = { ...configFor({ openai }, "oa/gpt-a"), agents: { defaults: { model: "oa/gpt-a", workspace: join(stateDir, "ws") } } };
-  const task = (runId: string): AgentPoolTask => ({ stateDir, config, agentId: "main", sessionId: `s-${runId}`, sessionKey: `agent:main:${runId}`, runId, message: `hello ${runId}` });
-  return { openai, pool, events, listeners, task, stateDir };
+  };
+  return { openai, pool, events, listeners, task, stateDir, close };
+}
+
+let shared: Shared | undefined;
+before(async () => {
+  shared = await startShared();
+});
+after(async () => {
+  await shared?.close();
+});
+
+function setup(t: { after: (fn: () => void) => void }): Shared {
+  const s = shared!;
+  t.after(() => void s.listeners.splice(0));
+  return s;
 }
 
 test("concurrent runs through a real piscina pool: events arrive over the rings, in seq order, transcripts written", async (t) => {
-  const { openai, pool, events, task, stateDir } = await setup(t);
+  const { openai, pool, events, task, stateDir } = setup(t);
   const N = 12;
   openai.script("gpt-a", ...Array.from({ length: N }, () => ({ type: "text" as const, text: ["a", "b", "c", "d"], delayMs: 30 })));
   const runs = Array.from({ length: N }, (_, i) => pool.run(task(`r${i}`)));
@@ -58,7 +75,7 @@ test("concurrent runs through a real piscina pool: events arrive over the rings,
 });
 
 test("abort travels host → pool thread over the control ring; a sibling run on the pool is unaffected", async (t) => {
-  const { openai, pool, listeners, task } = await setup(t);
+  const { openai, pool, listeners, task } = setup(t);
   openai.script("gpt-a", { type: "text", text: ["x", "y", "z", "w", "v"], delayMs: 200 });
   openai.script("gpt-b", { type: "text", text: ["s", "i", "b"], delayMs: 100 });
   const victim = pool.run(task("victim"));
@@ -83,7 +100,7 @@ test("abort travels host → pool thread over the control ring; a sibling run on
 });
 
 test("a pool thread dying mid-run fails its runs with UNAVAILABLE; the pool recovers; transcripts stay readable", async (t) => {
-  const { openai, pool, listeners, task, stateDir } = await setup(t);
+  const { openai, pool, listeners, task, stateDir } = setup(t);
   openai.script("gpt-a", { type: "text", text: ["1", "2", "3", "4", "5", "6"], delayMs: 200 });
   const doomed = pool.run(task("doomed"));
   listeners.push((ev) => {
