@@ -1,0 +1,178 @@
+/**
+ * Host side of the agent pool (runs on the gateway's main thread once wired in): a piscina
+ * pool whose threads each hold many runs, one events-ring reader per slot, and per-run
+ * bookkeeping. A run's final is released only after its terminal lifecycle event came off
+ * the ring, so clients never see the result before the stream's end. A pool thread dying
+ * mid-run fails its runs with `GW_ERR_WORKER_UNAVAILABLE` (retryable); piscina replaces the
+ * thread and the slot is released for it.
+ */
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { Worker } from "node:worker_threads";
+import { Piscina } from "piscina";
+import { GatewayError } from "../../../shared/errors.js";
+import { createRingCodec } from "../../../shared/ring/ring-codec.js";
+import { MainRingWriter } from "../../../shared/ring/main-ring-writer.js";
+import { RingReader } from "../../../shared/ring/ring-reader.js";
+import { readRingStats } from "../../../shared/ring/ring-layout.js";
+import type { AgentEvent } from "../agent-events.js";
+import type { SessionTurnResult } from "../session-turn.js";
+import { createRingSlotTable, releaseSlot } from "./ring-slot-table.js";
+import type { RingSlotTable } from "./ring-slot-table.js";
+import type { AgentPoolTask, AgentPoolWorkerData, PoolControlRecord, PoolEventRecord } from "./pool-protocol.js";
+
+/** Options of `AgentPool`. */
+export interface AgentPoolOptions {
+  /** Every agent event, in per-run seq order. */
+  onEvent: (ev: AgentEvent) => void;
+  /** Pool threads. Default: available cores, at most 4. */
+  maxThreads?: number;
+  /** Runs one thread holds at once. Default 64. */
+  concurrentTasksPerWorker?: number;
+  /** Idle threads retire after this many ms. Default 30000. */
+  idleTimeout?: number;
+  /** Events ring per thread, bytes. Default 1 MiB. */
+  eventRingBytes?: number;
+}
+
+/** A submitted run. */
+export interface PoolRun {
+  runId: string;
+  /** Settles after the run's terminal lifecycle event was delivered. */
+  result: Promise<SessionTurnResult>;
+  /** Asks the owning thread to abort the run (no-op once it ended). */
+  abort(): void;
+}
+
+interface RunState {
+  slot: number;
+  abortRequested: boolean;
+  ended: Promise<void>;
+  markEnded: () => void;
+}
+
+/** Longest wait for a finished run's terminal event to come off the ring. */
+const TERMINAL_EVENT_GRACE_MS = 5000;
+
+const WORKER_ENTRY = new URL("../agent-pool-worker" + (import.meta.url.endsWith(".ts") ? ".ts" : ".js"), import.meta.url);
+
+/** The piscina pool of agent threads plus their ring slots. */
+export class AgentPool {
+  readonly table: RingSlotTable;
+  readonly #pool: Piscina;
+  readonly #readers: RingReader[];
+  readonly #controls: MainRingWriter[];
+  readonly #runs = new Map<string, RunState>();
+  readonly #threadSlot = new Map<number, number>();
+  readonly #codec = createRingCodec();
+  readonly #onEvent: (ev: AgentEvent) => void;
+
+  constructor(opts: AgentPoolOptions) {
+    const maxThreads = opts.maxThreads ?? Math.min(4, availableParallelism());
+    // Spare slots: piscina may start a replacement before the old thread's destroy event.
+    this.table = createRingSlotTable(maxThreads + 2, { eventRingBytes: opts.eventRingBytes });
+    this.#onEvent = opts.onEvent;
+    const useShim = WORKER_ENTRY.pathname.endsWith(".ts");
+    const workerData: AgentPoolWorkerData = { agentEntry: WORKER_ENTRY.href, table: this.table };
+    this.#pool = new Piscina({
+      filename: useShim ? fileURLToPath(new URL("./tsx-bootstrap.mjs", import.meta.url)) : fileURLToPath(WORKER_ENTRY),
+      minThreads: 0,
+      maxThreads,
+      concurrentTasksPerWorker: opts.concurrentTasksPerWorker ?? 64,
+      idleTimeout: opts.idleTimeout ?? 30_000,
+      // `async` keeps an idle thread's event loop free (its control-ring reader uses waitAsync).
+      atomics: "async",
+      workerData,
+    });
+    this.#pool.on("workerDestroy", (w: { id: number }) => {
+      const slot = this.#threadSlot.get(w.id);
+      if (slot !== undefined) releaseSlot(this.table, slot, w.id);
+      this.#threadSlot.delete(w.id);
+    });
+    this.#controls = this.table.slots.map((s) => new MainRingWriter(s.control));
+    this.#readers = this.table.slots.map((s) => new RingReader(s.events, (payload) => this.#onRecord(this.#codec.decode(payload) as PoolEventRecord), { keepAlive: false }));
+    for (const r of this.#readers) void r.start();
+  }
+
+  /** Submits a turn. `runId` must not be in flight already (the caller dedupes). */
+  run(task: AgentPoolTask): PoolRun {
+    if (this.#runs.has(task.runId)) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `run ${task.runId} is already in flight`);
+    let markEnded = (): void => undefined;
+    const ended = new Promise<void>((r) => (markEnded = r));
+    const state: RunState = { slot: -1, abortRequested: false, ended, markEnded };
+    this.#runs.set(task.runId, state);
+    const result = (this.#pool.run(task) as Promise<SessionTurnResult>).then(
+      async (res) => {
+        // The thread drained its events before returning, so the terminal event is in the
+        // ring; the bound only matters if the reader died (corrupt ring): never hang a caller.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([state.ended, new Promise<void>((r) => (timer = setTimeout(r, TERMINAL_EVENT_GRACE_MS)))]);
+        clearTimeout(timer);
+        this.#runs.delete(task.runId);
+        return res;
+      },
+      (err: unknown) => {
+        this.#runs.delete(task.runId);
+        throw new GatewayError("GW_ERR_WORKER_UNAVAILABLE", `agent worker failed during run ${task.runId}: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+    return { runId: task.runId, result, abort: () => this.#abort(task.runId) };
+  }
+
+  /** Records published on all event rings so far (tests, metrics). */
+  ringRecords(): number {
+    return this.table.slots.reduce((n, s) => n + readRingStats(s.events).records, 0);
+  }
+
+  /** Threads that announced themselves, with their slots. */
+  threads(): Map<number, number> {
+    return new Map(this.#threadSlot);
+  }
+
+  /** The pool's live threads (health, and crash tests that terminate one). */
+  workers(): readonly Worker[] {
+    return this.#pool.threads;
+  }
+
+  /** Stops the pool (in-flight runs are failed by piscina) and the readers. */
+  async close(): Promise<void> {
+    await this.#pool.destroy();
+    for (const r of this.#readers) r.close();
+  }
+
+  #abort(runId: string): void {
+    const st = this.#runs.get(runId);
+    if (st === undefined) return;
+    st.abortRequested = true;
+    if (st.slot >= 0) this.#sendControl(st.slot, { t: "abort", runId });
+  }
+
+  #sendControl(slot: number, rec: PoolControlRecord): void {
+    this.#controls[slot]!.write(this.#codec.encode(rec));
+  }
+
+  #onRecord(rec: PoolEventRecord): void {
+    switch (rec.t) {
+      case "hello":
+        this.#threadSlot.set(rec.threadId, rec.slot);
+        return;
+      case "run": {
+        const st = this.#runs.get(rec.runId);
+        if (st === undefined) return;
+        st.slot = rec.slot;
+        if (st.abortRequested) this.#sendControl(rec.slot, { t: "abort", runId: rec.runId });
+        return;
+      }
+      case "ev": {
+        this.#onEvent(rec.ev);
+        const phase = rec.ev.stream === "lifecycle" ? rec.ev.data.phase : undefined;
+        if (phase === "end" || phase === "error") this.#runs.get(rec.ev.runId)?.markEnded();
+        return;
+      }
+      default: {
+        const never: never = rec;
+        throw new Error(`agent pool: unknown record ${JSON.stringify(never)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/** Config builders pointing providers at the loopback fakes. */
+import type { AgentRuntimeConfig, ModelSetting } from "../../../src/workers/agent/agent-config.js";
+import type { FakeProvider } from "../../fakes/fake-http.js";
+
+/** `models.providers` with an `oa` (openai-completions) and/or `an` (anthropic-messages) provider. */
+export function providersFor(fakes: { openai?: FakeProvider; anthropic?: FakeProvider }, apiKey = "sk-test"): NonNullable<AgentRuntimeConfig["models"]> {
+  const providers: NonNullable<NonNullable<AgentRuntimeConfig["models"]>["providers"]> = {};
+  if (fakes.openai) providers.oa = { baseUrl: fakes.openai.baseUrl, apiKey, api: "openai-completions", models: [{ id: "gpt-a", name: "A", contextWindow: 128000, maxTokens: 1000 }, { id: "gpt-b" }] };
+  if (fakes.anthropic) providers.an = { baseUrl: fakes.anthropic.origin, apiKey, api: "anthropic-messages", models: [{ id: "claude-a", contextWindow: 200000, maxTokens: 2000 }] };
+  return { providers };
+}
+
+/** A whole runtime config with `model` as `agents.defaults.model`. */
+export function configFor(fakes: { openai?: FakeProvider; anthropic?: FakeProvider }, model: ModelSetting, extra: Partial<AgentRuntimeConfig> = {}): AgentRuntimeConfig {
+  return { agents: { defaults: { model } }, models: providersFor(fakes), ...extra };
+}
