@@ -52,26 +52,64 @@ export interface GatewayContext {
   shuttingDown: boolean;
 }
 
-/** Counts in-flight requests and lets shutdown wait until they are done. */
+/** One request being handled; `answered` once shutdown replied to it in its place. */
+export interface InflightRequest {
+  readonly conn: Connection;
+  readonly id: string;
+  answered: boolean;
+}
+
+/**
+ * Counts in-flight requests, per connection with their ids, and lets shutdown wait
+ * until they are done. Requests still unanswered when the wait ends are answered by
+ * shutdown (`abandonAll`); their handlers' late results are then dropped by the router
+ * (`answered`), so no id is answered twice. Two concurrent requests may share an id:
+ * entries are tracked by identity, not by id.
+ */
 export class InflightCounter {
   private n = 0;
   private waiters: (() => void)[] = [];
+  private readonly byConn = new Map<Connection, Set<InflightRequest>>();
 
   get count(): number {
     return this.n;
   }
 
-  begin(): void {
+  begin(conn: Connection, id: string): InflightRequest {
     this.n++;
+    const req: InflightRequest = { conn, id, answered: false };
+    let set = this.byConn.get(conn);
+    if (!set) this.byConn.set(conn, (set = new Set()));
+    set.add(req);
+    return req;
   }
 
-  end(): void {
+  end(req: InflightRequest): void {
+    const set = this.byConn.get(req.conn);
+    if (set?.delete(req) && set.size === 0) this.byConn.delete(req.conn);
     this.n--;
     if (this.n === 0) {
       const w = this.waiters;
       this.waiters = [];
       for (const f of w) f();
     }
+  }
+
+  /**
+   * Marks every unanswered request answered and hands it to `answer` (which sends the
+   * error frame). The requests still count until their handlers settle.
+   */
+  abandonAll(answer: (req: InflightRequest) => void): number {
+    let k = 0;
+    for (const set of this.byConn.values()) {
+      for (const req of set) {
+        if (req.answered) continue;
+        req.answered = true;
+        answer(req);
+        k++;
+      }
+    }
+    return k;
   }
 
   /** Resolves true when idle, false when `timeoutMs` passed first. */

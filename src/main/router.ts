@@ -11,7 +11,7 @@ import { check } from "../shared/protocol/validate.js";
 import type { ProtocolSchemaName } from "../shared/protocol/schema/index.js";
 import type { ProtocolTypes } from "../shared/protocol/generated/types.js";
 import { Phase, type Connection } from "./server/connection.js";
-import type { GatewayContext } from "./gateway-context.js";
+import type { GatewayContext, InflightRequest } from "./gateway-context.js";
 
 export interface MethodCall<P = unknown> {
   ctx: GatewayContext;
@@ -66,7 +66,10 @@ export function dispatch(
   method: string,
   rawParams: unknown,
 ): void {
+  let req: InflightRequest | null = null;
   const respond = (ok: boolean, payload?: unknown, error?: ErrorShape): void => {
+    // Shutdown already answered this request (UNAVAILABLE): never answer it twice.
+    if (req?.answered) return;
     if (ok) ctx.transport.sendOk(conn, id, payload);
     else ctx.transport.sendError(conn, id, error ?? { code: "UNAVAILABLE", message: "failed" }, payload);
   };
@@ -96,16 +99,17 @@ export function dispatch(
     params = {};
   }
   const call: MethodCall<never> = { ctx, conn, id, method, params: params as never, respond };
-  ctx.inflight.begin();
+  const tracked = ctx.inflight.begin(conn, id);
+  req = tracked;
   const finish = (result: unknown): void => {
-    ctx.inflight.end();
-    if (conn.phase === Phase.Closed) return;
+    ctx.inflight.end(tracked);
+    if (conn.phase === Phase.Closed || tracked.answered) return;
     if (result instanceof RawJson) ctx.transport.sendOkRaw(conn, id, result.json);
     else respond(true, result);
   };
   const fail = (err: unknown): void => {
-    ctx.inflight.end();
-    if (conn.phase === Phase.Closed) return;
+    ctx.inflight.end(tracked);
+    if (conn.phase === Phase.Closed || tracked.answered) return;
     if (!(err instanceof GatewayError)) ctx.log.warn({ method, err: String(err) }, "method handler failed");
     respond(false, undefined, toErrorShape(err));
   };

@@ -72,6 +72,13 @@ export function hardPayloadCeiling(maxPayload: number): number {
 /** How long shutdown waits for in-flight requests (well below supervisors' stop timeouts). */
 const SHUTDOWN_DRAIN_MS = 2000;
 
+/** The answer to a request still in flight when shutdown closes the sockets. */
+const SHUTDOWN_ERROR = {
+  code: "UNAVAILABLE",
+  message: "gateway is shutting down; retry after the restart",
+  retryable: true,
+} as const;
+
 /** A slow consumer's close frame is sent once its backlog is below this. */
 const SLOW_CLOSE_FLUSH_BELOW = 64 * 1024;
 /** A slow consumer that does not drain within this is cut without a close frame. */
@@ -298,7 +305,12 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
       bus.broadcast("shutdown", { reason, restartExpectedMs });
       // Requests already being handled get their responses before the sockets close.
       const drained = await ctx.inflight.idle(SHUTDOWN_DRAIN_MS);
-      if (!drained) log.warn({ inflight: ctx.inflight.count }, "shutdown drain budget exceeded; closing with requests in flight");
+      if (!drained) {
+        // Whatever is still running (a node.invoke waiting for its node…) is answered
+        // now, before the 1012 close, so no client is left guessing about a request.
+        const answered = ctx.inflight.abandonAll((req) => transport.sendError(req.conn, req.id, SHUTDOWN_ERROR));
+        log.warn({ inflight: ctx.inflight.count, answered }, "shutdown drain budget exceeded; answered in-flight requests with UNAVAILABLE");
+      }
       for (const conn of [...registry.open]) transport.close(conn, CLOSE_SERVICE_RESTART, "service restart");
       nodes.close();
       // Let uWS flush the close frames before the caller exits or re-binds.
