@@ -50,6 +50,11 @@ export interface GatewayOptions {
   /** Coalescing window of presence broadcasts in ms. Default 100. */
   presenceBroadcastWindowMs: number;
   /**
+   * A client whose send backlog stays over `policy.maxBufferedBytes` without draining
+   * for this long is closed 1008 (hot). Default 30000.
+   */
+  stuckReaderMs?: number;
+  /**
    * File `logs.tail` reads (`logging.file`, absolute). Default: today's rolling file
    * `/tmp/clawdbot/clawdbot-YYYY-MM-DD.log` (see `resolveLogTailFile`).
    */

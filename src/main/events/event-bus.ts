@@ -28,6 +28,8 @@ export interface EventBusDeps {
   registry: ConnectionRegistry;
   maxBufferedBytes: () => number;
   onSlowConsumer: (conn: Connection, event: string) => void;
+  /** A unicast was queued behind a backlog (uWS returned BACKPRESSURE). */
+  onBackpressure?: (conn: Connection) => void;
 }
 
 export class EventBus {
@@ -65,7 +67,9 @@ export class EventBus {
     const ws = conn.ws;
     if (!ws || conn.phase === Phase.Closed) return false;
     const frame = encodeEventRaw(event, payload === undefined ? undefined : JSON.stringify(payload));
-    return ws.send(frame, false) !== 2;
+    const result = ws.send(frame, false);
+    if (result === 1) this.deps.onBackpressure?.(conn);
+    return result !== 2;
   }
 
   private closeSlow(conns: Iterable<Connection>, event: string): void {

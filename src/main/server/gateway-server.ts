@@ -15,6 +15,7 @@ import { GatewayError } from "../../shared/errors.js";
 import { isLoopbackAddress, isLocalDirect, resolveClientIp } from "../auth/client-ip.js";
 import { Connection, Phase, type SocketData } from "./connection.js";
 import { ConnectionRegistry } from "./registry.js";
+import { StuckReaderMonitor, DEFAULT_STUCK_READER_MS } from "./stuck-readers.js";
 import { Transport, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "./transport.js";
 import { encodeEvent } from "./frames.js";
 import { isOriginAllowed } from "./origin-check.js";
@@ -102,15 +103,25 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     transport.closeWhenDrained(conn, CLOSE_POLICY, "slow consumer", SLOW_CLOSE_FLUSH_BELOW);
   };
   const drainDeadlines = new DeadlineQueue<{ deadline: number; conn: Connection }>((item) => transport.expireDraining(item.conn));
+  const liveOptions = (): GatewayOptions => ctxRef?.options ?? options;
+  const stuckReaders = new StuckReaderMonitor({
+    limit: () => liveOptions().policy.maxBufferedBytes,
+    stuckMs: () => liveOptions().stuckReaderMs ?? DEFAULT_STUCK_READER_MS,
+    candidates: () => registry.operators,
+    onStuck: (conn) => closeSlow(conn, "stuck reader"),
+  });
+  const onBackpressure = (conn: Connection): void => stuckReaders.noteBackpressure(conn);
   const transport = new Transport({
     onSlowConsumer: closeSlow,
     onDraining: (conn) => drainDeadlines.add({ deadline: Date.now() + SLOW_CLOSE_DEADLINE_MS, conn }),
+    onBackpressure,
   });
   const bus = new EventBus({
     app,
     registry,
-    maxBufferedBytes: () => (ctxRef ? ctxRef.options.policy.maxBufferedBytes : options.policy.maxBufferedBytes),
+    maxBufferedBytes: () => liveOptions().policy.maxBufferedBytes,
     onSlowConsumer: closeSlow,
+    onBackpressure,
   });
   const presence = new PresenceStore(options.presenceMaxEntries, options.version);
   const healthSources: HealthSources = {
@@ -245,7 +256,9 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
       }
     },
     drain: (ws: WebSocket<SocketData>) => {
-      transport.onDrain(ws.getUserData().conn, SLOW_CLOSE_FLUSH_BELOW);
+      const conn = ws.getUserData().conn;
+      stuckReaders.onDrain(conn);
+      transport.onDrain(conn, SLOW_CLOSE_FLUSH_BELOW);
     },
     close: (ws: WebSocket<SocketData>, code: number) => {
       const conn = ws.getUserData().conn;
@@ -291,12 +304,14 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     bus.broadcast("tick", { ts: Date.now() });
   }, options.policy.tickIntervalMs);
   tickTimer.unref();
+  stuckReaders.start();
 
   let closed: Promise<void> | null = null;
   const close = (reason: string, restartExpectedMs: number | null): Promise<void> => {
     closed ??= (async () => {
       ctx.shuttingDown = true;
       clearInterval(tickTimer);
+      stuckReaders.stop();
       health.stop();
       presenceBroadcaster.stop();
       deadlines.close();
