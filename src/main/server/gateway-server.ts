@@ -15,6 +15,7 @@ import { GatewayError } from "../../shared/errors.js";
 import { isLoopbackAddress, isLocalDirect, resolveClientIp } from "../auth/client-ip.js";
 import { Connection, Phase, type SocketData } from "./connection.js";
 import { ConnectionRegistry } from "./registry.js";
+import { prepareTls, type PreparedTls } from "./tls.js";
 import { StuckReaderMonitor, DEFAULT_STUCK_READER_MS } from "./stuck-readers.js";
 import { Transport, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "./transport.js";
 import { encodeEvent } from "./frames.js";
@@ -61,6 +62,8 @@ export interface GatewayServer {
   readonly app: TemplatedApp;
   readonly port: number;
   readonly host: string;
+  /** The served certificate when `gateway.tls` is enabled (wss://), else null. */
+  readonly tls: PreparedTls | null;
   /** Broadcasts `shutdown`, closes every socket with 1012 and the listener. */
   close(reason: string, restartExpectedMs: number | null): Promise<void>;
 }
@@ -92,8 +95,10 @@ function text(buf: ArrayBuffer): string {
 /** Starts listening; rejects with a coded error when the port cannot be bound. */
 export async function startGatewayServer(options: GatewayOptions, deps: GatewayServerDeps): Promise<GatewayServer> {
   const uws = loadUws();
+  // Never plaintext when TLS was asked for: prepareTls throws (exit 78) rather than fall back.
+  const tls = options.tls?.enabled ? await prepareTls(options.tls, options.stateDir) : null;
   // The binding supports listen(host, port, options, cb) and close(), which its typings omit.
-  const app = uws.App() as TemplatedApp & NativeAppExtras;
+  const app = (tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App()) as TemplatedApp & NativeAppExtras;
   const registry = new ConnectionRegistry();
   const log = deps.log;
 
@@ -335,6 +340,11 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     return closed;
   };
 
-  log.info({ host: options.host, port }, "gateway listening");
-  return { ctx, app, port, host: options.host, close };
+  if (tls) {
+    log.info(
+      { host: options.host, port, tlsFingerprintSha256: tls.fingerprintSha256, generated: tls.generated },
+      `gateway listening on wss:// (TLS certificate SHA-256 fingerprint ${tls.fingerprintSha256})`,
+    );
+  } else log.info({ host: options.host, port }, "gateway listening");
+  return { ctx, app, port, host: options.host, tls, close };
 }
