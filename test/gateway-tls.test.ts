@@ -7,11 +7,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { TLSSocket } from "node:tls";
 import WebSocket from "ws";
-import { startTestGateway } from "./helpers/gateway.js";
+import { startTestGateway, TEST_TOKEN } from "./helpers/gateway.js";
 import { buildConnectParams } from "./helpers/client.js";
-import { localGatewayEnv, makeCliEnv, runCli, spawnCli, LOCAL_TOKEN } from "./helpers/cli.js";
+import { localGatewayEnv, runCli, LOCAL_TOKEN } from "./helpers/cli.js";
+import { callGateway } from "../src/cli/gateway-client.js";
+import { resolveRpcTarget } from "../src/cli/rpc-target.js";
 import { defaultTlsPaths } from "../src/main/server/tls.js";
 
 interface Outcome {
@@ -91,29 +95,27 @@ test("TLS enabled with an unreadable certificate exits 78 and never listens", as
   assert.doesNotMatch(r.stdout, /Gateway listening/);
 });
 
-test("the CLI connects to a local TLS gateway over wss:// pinned to the certificate on disk", async (t) => {
-  const env = await localGatewayEnv(t, {});
-  await env.writeConfig({ gateway: { mode: "local", auth: { token: LOCAL_TOKEN }, tls: { enabled: true } } });
-  const gw = spawnCli(["gateway", "--port", "0"], env.env, t);
-  const m = await gw.waitLine(/Gateway listening on wss:\/\/[^:]+:(\d+)/, 30_000);
-  const fp = await gw.waitLine(/TLS certificate SHA-256 fingerprint: ([0-9A-F:]+)/);
-  const port = m[1]!;
-  const ok = await runCli(["gateway", "call", "health", "--json"], { ...env.env, CLAWDBOT_GATEWAY_PORT: port });
-  assert.equal(ok.code, 0, ok.stderr);
-  assert.equal(JSON.parse(ok.stdout).ok, true);
-  assert.equal(fp[1], new X509Certificate(readFileSync(defaultTlsPaths(env.stateDir).cert, "utf8")).fingerprint256);
+test("the CLI client connects to a local TLS gateway over wss:// pinned to the certificate on disk, and refuses a wrong pin", async (t) => {
+  const gw = await startTestGateway({ tls: { enabled: true, autoGenerate: true } });
+  t.after(() => gw.close());
+  const fp = gw.server.tls!.fingerprintSha256;
+  const configPath = join(gw.stateDir, "clawdbot.json");
+  const env = { HOME: gw.stateDir, CLAWDBOT_STATE_DIR: gw.stateDir, CLAWDBOT_CONFIG_PATH: configPath, CLAWDBOT_GATEWAY_PORT: String(gw.port) };
+  await writeFile(configPath, JSON.stringify({ gateway: { mode: "local", auth: { token: TEST_TOKEN }, tls: { enabled: true } } }));
+  const local = await resolveRpcTarget({}, env);
+  assert.equal(local.url, `wss://127.0.0.1:${gw.port}`);
+  assert.equal(local.tlsFingerprint, fp, "pinned to the certificate on disk");
+  const health = (await callGateway("health", {}, { url: local.url, tlsFingerprint: local.tlsFingerprint, token: local.token, useDevice: false })) as { ok?: boolean };
+  assert.equal(health.ok, true);
 
-  // Remote mode (another user's config, so the running gateway's config stays as is)
-  // with a wrong pin: refused before any credential is sent.
-  const client = await makeCliEnv();
-  t.after(() => client.cleanup());
-  await client.writeConfig({ gateway: { mode: "remote", remote: { url: `wss://127.0.0.1:${port}`, token: LOCAL_TOKEN, tlsFingerprint: "AA:".repeat(31) + "AA" } } });
-  const bad = await runCli(["gateway", "call", "health"], client.env);
-  assert.notEqual(bad.code, 0);
-  assert.match(bad.stderr, /fingerprint mismatch/);
-  await client.writeConfig({ gateway: { mode: "remote", remote: { url: `wss://127.0.0.1:${port}`, token: LOCAL_TOKEN, tlsFingerprint: fp[1] } } });
-  const pinned = await runCli(["gateway", "call", "health"], client.env);
-  assert.equal(pinned.code, 0, pinned.stderr);
-  gw.kill("SIGTERM");
-  await gw.exited;
+  // Remote mode with a wrong pin: refused on the TLS socket, before the WebSocket opens.
+  const wrong = "AA:".repeat(31) + "AA";
+  await writeFile(configPath, JSON.stringify({ gateway: { mode: "remote", remote: { url: `wss://127.0.0.1:${gw.port}`, token: TEST_TOKEN, tlsFingerprint: wrong } } }));
+  const remote = await resolveRpcTarget({}, env);
+  assert.equal(remote.tlsFingerprint, wrong);
+  await assert.rejects(callGateway("health", {}, { url: remote.url, tlsFingerprint: remote.tlsFingerprint, token: remote.token, useDevice: false }), /fingerprint mismatch/);
+  // The same pin written without colons, lower case, matches.
+  const relaxed = fp.replace(/:/g, "").toLowerCase();
+  const ok = (await callGateway("health", {}, { url: remote.url, tlsFingerprint: relaxed, token: TEST_TOKEN, useDevice: false })) as { ok?: boolean };
+  assert.equal(ok.ok, true);
 });
