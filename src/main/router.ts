@@ -99,25 +99,29 @@ export function dispatch(
     params = {};
   }
   const call: MethodCall<never> = { ctx, conn, id, method, params: params as never, respond };
-  const tracked = ctx.inflight.begin(conn, id);
-  req = tracked;
   const finish = (result: unknown): void => {
-    ctx.inflight.end(tracked);
-    if (conn.phase === Phase.Closed || tracked.answered) return;
+    if (req) ctx.inflight.end(req);
+    if (conn.phase === Phase.Closed || req?.answered) return;
     if (result instanceof RawJson) ctx.transport.sendOkRaw(conn, id, result.json);
     else respond(true, result);
   };
   const fail = (err: unknown): void => {
-    ctx.inflight.end(tracked);
-    if (conn.phase === Phase.Closed || tracked.answered) return;
+    if (req) ctx.inflight.end(req);
+    if (conn.phase === Phase.Closed || req?.answered) return;
     if (!(err instanceof GatewayError)) ctx.log.warn({ method, err: String(err) }, "method handler failed");
     respond(false, undefined, toErrorShape(err));
   };
+  let out: unknown;
   try {
-    const out = entry.handler(call);
-    if (out instanceof Promise) out.then(finish, fail);
-    else finish(out);
+    out = entry.handler(call);
   } catch (err) {
     fail(err);
+    return;
   }
+  // Only requests that outlive this call are tracked (shutdown waits for / answers them);
+  // synchronous handlers (health, status…) answer at once and cost no bookkeeping.
+  if (out instanceof Promise) {
+    req = ctx.inflight.begin(conn, id);
+    out.then(finish, fail);
+  } else finish(out);
 }
