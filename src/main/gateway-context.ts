@@ -60,39 +60,31 @@ export interface InflightRequest {
 }
 
 /**
- * Counts in-flight requests, per connection with their ids, and lets shutdown wait
+ * Counts in-flight requests (with their connection and id) and lets shutdown wait
  * until they are done. Requests still unanswered when the wait ends are answered by
  * shutdown (`abandonAll`); their handlers' late results are then dropped by the router
  * (`answered`), so no id is answered twice. Two concurrent requests may share an id:
- * entries are tracked by identity, not by id.
+ * entries are tracked by identity, not by id. One Set add/delete per request.
  */
 export class InflightCounter {
-  private n = 0;
   private waiters: (() => void)[] = [];
-  private readonly byConn = new Map<Connection, Set<InflightRequest>>();
+  private readonly live = new Set<InflightRequest>();
 
   get count(): number {
-    return this.n;
+    return this.live.size;
   }
 
   begin(conn: Connection, id: string): InflightRequest {
-    this.n++;
     const req: InflightRequest = { conn, id, answered: false };
-    let set = this.byConn.get(conn);
-    if (!set) this.byConn.set(conn, (set = new Set()));
-    set.add(req);
+    this.live.add(req);
     return req;
   }
 
   end(req: InflightRequest): void {
-    const set = this.byConn.get(req.conn);
-    if (set?.delete(req) && set.size === 0) this.byConn.delete(req.conn);
-    this.n--;
-    if (this.n === 0) {
-      const w = this.waiters;
-      this.waiters = [];
-      for (const f of w) f();
-    }
+    if (!this.live.delete(req) || this.live.size > 0) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
   }
 
   /**
@@ -101,20 +93,18 @@ export class InflightCounter {
    */
   abandonAll(answer: (req: InflightRequest) => void): number {
     let k = 0;
-    for (const set of this.byConn.values()) {
-      for (const req of set) {
-        if (req.answered) continue;
-        req.answered = true;
-        answer(req);
-        k++;
-      }
+    for (const req of this.live) {
+      if (req.answered) continue;
+      req.answered = true;
+      answer(req);
+      k++;
     }
     return k;
   }
 
   /** Resolves true when idle, false when `timeoutMs` passed first. */
   idle(timeoutMs: number): Promise<boolean> {
-    if (this.n === 0) return Promise.resolve(true);
+    if (this.live.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       this.waiters.push(() => {
