@@ -229,7 +229,10 @@ test("node.event: chat.subscribe brings health and session events to that node o
   ctx.bus.broadcast("health", { ok: true, probe: 1 }, { withStateVersion: true });
   const h = await subscribed.client.event("health");
   assert.equal(h.payload.probe, 1);
-  assert.equal(typeof h.seq, "number");
+  // Delivered through the node's subscription, like chat/agent to nodes: no seq, so the
+  // node's own broadcast seq (tick, shutdown) stays contiguous.
+  assert.equal(h.seq, undefined);
+  assert.deepEqual(h.stateVersion, gw.server.ctx.bus.stateVersion);
   assert.equal((await op.event("health")).payload.probe, 1, "operators get it once, as before");
   assert.equal(gw.nodes.subscriptions.sendToSession("agent:main:main", "chat", { runId: "r", state: "final" }), 1);
   assert.equal(gw.nodes.subscriptions.sendToSession("other", "chat", { runId: "x" }), 0);

@@ -63,7 +63,7 @@ test("system-event broadcasts presence with seq and stateVersion to every client
   assert.equal(blank.error?.message, "text required");
 });
 
-test("seq is gateway-wide and strictly increasing; unicasts carry none; stateVersion never decreases", async (t) => {
+test("seq is strictly increasing per client (per view); unicasts carry none; stateVersion never decreases", async (t) => {
   const gw = await startTestGateway({ presenceBroadcastWindowMs: 0 });
   t.after(() => gw.close());
   const { client } = await connectOk(gw.url);

@@ -5,12 +5,20 @@
  */
 import WebSocket from "ws";
 import { randomUUID } from "node:crypto";
+import type { TLSSocket } from "node:tls";
+import { checkPinnedCertificate } from "./tls-pin.js";
 import { loadDeviceToken, loadOrCreateDeviceIdentity, saveDeviceToken, signConnect, type DeviceIdentity } from "./device-identity-file.js";
 
 export const CLI_SCOPES = ["operator.admin", "operator.approvals", "operator.pairing"];
 
 export interface RpcOptions {
   url: string;
+  /**
+   * SHA-256 fingerprint the wss:// server's certificate must have; with it, the CA chain
+   * is not consulted (self-signed certificates). Without it, wss:// verifies against the
+   * system CAs.
+   */
+  tlsFingerprint?: string;
   token?: string;
   password?: string;
   /** Whole-call timeout in ms. Default 10000. */
@@ -60,7 +68,8 @@ export async function callGateway(method: string, params: unknown, o: RpcOptions
   const token = o.token ?? storedToken;
 
   return new Promise<unknown>((resolve, reject) => {
-    const ws = new WebSocket(o.url, { maxPayload: 25 * 1024 * 1024, handshakeTimeout: timeoutMs });
+    const pin = o.tlsFingerprint && o.url.startsWith("wss:") ? o.tlsFingerprint : undefined;
+    const ws = new WebSocket(o.url, { maxPayload: 25 * 1024 * 1024, handshakeTimeout: timeoutMs, ...(pin ? { rejectUnauthorized: false } : {}) });
     let settled = false;
     let connected = false;
     let challengeTimer: NodeJS.Timeout | undefined;
@@ -72,7 +81,11 @@ export async function callGateway(method: string, params: unknown, o: RpcOptions
       if (challengeTimer) clearTimeout(challengeTimer);
       ws.removeAllListeners("close");
       ws.on("error", () => undefined);
-      ws.close();
+      try {
+        ws.close();
+      } catch {
+        // Closing from the `upgrade` event (pin mismatch): the TLS socket is already destroyed.
+      }
       if (err) reject(err);
       else resolve(value);
     };
@@ -89,7 +102,17 @@ export async function callGateway(method: string, params: unknown, o: RpcOptions
       }
       ws.send(JSON.stringify({ type: "req", id: "connect", method: "connect", params }));
     };
+    if (pin) {
+      // The certificate is checked before the WebSocket opens: nothing is sent before then.
+      ws.on("upgrade", (res) => {
+        const why = checkPinnedCertificate(res.socket as TLSSocket, pin);
+        if (!why) return;
+        res.socket.destroy();
+        finish(new RpcError(`gateway at ${o.url}: ${why}`));
+      });
+    }
     ws.on("open", () => {
+      if (settled) return;
       // The reference client sends connect without a nonce when no challenge arrives in 750 ms.
       challengeTimer = setTimeout(() => sendConnect(undefined), 750);
     });

@@ -8,6 +8,7 @@ import { loadConfig } from "../shared/config/load-config.js";
 import { resolveConfigPath, resolveStateDir, type Env } from "../shared/config/paths.js";
 import { resolveGatewayPort } from "../shared/config/ports.js";
 import { readGeneratedToken } from "../main/lifecycle/generated-token.js";
+import { localCertFingerprint } from "./tls-pin.js";
 
 export interface RpcFlags {
   url?: string;
@@ -18,6 +19,11 @@ export interface RpcFlags {
 
 export interface RpcTarget {
   url: string;
+  /**
+   * SHA-256 fingerprint the server's certificate must have (wss://): the local
+   * gateway's certificate on disk, or `gateway.remote.tlsFingerprint` in remote mode.
+   */
+  tlsFingerprint?: string;
   token?: string;
   password?: string;
   timeoutMs: number;
@@ -39,10 +45,13 @@ export async function resolveRpcTarget(flags: RpcFlags, env: Env = process.env):
     url = g.remote.url;
     source = "gateway.remote.url";
   }
+  let tlsFingerprint = remote ? g.remote?.tlsFingerprint : undefined;
   if (!url) {
     const port = resolveGatewayPort({ env, config: snap.config });
-    url = `ws://127.0.0.1:${port.port}`;
+    const tls = g.tls?.enabled === true;
+    url = `${tls ? "wss" : "ws"}://127.0.0.1:${port.port}`;
     source = `local gateway (port from ${port.source})`;
+    if (tls) tlsFingerprint = await localCertFingerprint(g.tls?.certPath, stateDir);
   }
   const token =
     flags.token ??
@@ -50,5 +59,5 @@ export async function resolveRpcTarget(flags: RpcFlags, env: Env = process.env):
   const password = flags.password ?? env.CLAWDBOT_GATEWAY_PASSWORD ?? (remote ? g.remote?.password : g.auth?.password);
   const timeoutMs = flags.timeout ? Number(flags.timeout) : 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`invalid --timeout ${JSON.stringify(flags.timeout)}: expected milliseconds > 0`);
-  return { url, token, password, timeoutMs, stateDir, configPath, source };
+  return { url, tlsFingerprint, token, password, timeoutMs, stateDir, configPath, source };
 }

@@ -67,31 +67,59 @@ export interface GatewayContext {
   shuttingDown: boolean;
 }
 
-/** Counts in-flight requests and lets shutdown wait until they are done. */
+/** One request being handled; `answered` once shutdown replied to it in its place. */
+export interface InflightRequest {
+  readonly conn: Connection;
+  readonly id: string;
+  answered: boolean;
+}
+
+/**
+ * Counts in-flight requests (with their connection and id) and lets shutdown wait
+ * until they are done. Requests still unanswered when the wait ends are answered by
+ * shutdown (`abandonAll`); their handlers' late results are then dropped by the router
+ * (`answered`), so no id is answered twice. Two concurrent requests may share an id:
+ * entries are tracked by identity, not by id. One Set add/delete per request.
+ */
 export class InflightCounter {
-  private n = 0;
   private waiters: (() => void)[] = [];
+  private readonly live = new Set<InflightRequest>();
 
   get count(): number {
-    return this.n;
+    return this.live.size;
   }
 
-  begin(): void {
-    this.n++;
+  begin(conn: Connection, id: string): InflightRequest {
+    const req: InflightRequest = { conn, id, answered: false };
+    this.live.add(req);
+    return req;
   }
 
-  end(): void {
-    this.n--;
-    if (this.n === 0) {
-      const w = this.waiters;
-      this.waiters = [];
-      for (const f of w) f();
+  end(req: InflightRequest): void {
+    if (!this.live.delete(req) || this.live.size > 0) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  /**
+   * Marks every unanswered request answered and hands it to `answer` (which sends the
+   * error frame). The requests still count until their handlers settle.
+   */
+  abandonAll(answer: (req: InflightRequest) => void): number {
+    let k = 0;
+    for (const req of this.live) {
+      if (req.answered) continue;
+      req.answered = true;
+      answer(req);
+      k++;
     }
+    return k;
   }
 
   /** Resolves true when idle, false when `timeoutMs` passed first. */
   idle(timeoutMs: number): Promise<boolean> {
-    if (this.n === 0) return Promise.resolve(true);
+    if (this.live.size === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       this.waiters.push(() => {

@@ -20,6 +20,7 @@ import type { Connection } from "./socket/connection.js";
 import { ConnectionRegistry } from "./socket/registry.js";
 import { CLOSE_POLICY, Transport } from "./socket/transport.js";
 import { DeadlineQueue } from "./timers/deadline-queue.js";
+import { DEFAULT_STUCK_READER_MS, StuckReaderMonitor } from "./socket/stuck-readers.js";
 
 /** A slow consumer's close frame is sent once its backlog is below this. */
 export const SLOW_CLOSE_FLUSH_BELOW = 64 * 1024;
@@ -44,6 +45,8 @@ export interface GatewayCore {
   ctx: GatewayContext;
   /** Cuts draining slow consumers after their deadline; closed on shutdown. */
   drainDeadlines: DeadlineQueue<{ deadline: number; conn: Connection }>;
+  /** Closes readers whose backlog stays over the limit without draining; started with the server. */
+  stuckReaders: StuckReaderMonitor;
 }
 
 export function createGatewayCore(options: GatewayOptions, deps: GatewayCoreDeps): GatewayCore {
@@ -55,11 +58,19 @@ export function createGatewayCore(options: GatewayOptions, deps: GatewayCoreDeps
     transport.closeWhenDrained(conn, CLOSE_POLICY, "slow consumer", SLOW_CLOSE_FLUSH_BELOW);
   };
   const drainDeadlines = new DeadlineQueue<{ deadline: number; conn: Connection }>((item) => transport.expireDraining(item.conn));
+  const stuckReaders = new StuckReaderMonitor({
+    limit: () => live.current.policy.maxBufferedBytes,
+    stuckMs: () => live.current.stuckReaderMs ?? DEFAULT_STUCK_READER_MS,
+    candidates: () => registry.operators,
+    onStuck: (conn) => closeSlow(conn, "stuck reader"),
+  });
+  const onBackpressure = (conn: Connection): void => stuckReaders.noteBackpressure(conn);
   const transport = new Transport({
     onSlowConsumer: closeSlow,
     onDraining: (conn) => drainDeadlines.add({ deadline: Date.now() + SLOW_CLOSE_DEADLINE_MS, conn }),
+    onBackpressure,
   });
-  const bus = new EventBus({ app, registry, maxBufferedBytes: () => live.current.policy.maxBufferedBytes, onSlowConsumer: closeSlow });
+  const bus = new EventBus({ app, registry, maxBufferedBytes: () => live.current.policy.maxBufferedBytes, onSlowConsumer: closeSlow, onBackpressure });
   const presence = new PresenceStore(options.presenceMaxEntries, options.version);
   const health = new HealthCache({
     compute: () => buildHealthSummary({ stateDir: live.current.stateDir, sections: deps.healthSections() }),
@@ -101,5 +112,5 @@ export function createGatewayCore(options: GatewayOptions, deps: GatewayCoreDeps
     shuttingDown: false,
     inflight: new InflightCounter(),
   };
-  return { ctx, drainDeadlines };
+  return { ctx, drainDeadlines, stuckReaders };
 }

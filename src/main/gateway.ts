@@ -21,6 +21,7 @@ import { nodesModule } from "./nodes/nodes-module.js";
 import { MethodTable } from "./router.js";
 import type { Connection } from "./socket/connection.js";
 import { createGatewayApp, startGatewayServer, type GatewayServer } from "./server/gateway-server.js";
+import { prepareTls } from "./server/tls.js";
 import type { GatewayOptions } from "./options.js";
 import type { HotAction } from "../shared/config/reload-plan.js";
 import type { HotActionType } from "./module.js";
@@ -78,7 +79,15 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
     onEvent: (e) => bus?.broadcast(e.event, e.payload),
     onWarning: (message, details) => log.warn(details, message),
   });
-  const app = createGatewayApp();
+  let tls;
+  try {
+    // Never plaintext when TLS was asked for: prepareTls throws (exit 78) rather than fall back.
+    tls = options.tls?.enabled ? await prepareTls(options.tls, options.stateDir) : null;
+  } catch (err) {
+    await devices.close();
+    throw err;
+  }
+  const app = createGatewayApp(tls);
   const methods = new MethodTable();
   const extras: GatewayExtras = { methods, http: new HttpMountTable() };
   const host = new ModuleHost<GatewayContext, GatewayExtras, Connection>(log);
@@ -96,7 +105,7 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
     registerCoreMethods(methods);
     await host.register([...builtInModules(), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
-    server = await startGatewayServer({ app, core, methods, http: extras.http });
+    server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
   } catch (err) {
     await host.stop();
     await devices.close();

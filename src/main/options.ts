@@ -4,6 +4,7 @@
  * reload that replaces `GatewayContext.options` takes effect without a restart.
  */
 import type { ResolvedAuth } from "./auth/shared-auth.js";
+import type { GatewayTlsOptions } from "./server/tls.js";
 
 export interface PolicyLimits {
   /** Largest inbound frame in bytes; larger frames close the socket with 1009. Default 524288. */
@@ -49,6 +50,13 @@ export interface GatewayOptions {
   healthRefreshMs: number;
   /** Coalescing window of presence broadcasts in ms. Default 100. */
   presenceBroadcastWindowMs: number;
+  /**
+   * A client whose send backlog stays over `policy.maxBufferedBytes` without draining
+   * for this long is closed 1008 (hot). Default 30000.
+   */
+  stuckReaderMs?: number;
+  /** `gateway.tls`: serve wss:// (needs a restart). Default: disabled. */
+  tls?: GatewayTlsOptions;
   /**
    * File `logs.tail` reads (`logging.file`, absolute). Default: today's rolling file
    * `/tmp/clawdbot/clawdbot-YYYY-MM-DD.log` (see `resolveLogTailFile`).

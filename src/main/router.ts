@@ -11,7 +11,7 @@ import { check } from "../shared/protocol/validate.js";
 import type { ProtocolSchemaName } from "../shared/protocol/schema/index.js";
 import type { ProtocolTypes } from "../shared/protocol/generated/types.js";
 import { Phase, type Connection } from "./socket/connection.js";
-import type { GatewayContext } from "./gateway-context.js";
+import type { GatewayContext, InflightRequest } from "./gateway-context.js";
 
 export interface MethodCall<P = unknown> {
   ctx: GatewayContext;
@@ -67,7 +67,10 @@ export function dispatch(
   method: string,
   rawParams: unknown,
 ): void {
+  let req: InflightRequest | null = null;
   const respond = (ok: boolean, payload?: unknown, error?: ErrorShape): void => {
+    // Shutdown already answered this request (UNAVAILABLE): never answer it twice.
+    if (req?.answered) return;
     if (ok) ctx.transport.sendOk(conn, id, payload);
     else ctx.transport.sendError(conn, id, error ?? { code: "UNAVAILABLE", message: "failed" }, payload);
   };
@@ -97,24 +100,29 @@ export function dispatch(
     params = {};
   }
   const call: MethodCall<never> = { ctx, conn, id, method, params: params as never, respond };
-  ctx.inflight.begin();
   const finish = (result: unknown): void => {
-    ctx.inflight.end();
-    if (conn.phase === Phase.Closed) return;
+    if (req) ctx.inflight.end(req);
+    if (conn.phase === Phase.Closed || req?.answered) return;
     if (result instanceof RawJson) ctx.transport.sendOkRaw(conn, id, result.json);
     else respond(true, result);
   };
   const fail = (err: unknown): void => {
-    ctx.inflight.end();
-    if (conn.phase === Phase.Closed) return;
+    if (req) ctx.inflight.end(req);
+    if (conn.phase === Phase.Closed || req?.answered) return;
     if (!(err instanceof GatewayError)) ctx.log.warn({ method, err: String(err) }, "method handler failed");
     respond(false, undefined, toErrorShape(err));
   };
+  let out: unknown;
   try {
-    const out = entry.handler(call);
-    if (out instanceof Promise) out.then(finish, fail);
-    else finish(out);
+    out = entry.handler(call);
   } catch (err) {
     fail(err);
+    return;
   }
+  // Only requests that outlive this call are tracked (shutdown waits for / answers them);
+  // synchronous handlers (health, status…) answer at once and cost no bookkeeping.
+  if (out instanceof Promise) {
+    req = ctx.inflight.begin(conn, id);
+    out.then(finish, fail);
+  } else finish(out);
 }

@@ -53,6 +53,7 @@ export function renderLogLine(line: string, mode: { json: boolean; plain: boolea
 async function tailOnce(target: RpcTarget, params: Record<string, number>): Promise<LogTailResult> {
   return (await callGateway("logs.tail", params, {
     url: target.url,
+    tlsFingerprint: target.tlsFingerprint,
     token: target.token,
     password: target.password,
     timeoutMs: target.timeoutMs,

@@ -30,6 +30,7 @@ export async function runRpc(method: string, params: unknown, flags: CallFlags):
   try {
     const payload = await callGateway(method, params, {
       url: target.url,
+      tlsFingerprint: target.tlsFingerprint,
       token: target.token,
       password: target.password,
       timeoutMs: target.timeoutMs,

@@ -1,5 +1,7 @@
 /**
- * Broadcasts with a gateway-wide `seq`, serialised once and published to a uWS topic.
+ * Broadcasts with a per-view `seq` (see `event-policy.ts`): the payload is serialised
+ * once, the frame once per view that may see the event, and published to that view's
+ * uWS topic.
  *
  * Slow consumers (§1.7): uWS skips a subscriber whose buffered bytes exceed
  * `maxBackpressure` (= policy.maxBufferedBytes) — exactly "dropIfSlow". For a
@@ -12,7 +14,7 @@ import type { TemplatedApp } from "uWebSockets.js";
 import { encodeEventRaw, type StateVersionValue } from "../socket/frames.js";
 import { Phase, type Connection } from "../socket/connection.js";
 import type { ConnectionRegistry } from "../socket/registry.js";
-import { TOPIC, audienceOf, extraTopicOf, isDroppable } from "./event-policy.js";
+import { VIEWS, audienceOf, extraTopicOf, isDroppable } from "./event-policy.js";
 
 export interface BroadcastOptions {
   /** Attach `stateVersion` (presence and health events). */
@@ -26,29 +28,38 @@ export interface EventBusDeps {
   registry: ConnectionRegistry;
   maxBufferedBytes: () => number;
   onSlowConsumer: (conn: Connection, event: string) => void;
+  /** A unicast was queued behind a backlog (uWS returned BACKPRESSURE). */
+  onBackpressure?: (conn: Connection) => void;
 }
 
 export class EventBus {
-  private seqCounter = 0;
+  /** Per-view counters, index-aligned with VIEWS. */
+  private readonly seqs = new Array<number>(VIEWS.length).fill(0);
   readonly stateVersion: StateVersionValue = { presence: 1, health: 1 };
 
   constructor(private readonly deps: EventBusDeps) {}
 
-  get seq(): number {
-    return this.seqCounter;
+  /** Last seq sent to the view with this key (0 before its first event). */
+  seqOf(viewKey: string): number {
+    const i = VIEWS.findIndex((v) => v.key === viewKey);
+    return i < 0 ? 0 : this.seqs[i]!;
   }
 
-  /** Broadcasts `event` to its audience; returns the frame's seq. */
-  broadcast(event: string, payload: unknown, opts: BroadcastOptions = {}): number {
-    const seq = ++this.seqCounter;
+  /** Broadcasts `event` to every view of its audience. */
+  broadcast(event: string, payload: unknown, opts: BroadcastOptions = {}): void {
     const json = opts.payloadJson ?? (payload === undefined ? undefined : JSON.stringify(payload));
-    const frame = encodeEventRaw(event, json, seq, opts.withStateVersion ? { ...this.stateVersion } : undefined);
+    const sv = opts.withStateVersion ? { ...this.stateVersion } : undefined;
     const audience = audienceOf(event);
     if (!isDroppable(event, payload)) this.closeSlow(audience === "all" ? this.deps.registry.open : this.deps.registry.operators, event);
-    this.deps.app.publish(TOPIC[audience], frame, false);
+    const app = this.deps.app;
+    for (let i = 0; i < VIEWS.length; i++) {
+      const view = VIEWS[i]!;
+      if (!view.audiences.has(audience)) continue;
+      const seq = ++this.seqs[i]!;
+      app.publish(view.topic, encodeEventRaw(event, json, seq, sv), false);
+    }
     const extra = extraTopicOf(event);
-    if (extra) this.deps.app.publish(extra, frame, false);
-    return seq;
+    if (extra) app.publish(extra, encodeEventRaw(event, json, undefined, sv), false);
   }
 
   /** Sends a unicast event (no seq). Returns false when the socket is gone or over its limit. */
@@ -56,7 +67,9 @@ export class EventBus {
     const ws = conn.ws;
     if (!ws || conn.phase === Phase.Closed) return false;
     const frame = encodeEventRaw(event, payload === undefined ? undefined : JSON.stringify(payload));
-    return ws.send(frame, false) !== 2;
+    const result = ws.send(frame, false);
+    if (result === 1) this.deps.onBackpressure?.(conn);
+    return result !== 2;
   }
 
   private closeSlow(conns: Iterable<Connection>, event: string): void {

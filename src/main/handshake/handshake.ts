@@ -9,13 +9,13 @@
 import type { ErrorShape } from "../../shared/errors.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/version.js";
 import { check } from "../../shared/protocol/validate.js";
-import { audiencesOf, resolveScopes, type Role } from "../../shared/protocol/scopes.js";
+import { resolveScopes, type Role } from "../../shared/protocol/scopes.js";
 import type { ConnectParams } from "../../shared/protocol/generated/types.js";
 import { pairingStatus } from "../../shared/store/device-pairing-types.js";
 import { checkDeviceIdentity } from "../auth/device-identity.js";
 import { authorizeShared, classifyAuthClient } from "../auth/shared-auth.js";
 import { AUTH_RATE_LIMITED_MESSAGE } from "../auth/auth-rate-limit.js";
-import { TOPIC } from "../events/event-policy.js";
+import { viewOf } from "../events/event-policy.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
 import type { Connection } from "../socket/connection.js";
 import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from "../socket/transport.js";
@@ -222,7 +222,7 @@ function accept(
   const hello = encodeOkRaw(id, helloOkJson(ctx, conn, helloAuth));
   ws.cork(() => {
     ws.send(hello, false);
-    for (const a of audiencesOf(role, scopes)) ws.subscribe(TOPIC[a]);
+    ws.subscribe(viewOf(role, scopes).topic);
     // After hello-ok, so that anything a hook unicasts (voicewake.changed to a node)
     // reaches the client after the connect response.
     ctx.listeners.opened(conn);

@@ -68,8 +68,10 @@ export async function runGateway(
       logger,
       modules,
       onStarted: (runtime, inst) => {
-        const url = `ws://${runtime.options.host}:${inst.server.port}`;
+        const tls = inst.server.tls;
+        const url = `${tls ? "wss" : "ws"}://${runtime.options.host}:${inst.server.port}`;
         io.out(`Gateway listening on ${url} (auth: ${runtime.options.auth.mode}; config: ${configPath}; state: ${stateDir})`);
+        if (tls) io.out(`TLS certificate SHA-256 fingerprint: ${tls.fingerprintSha256}${tls.generated ? " (self-signed, generated now)" : ""}`);
         if (runtime.options.canvasHostPort !== null) io.out(`Canvas host on http://${runtime.options.host}:${runtime.options.canvasHostPort}/__clawdbot__/canvas/`);
         io.out(`Try: clawdbot gateway call health${runtime.options.port !== 18789 ? ` --url ${url}` : ""}`);
       },

@@ -72,6 +72,15 @@ export async function resolveRuntime(
     commit: env.GIT_COMMIT,
     healthRefreshMs: 60_000,
     presenceBroadcastWindowMs: 100,
+    tls: g.tls?.enabled
+      ? {
+          enabled: true,
+          autoGenerate: g.tls.autoGenerate ?? true,
+          certPath: g.tls.certPath === undefined ? undefined : resolve(expandHome(g.tls.certPath)),
+          keyPath: g.tls.keyPath === undefined ? undefined : resolve(expandHome(g.tls.keyPath)),
+          caPath: g.tls.caPath === undefined ? undefined : resolve(expandHome(g.tls.caPath)),
+        }
+      : undefined,
     // Resolved like the logger's RollingFileDestination does, so logs.tail reads the file written.
     logFile: config.logging.file ? resolve(config.logging.file) : undefined,
   };

@@ -17,12 +17,14 @@ export interface PresenceBroadcasterDeps {
 export class PresenceBroadcaster {
   private lastSentAt = 0;
   private timer: NodeJS.Timeout | null = null;
+  /** Set by stop(): nothing is broadcast after `shutdown` (sockets closing make changes). */
+  private stopped = false;
 
   constructor(private readonly deps: PresenceBroadcasterDeps) {}
 
   /** Requests a broadcast of the latest presence. */
   request(): void {
-    if (this.timer) return;
+    if (this.timer || this.stopped) return;
     const window = this.deps.windowMs();
     const wait = this.lastSentAt + window - Date.now();
     if (wait <= 0) {
@@ -37,6 +39,7 @@ export class PresenceBroadcaster {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -15,6 +15,7 @@ import { isLoopbackAddress, isLocalDirect, resolveClientIp } from "../auth/clien
 import { Connection, Phase, type SocketData } from "../socket/connection.js";
 import { CLOSE_NORMAL, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "../socket/transport.js";
 import { encodeEvent } from "../socket/frames.js";
+import type { PreparedTls } from "./tls.js";
 import { isOriginAllowed } from "./origin-check.js";
 import { handleRequestFrame } from "./inbound.js";
 import { handleHandshakeFrame } from "../handshake/handshake.js";
@@ -33,9 +34,13 @@ interface NativeAppExtras {
 /** A uWS app with the two calls of the native binding its typings omit. */
 export type GatewayApp = TemplatedApp & NativeAppExtras;
 
-/** Creates the app the core publishes on and the server listens with. */
-export function createGatewayApp(): GatewayApp {
-  return loadUws().App() as GatewayApp;
+/**
+ * Creates the app the core publishes on and the server listens with: an `SSLApp` serving
+ * wss:// when TLS is prepared (never plaintext when TLS was asked for), else a plain App.
+ */
+export function createGatewayApp(tls: PreparedTls | null): GatewayApp {
+  const uws = loadUws();
+  return (tls ? uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile }) : uws.App()) as GatewayApp;
 }
 
 /** What the server wires besides the core. */
@@ -45,6 +50,8 @@ export interface GatewayServerParts {
   methods: MethodTable;
   /** The HTTP mount table the modules mounted into. */
   http: HttpMountTable;
+  /** The served certificate (wss://), or null. */
+  tls: PreparedTls | null;
 }
 
 export interface GatewayServer {
@@ -52,9 +59,11 @@ export interface GatewayServer {
   readonly app: TemplatedApp;
   readonly port: number;
   readonly host: string;
+  /** The served certificate when `gateway.tls` is enabled (wss://), else null. */
+  readonly tls: PreparedTls | null;
   /**
-   * Broadcasts `shutdown`, waits (bounded) for in-flight requests, closes every socket
-   * with 1012 and the listener.
+   * Broadcasts `shutdown`, waits (bounded) for in-flight requests, answers the ones still
+   * unanswered with UNAVAILABLE (retryable), closes every socket with 1012 and the listener.
    */
   close(reason: string, restartExpectedMs: number | null): Promise<void>;
 }
@@ -67,6 +76,13 @@ export function hardPayloadCeiling(maxPayload: number): number {
 /** How long shutdown waits for in-flight requests (well below supervisors' stop timeouts). */
 const SHUTDOWN_DRAIN_MS = 2000;
 
+/** The answer to a request still in flight when shutdown closes the sockets. */
+const SHUTDOWN_ERROR = {
+  code: "UNAVAILABLE",
+  message: "gateway is shutting down; retry after the restart",
+  retryable: true,
+} as const;
+
 function text(buf: ArrayBuffer): string {
   return Buffer.from(buf).toString("utf8");
 }
@@ -74,7 +90,8 @@ function text(buf: ArrayBuffer): string {
 /** Wires the uWS callbacks to the core and starts listening; rejects with a coded error when the port cannot be bound. */
 export async function startGatewayServer(parts: GatewayServerParts): Promise<GatewayServer> {
   const { app, methods } = parts;
-  const { ctx, drainDeadlines } = parts.core;
+  const { ctx, drainDeadlines, stuckReaders } = parts.core;
+  const { tls } = parts;
   const { log, registry, transport } = ctx;
   const options = ctx.options;
   const deadlines = new DeadlineQueue<Connection>((conn) => {
@@ -156,7 +173,9 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
       }
     },
     drain: (ws: WebSocket<SocketData>) => {
-      transport.onDrain(ws.getUserData().conn, SLOW_CLOSE_FLUSH_BELOW);
+      const conn = ws.getUserData().conn;
+      stuckReaders.onDrain(conn);
+      transport.onDrain(conn, SLOW_CLOSE_FLUSH_BELOW);
     },
     close: (ws: WebSocket<SocketData>, code: number) => {
       const conn = ws.getUserData().conn;
@@ -198,12 +217,14 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
     ctx.bus.broadcast("tick", { ts: Date.now() });
   }, options.policy.tickIntervalMs);
   tickTimer.unref();
+  stuckReaders.start();
 
   let closed: Promise<void> | null = null;
   const close = (reason: string, restartExpectedMs: number | null): Promise<void> => {
     closed ??= (async () => {
       ctx.shuttingDown = true;
       clearInterval(tickTimer);
+      stuckReaders.stop();
       ctx.health.stop();
       ctx.presenceBroadcaster.stop();
       deadlines.close();
@@ -212,7 +233,12 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
       ctx.bus.broadcast("shutdown", { reason, restartExpectedMs });
       // Requests already being handled get their responses before the sockets close.
       const drained = await ctx.inflight.idle(SHUTDOWN_DRAIN_MS);
-      if (!drained) log.warn({ inflight: ctx.inflight.count }, "shutdown drain budget exceeded; closing with requests in flight");
+      if (!drained) {
+        // Whatever is still running (a node.invoke waiting for its node…) is answered
+        // now, before the 1012 close, so no client is left guessing about a request.
+        const answered = ctx.inflight.abandonAll((req) => transport.sendError(req.conn, req.id, SHUTDOWN_ERROR));
+        log.warn({ inflight: ctx.inflight.count, answered }, "shutdown drain budget exceeded; answered in-flight requests with UNAVAILABLE");
+      }
       for (const conn of [...registry.open]) transport.close(conn, CLOSE_SERVICE_RESTART, "service restart");
       // Let uWS flush the close frames before the caller exits or re-binds.
       await new Promise<void>((r) => setImmediate(r));
@@ -221,6 +247,11 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
     return closed;
   };
 
-  log.info({ host: options.host, port }, "gateway listening");
-  return { ctx, app, port, host: options.host, close };
+  if (tls) {
+    log.info(
+      { host: options.host, port, tlsFingerprintSha256: tls.fingerprintSha256, generated: tls.generated },
+      `gateway listening on wss:// (TLS certificate SHA-256 fingerprint ${tls.fingerprintSha256})`,
+    );
+  } else log.info({ host: options.host, port }, "gateway listening");
+  return { ctx, app, port, host: options.host, tls, close };
 }

@@ -22,6 +22,8 @@ export interface TransportHooks {
   onSlowConsumer: (conn: Connection, what: string) => void;
   /** A socket entered Phase.Draining; arm its drain deadline. */
   onDraining: (conn: Connection) => void;
+  /** A send was queued behind a backlog (uWS returned BACKPRESSURE). */
+  onBackpressure?: (conn: Connection) => void;
 }
 
 export class Transport {
@@ -39,6 +41,7 @@ export class Transport {
       this.hooks.onSlowConsumer(conn, "response");
       return false;
     }
+    if (result === 1) this.hooks.onBackpressure?.(conn);
     return true;
   }
 
