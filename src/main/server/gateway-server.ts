@@ -12,7 +12,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_sock
 import type { Logger } from "pino";
 import { loadUws } from "../../shared/uws/load-uws.js";
 import { GatewayError } from "../../shared/errors.js";
-import { isLoopbackAddress, isLocalDirect, resolveClientIp } from "../auth/client-ip.js";
+import { classifyPeer } from "../auth/client-ip.js";
 import { Connection, Phase, type SocketData } from "./connection.js";
 import { ConnectionRegistry } from "./registry.js";
 import { Transport, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "./transport.js";
@@ -199,12 +199,12 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
         res.writeStatus("403 Forbidden").writeHeader("Content-Type", "text/plain").end("origin not allowed");
         return;
       }
-      const clientIp = resolveClientIp(peer, o.trustedProxies) ?? peer.remoteAddress;
+      const placed = classifyPeer(peer, o.trustedProxies);
       const conn = new Connection(randomUUID(), randomUUID(), {
         remoteAddress: peer.remoteAddress,
-        clientIp,
-        isLocal: isLoopbackAddress(clientIp),
-        localDirect: isLocalDirect(peer, o.trustedProxies),
+        clientIp: placed.clientIp ?? peer.remoteAddress,
+        isLocal: placed.isLocal,
+        localDirect: placed.localDirect,
         host,
         forwardedProto,
       });
