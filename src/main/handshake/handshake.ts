@@ -17,7 +17,7 @@ import { authorizeShared, classifyAuthClient } from "../auth/shared-auth.js";
 import { AUTH_RATE_LIMITED_MESSAGE } from "../auth/auth-rate-limit.js";
 import { TOPIC } from "../events/event-policy.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
-import type { Connection } from "../server/connection.js";
+import { Phase, type Connection } from "../server/connection.js";
 import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from "../server/transport.js";
 import { encodeOkRaw } from "../server/frames.js";
 import { helloOkJson, type HelloAuth } from "./hello.js";
@@ -62,7 +62,13 @@ export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text
     fail(ctx, conn, id, `invalid connect params: ${parsed.details}`);
     return;
   }
-  connect(ctx, conn, id, parsed.value);
+  const params = parsed.value;
+  // Loopback failures are paid for by escalating delay: the attempt may run later (or be refused).
+  ctx.authLimiter.attempt(conn.info.clientIp, (admitted) => {
+    if (conn.phase !== Phase.Pending || conn.ws === null) return;
+    if (admitted) connect(ctx, conn, id, params);
+    else fail(ctx, conn, id, AUTH_RATE_LIMITED_MESSAGE);
+  });
 }
 
 function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectParams): void {

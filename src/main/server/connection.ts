@@ -47,6 +47,8 @@ export class Connection {
   phase: Phase = Phase.Pending;
   /** Counted against the pre-auth budget of its IP until the handshake ends. */
   preAuthCounted = false;
+  /** `connect` arrived (its evaluation may wait for the loopback auth throttle). */
+  connectReceived = false;
   /** Deadline of the handshake (epoch ms). */
   deadline = 0;
   role: Role = "operator";

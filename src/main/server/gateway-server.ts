@@ -231,6 +231,9 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
       }
       const body = text(message);
       if (conn.phase === Phase.Pending) {
+        // Frames after `connect`, while its evaluation waits its turn, are ignored.
+        if (conn.connectReceived) return;
+        conn.connectReceived = true;
         deadlines.cancel(conn);
         handleHandshakeFrame(ctx, conn, body);
       } else if (conn.phase === Phase.Ready) {
