@@ -58,6 +58,9 @@ export class Connection {
   presenceKey: string | undefined = undefined;
   nodeId: string | undefined = undefined;
   connectedAtMs = 0;
+  /** Bucket of calls the client may not make (see `auth/denied-call-limit.ts`); 0 = untouched. */
+  deniedTokens = 0;
+  deniedAtMs = 0;
   /** Close code and reason to send once drained (Phase.Draining). */
   pendingClose: { code: number; reason: string } | null = null;
 
