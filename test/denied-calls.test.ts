@@ -5,7 +5,7 @@ import { startTestGateway } from "./helpers/gateway.js";
 import { connectOk } from "./helpers/client.js";
 import { DENIED_CALL_BURST } from "../src/main/auth/denied-call-limit.js";
 
-test("2,000 admin-only calls from a read-only client: the burst is answered, then the socket closes with 1008", async (t) => {
+test("2,000 admin-only calls from a read-only client: the burst is answered, then the socket closes with 1008", { timeout: 15_000 }, async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
   const ro = await connectOk(gw.url, { scopes: ["operator.read"] });
