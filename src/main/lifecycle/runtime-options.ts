@@ -62,6 +62,7 @@ export async function resolveRuntime(
     policy: { ...g.policy },
     handshakeTimeoutMs: 10_000,
     preAuthMaxPerIp: g.preAuth.maxPerIp,
+    preAuthMaxTotal: g.preAuth.maxTotal,
     presenceMaxEntries: g.presence.maxEntries,
     controlUi: { ...g.controlUi },
     trustedProxies: [...g.trustedProxies],

@@ -45,8 +45,8 @@ export interface SocketData {
 export class Connection {
   ws: WebSocket<SocketData> | null = null;
   phase: Phase = Phase.Pending;
-  /** Counted against the pre-auth budget of its IP until the handshake ends. */
-  preAuthCounted = false;
+  /** Budget key (address, IPv6 /64) it is counted under until the handshake ends; null = not counted. */
+  preAuthKey: string | null = null;
   /** `connect` arrived (its evaluation may wait for the loopback auth throttle). */
   connectReceived = false;
   /** Deadline of the handshake (epoch ms). */

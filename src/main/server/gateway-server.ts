@@ -15,6 +15,7 @@ import { GatewayError } from "../../shared/errors.js";
 import { classifyPeer } from "../auth/client-ip.js";
 import { Connection, Phase, type SocketData } from "./connection.js";
 import { ConnectionRegistry } from "./registry.js";
+import { DEFAULT_PRE_AUTH_MAX_TOTAL, PRE_AUTH_EVICTED_REASON, PRE_AUTH_MAX_PAYLOAD } from "./pre-auth-budget.js";
 import { Transport, CLOSE_NORMAL, CLOSE_POLICY, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "./transport.js";
 import { encodeEvent } from "./frames.js";
 import { isOriginAllowed } from "./origin-check.js";
@@ -213,10 +214,11 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     open: (ws: WebSocket<SocketData>) => {
       const conn = ws.getUserData().conn;
       conn.ws = ws;
-      if (!registry.admitPending(conn, ctx.options.preAuthMaxPerIp)) {
-        log.warn({ ip: conn.info.clientIp }, "pre-auth budget exceeded; refusing socket");
-        transport.close(conn, CLOSE_TRY_AGAIN_LATER, "too many unauthenticated connections from this address");
-        return;
+      const o = ctx.options;
+      const evicted = registry.admitPending(conn, { maxPerIp: o.preAuthMaxPerIp, maxTotal: o.preAuthMaxTotal ?? DEFAULT_PRE_AUTH_MAX_TOTAL });
+      for (const old of evicted) {
+        log.debug({ connId: old.connId, ip: old.info.clientIp }, "pre-auth budget full; oldest unauthenticated socket evicted");
+        transport.close(old, CLOSE_TRY_AGAIN_LATER, PRE_AUTH_EVICTED_REASON);
       }
       ws.send(encodeEvent("connect.challenge", { nonce: conn.nonce, ts: Date.now() }), false);
       conn.deadline = Date.now() + ctx.options.handshakeTimeoutMs;
@@ -224,7 +226,7 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
     },
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer) => {
       const conn = ws.getUserData().conn;
-      if (message.byteLength > ctx.options.policy.maxPayload) {
+      if (message.byteLength > (conn.phase === Phase.Pending ? PRE_AUTH_MAX_PAYLOAD : ctx.options.policy.maxPayload)) {
         log.warn({ connId: conn.connId, bytes: message.byteLength }, "frame over maxPayload");
         transport.close(conn, CLOSE_TOO_BIG, "message too big");
         return;
