@@ -26,22 +26,26 @@ test("a foreign Origin gets HTTP 403 before the upgrade; no Origin and the gatew
   assert.equal(gw.server.ctx.registry.ready, 0, "403s never reached the handshake");
 });
 
-test("pre-auth budget: sockets over the per-IP limit are refused with 1013; completing a handshake frees a slot", async (t) => {
+// Changed deliberately: the newcomer used to be refused with 1013, which turned a legitimate
+// reconnect storm through one address into refusals. Now the address's OLDEST unauthenticated
+// socket is evicted with 1013 and the newcomer admitted (more in test/pre-auth-budget.test.ts).
+test("pre-auth budget: over the per-IP limit the oldest pending socket is closed with 1013; a handshake still completes", async (t) => {
   const gw = await startTestGateway({ preAuthMaxPerIp: 2 });
   t.after(() => gw.close());
   const a = await RawWs.connect(gw.port);
   const b = await RawWs.connect(gw.port);
   const c = await RawWs.connect(gw.port);
-  await c.until(() => c.closeFrame() !== undefined);
-  assert.equal(c.closeFrame()?.code, 1013);
-  a.socket.destroy();
-  await new Promise<void>((r) => {
-    const check = (): void => (gw.server.ctx.registry.pendingFor("127.0.0.1") < 2 ? r() : void setImmediate(check));
-    check();
-  });
+  await a.until(() => a.closeFrame() !== undefined);
+  assert.equal(a.closeFrame()?.code, 1013);
+  assert.equal(c.closeFrame(), undefined);
+  assert.equal(gw.server.ctx.registry.pendingFor("127.0.0.1"), 2);
   const ok = await connectOk(gw.url);
   ok.client.close();
+  await b.until(() => b.closeFrame() !== undefined);
+  assert.equal(b.closeFrame()?.code, 1013);
+  a.socket.destroy();
   b.socket.destroy();
+  c.socket.destroy();
 });
 
 // Changed deliberately: loopback used to be exempt from any auth throttling (a web page in the
