@@ -60,7 +60,7 @@ export async function resolveRuntime(
     stateDir: paths.stateDir,
     configPath: paths.configPath,
     policy: { ...g.policy },
-    handshakeTimeoutMs: 10_000,
+    handshakeTimeoutMs: g.preAuth.handshakeTimeoutMs,
     preAuthMaxPerIp: g.preAuth.maxPerIp,
     preAuthMaxTotal: g.preAuth.maxTotal,
     presenceMaxEntries: g.presence.maxEntries,

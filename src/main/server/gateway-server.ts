@@ -65,9 +65,14 @@ export interface GatewayServer {
   close(reason: string, restartExpectedMs: number | null): Promise<void>;
 }
 
-/** Frames between maxPayload and this get a 1009 close frame; beyond it uWS cuts the TCP stream. */
+/**
+ * uWS's maxPayloadLength. Frames between maxPayload and this get a 1009 close frame; beyond it
+ * uWS cuts the TCP stream. It is also the most a socket can make uWS buffer as one unfinished
+ * frame — before authentication too (uWS has one limit per route, so pending sockets cannot get
+ * a smaller one) — hence only 64 KiB of slack over maxPayload.
+ */
 export function hardPayloadCeiling(maxPayload: number): number {
-  return Math.max(maxPayload * 4, 1024 * 1024);
+  return maxPayload + 64 * 1024;
 }
 
 /** How long shutdown waits for in-flight requests (well below supervisors' stop timeouts). */
@@ -169,8 +174,8 @@ export async function startGatewayServer(options: GatewayOptions, deps: GatewayS
   app.ws<SocketData>("/*", {
     // uWS drops a socket whose frame exceeds maxPayloadLength with a bare TCP close (the
     // client sees 1006). To answer "too big" with a proper 1009 close frame, as the
-    // reference does, uWS gets a 4x ceiling and `message` enforces policy.maxPayload;
-    // only frames beyond the ceiling are cut without a close frame.
+    // reference does, uWS gets 64 KiB of slack and `message` enforces policy.maxPayload
+    // (64 KiB before hello-ok); only frames beyond the ceiling are cut without a close frame.
     maxPayloadLength: hardPayloadCeiling(options.policy.maxPayload),
     maxBackpressure: options.policy.maxBufferedBytes,
     closeOnBackpressureLimit: 0,
