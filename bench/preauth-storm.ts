@@ -53,6 +53,7 @@ function floodChild(): void {
   const counts: FloodCounts = { opened: 0, failed: 0, closedByServer: 0, codes: {}, maxLifeMs: 0 };
   const sockets: Socket[] = [];
   process.on("disconnect", () => process.exit(0));
+  process.send?.({ type: "ready" });
   process.on("message", (m: FloodMsg) => {
     if (m.type === "counts") process.send?.({ type: "counts", counts });
     else if (m.type === "exit") {
@@ -181,9 +182,12 @@ async function flood(gw: SpawnedGateway, total: number): Promise<Record<string, 
   const rpc = await GatewayConnection.open(target, { upgrade: upgradeRequest(target), connectFrame: tokenConnectFrame({ id: "cli", mode: "cli" }, TOKEN), timeoutMs: 10_000 });
   // Long windows: on a shared box the p99 of a few hundred samples is mostly other processes.
   const windowMs = quick ? 1500 : 8000;
+  // The flood children start (and finish loading) before the first window, so both windows
+  // share the box with the same processes.
+  const children = split(total, Math.ceil(total / 5000)).map((count) => ({ count, child: forkTs(fileURLToPath(import.meta.url), { PREAUTH_FLOOD_CHILD: "1" }) }));
+  await Promise.all(children.map((c) => new Promise<void>((r) => c.child.once("message", () => r()))));
   const idle = await rpcLatencies(rpc, windowMs);
   const rssBefore = await rssKiB(gw.pid);
-  const children = split(total, Math.ceil(total / 5000)).map((count) => ({ count, child: forkTs(fileURLToPath(import.meta.url), { PREAUTH_FLOOD_CHILD: "1" }) }));
   let peak = rssBefore;
   const sampler = setInterval(() => void rssKiB(gw.pid).then((r) => (peak = Math.max(peak, r))), 50);
   const t0 = performance.now();
