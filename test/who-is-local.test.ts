@@ -12,7 +12,8 @@ import { classifyPeer, resolveClientIp } from "../src/main/auth/client-ip.js";
 test("proxy headers from an untrusted loopback peer make the client remote: a new device is not paired silently", async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
-  for (const headers of [{ "X-Forwarded-For": "203.0.113.7" }, { "X-Real-IP": "203.0.113.7" }]) {
+  const variants: Record<string, string>[] = [{ "X-Forwarded-For": "203.0.113.7" }, { "X-Real-IP": "203.0.113.7" }];
+  for (const headers of variants) {
     const device = createDevice();
     const r = await connectClient(gw.url, { device, headers });
     assert.equal(r.res.error?.code, "NOT_PAIRED", JSON.stringify(headers));
