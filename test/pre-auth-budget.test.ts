@@ -103,7 +103,7 @@ test("a flood of 2,000 sockets that never send connect: all closed by the deadli
   assert.equal(gw.server.ctx.registry.ready, 1);
 });
 
-test("before hello-ok frames are capped at 64 KiB: a 65 KiB connect gets 1009", async (t) => {
+test("before hello-ok frames are capped at 64 KiB: a 65 KiB connect gets 1009", { timeout: 10_000 }, async (t) => {
   const gw = await startTestGateway();
   t.after(() => gw.close());
   const c = await TestClient.open(gw.url);
@@ -118,17 +118,20 @@ test("before hello-ok frames are capped at 64 KiB: a 65 KiB connect gets 1009", 
   assert.ok(big.type === "res");
 });
 
-test("a pending socket announcing a frame beyond the transport ceiling is cut at once", { timeout: 10_000 }, async (t) => {
-  const gw = await startTestGateway();
+test("a pending socket announcing a frame over maxPayload + 64 KiB is cut at once (an unfinished frame pins at most that)", { timeout: 10_000 }, async (t) => {
+  const gw = await startTestGateway({ handshakeTimeoutMs: 60_000 });
   t.after(() => gw.close());
+  const ceiling = gw.server.ctx.options.policy.maxPayload + 64 * 1024;
+  assert.equal(hardPayloadCeiling(gw.server.ctx.options.policy.maxPayload), ceiling);
   const s = await RawWs.connect(gw.port);
   t.after(() => s.socket.destroy());
   const h = Buffer.alloc(14);
   h[0] = 0x81;
   h[1] = 0x80 | 127;
-  h.writeBigUInt64BE(BigInt(hardPayloadCeiling(gw.server.ctx.options.policy.maxPayload) + 1), 2);
+  h.writeBigUInt64BE(BigInt(ceiling + 1), 2);
   h.set(randomBytes(4), 10);
   s.socket.write(h);
+  // Long before the (60 s) handshake deadline.
   await s.ended;
   assert.equal(s.texts().length, 1, "only the challenge was ever sent");
 });
