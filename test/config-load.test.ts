@@ -265,7 +265,7 @@ test("defaults are applied under user values; unset port/bind stay unset", async
   const c = snap.config;
   assert.deepEqual(c.gateway.reload, { mode: "hybrid", debounceMs: 50 });
   assert.deepEqual(c.gateway.policy, { maxPayload: 524288, maxBufferedBytes: 1572864, tickIntervalMs: 1000 });
-  assert.deepEqual(c.gateway.preAuth, { maxPerIp: 64 });
+  assert.deepEqual(c.gateway.preAuth, { maxPerIp: 1024, maxTotal: 4096, handshakeTimeoutMs: 10_000 });
   assert.deepEqual(c.gateway.presence, { maxEntries: 200 });
   assert.deepEqual(c.gateway.controlUi, { enabled: true, basePath: "", allowInsecureAuth: false, allowedOrigins: ["https://a.example"] });
   assert.deepEqual(c.gateway.trustedProxies, []);

@@ -281,7 +281,8 @@ test("isLoopbackAddress covers 127/8, ::1 and IPv4-mapped forms in any spelling"
 test("resolveClientIp trusts forwarding headers only from a trusted proxy", () => {
   const trusted = ["10.0.0.5"];
   assert.equal(resolveClientIp({ remoteAddress: "203.0.113.9", forwardedFor: "127.0.0.1" }, trusted), "203.0.113.9");
-  assert.equal(resolveClientIp({ remoteAddress: "10.0.0.5", forwardedFor: " 198.51.100.7 , 10.0.0.9" }, trusted), "198.51.100.7");
+  // The right-most entry that is not a trusted proxy (the left ones are client-written).
+  assert.equal(resolveClientIp({ remoteAddress: "10.0.0.5", forwardedFor: " 198.51.100.7 , 10.0.0.9" }, trusted), "10.0.0.9");
   assert.equal(resolveClientIp({ remoteAddress: "10.0.0.5", realIp: "198.51.100.8" }, trusted), "198.51.100.8");
   assert.equal(resolveClientIp({ remoteAddress: "10.0.0.5", forwardedFor: "", realIp: "198.51.100.8" }, trusted), "198.51.100.8");
   assert.equal(resolveClientIp({ remoteAddress: "10.0.0.5", forwardedFor: "junk" }, trusted), "10.0.0.5");

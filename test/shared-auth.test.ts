@@ -206,7 +206,7 @@ test("rate limiter: non-loopback failures drain a bucket that refills over time"
   assert.match(AUTH_RATE_LIMITED_MESSAGE, /^unauthorized: too many failed authentication attempts/);
 });
 
-test("rate limiter: loopback is never limited; IPv6 is keyed by /64", () => {
+test("rate limiter: loopback has no bucket (it is delayed instead); IPv6 is keyed by /64", () => {
   const rl = new AuthRateLimiter({ burst: 1, refillIntervalMs: 60_000 });
   for (const ip of ["127.0.0.1", "::1", "::ffff:127.0.0.1"]) {
     for (let i = 0; i < 50; i++) rl.recordFailure(ip);

@@ -105,6 +105,8 @@ export interface GatewaySpawnOptions {
   /** Extra node flags for the gateway process (e.g. --cpu-prof). */
   nodeArgs?: string[];
   startTimeoutMs?: number;
+  /** Extra config (merged over the bench's `logging` block). */
+  config?: Record<string, unknown>;
 }
 
 /** The caller's environment minus anything that would change the gateway's auth or paths. */
@@ -123,7 +125,7 @@ export async function spawnGateway(o: GatewaySpawnOptions): Promise<SpawnedGatew
   const stateDir = await mkdtemp(join(tmpdir(), "clawgate-bench-"));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const configPath = join(stateDir, "clawdbot.json");
-  await writeFile(configPath, JSON.stringify({ logging: { file: join(stateDir, "gateway.log") } }));
+  await writeFile(configPath, JSON.stringify({ logging: { file: join(stateDir, "gateway.log") }, ...o.config }));
   const preload = ["--import", pathToFileURL(join(here, "die-with-parent.mjs")).href];
   const runtime = o.cliEntry === undefined ? [...tsExecArgv(preload), "src/cli/main.ts"] : [...preload, o.cliEntry];
   const args = [...(o.nodeArgs ?? []), ...runtime, "gateway", "--port", "0", "--allow-unconfigured", "--token", o.token];

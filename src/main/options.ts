@@ -30,8 +30,13 @@ export interface GatewayOptions {
   policy: PolicyLimits;
   /** Handshake deadline in ms. Default 10000. */
   handshakeTimeoutMs: number;
-  /** Max unauthenticated sockets per client IP (hot). Default 64. */
+  /**
+   * Unauthenticated sockets per client address, IPv6 per /64 (hot); over it the address's
+   * oldest is evicted. Default 1024.
+   */
   preAuthMaxPerIp: number;
+  /** Unauthenticated sockets in total (hot); over it the oldest is evicted. Default 4096. */
+  preAuthMaxTotal?: number;
   /** Presence entries kept (hot). Default 200. */
   presenceMaxEntries: number;
   /** Control UI settings (hot). */

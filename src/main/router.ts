@@ -11,6 +11,8 @@ import { check } from "../shared/protocol/validate.js";
 import type { ProtocolSchemaName } from "../shared/protocol/schema/index.js";
 import type { ProtocolTypes } from "../shared/protocol/generated/types.js";
 import { Phase, type Connection } from "./socket/connection.js";
+import { CLOSE_POLICY } from "./socket/transport.js";
+import { DENIED_CALL_CLOSE_REASON, takeDeniedCall } from "./auth/denied-call-limit.js";
 import type { GatewayContext, InflightRequest } from "./gateway-context.js";
 
 export interface MethodCall<P = unknown> {
@@ -81,6 +83,10 @@ export function dispatch(
   const denied = authorizeMethod(conn.role, conn.scopes, method);
   if (denied) {
     respond(false, undefined, { code: "INVALID_REQUEST", message: denied });
+    if (!takeDeniedCall(conn)) {
+      ctx.log.warn({ connId: conn.connId, ip: conn.info.clientIp, method }, "too many unauthorized requests; closing");
+      ctx.transport.close(conn, CLOSE_POLICY, DENIED_CALL_CLOSE_REASON);
+    }
     return;
   }
   const entry = methods.get(method);

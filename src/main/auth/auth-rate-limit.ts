@@ -1,10 +1,12 @@
 /**
- * Rate limit for FAILED auth attempts from non-loopback clients.
+ * Rate limit for FAILED auth attempts.
  *
  * One token bucket per client: each failure takes a token, tokens come back one per
  * `refillIntervalMs` up to `burst`. While a client's bucket is empty, `check` says no (the
  * handshake answers without even comparing secrets). Successes neither take nor give tokens, so
- * interleaving a valid credential cannot reset a guessing run. Loopback is never limited.
+ * interleaving a valid credential cannot reset a guessing run. Loopback has no bucket (a fleet
+ * behind an SSH tunnel or `tailscale serve` shares 127.0.0.1 and must never be locked out);
+ * it is throttled by escalating delay instead (`auth-throttle.ts`, through `attempt`).
  *
  * IPv6 clients are keyed by their /64 (one host usually owns the whole /64, so per-address
  * keys would be free to rotate). The map is an LRU bounded by `maxEntries`: evicting the least
@@ -12,6 +14,7 @@
  */
 import { isIPv6 } from "node:net";
 import { canonicalIp, isLoopbackAddress } from "./client-ip.js";
+import { AuthThrottle, type AttemptRunner, type AuthThrottleOptions } from "./auth-throttle.js";
 
 /** Message for a rate-limited attempt. */
 export const AUTH_RATE_LIMITED_MESSAGE = "unauthorized: too many failed authentication attempts (retry later)";
@@ -26,6 +29,8 @@ export interface AuthRateLimitOptions {
   maxEntries?: number;
   /** Clock. Default `Date.now`. */
   now?: () => number;
+  /** Escalating delay for loopback failures (see `AuthThrottle` for defaults). */
+  loopback?: AuthThrottleOptions;
 }
 
 interface Bucket {
@@ -58,8 +63,10 @@ export class AuthRateLimiter {
   readonly #interval: number;
   readonly #max: number;
   readonly #now: () => number;
+  readonly #loopback: AuthThrottle;
 
   constructor(opts: AuthRateLimitOptions = {}) {
+    this.#loopback = new AuthThrottle({ now: opts.now, ...opts.loopback });
     this.#burst = opts.burst ?? 10;
     this.#interval = opts.refillIntervalMs ?? 6000;
     this.#max = opts.maxEntries ?? 10_000;
@@ -71,7 +78,21 @@ export class AuthRateLimiter {
     return this.#buckets.size;
   }
 
-  /** May this client attempt auth now? Loopback: always. */
+  /** The loopback throttle (failures in its current run, delays). */
+  get loopback(): AuthThrottle {
+    return this.#loopback;
+  }
+
+  /**
+   * Runs an auth attempt of this client: at once, except for loopback while it is paying for
+   * recent failures (then in turn, or refused with `admitted` false when too many wait).
+   */
+  attempt(ip: string | undefined, run: AttemptRunner): void {
+    if (isLoopbackAddress(ip)) this.#loopback.attempt(run);
+    else run(true);
+  }
+
+  /** May this client attempt auth now? Loopback: always (see `attempt`). */
   check(ip: string | undefined): RateLimitDecision {
     if (isLoopbackAddress(ip)) return { allowed: true };
     const b = this.#refill(rateLimitKey(ip), false);
@@ -79,9 +100,12 @@ export class AuthRateLimiter {
     return { allowed: false, retryAfterMs: Math.ceil((1 - b.tokens) * this.#interval) };
   }
 
-  /** Records a failed attempt (no-op for loopback). */
+  /** Records a failed attempt (loopback: escalates its delay). */
   recordFailure(ip: string | undefined): void {
-    if (isLoopbackAddress(ip)) return;
+    if (isLoopbackAddress(ip)) {
+      this.#loopback.recordFailure();
+      return;
+    }
     const b = this.#refill(rateLimitKey(ip), true);
     if (b !== undefined) b.tokens = Math.max(0, b.tokens - 1);
   }

@@ -56,23 +56,68 @@ export interface PeerInfo {
 const present = (h: string | undefined): h is string => h !== undefined && h.trim() !== "";
 
 /**
- * Client IP: the socket peer, or — only when the peer is a trusted proxy — the first
- * `X-Forwarded-For` entry, else `X-Real-IP` (falling back to the peer when neither parses).
- * Canonicalised; undefined when nothing usable is known.
+ * Client IP: the socket peer, or — only when the peer is a trusted proxy — the right-most
+ * `X-Forwarded-For` entry that is not itself a trusted proxy (each proxy appends the address
+ * it received from, so only the entries right of the last untrusted hop are facts; anything to
+ * their left was written by the client and may be forged), else `X-Real-IP`. Falls back to the
+ * peer when the headers do not parse (see `classifyPeer`, which then treats the client as
+ * remote). Canonicalised; undefined when nothing usable is known.
  */
 export function resolveClientIp(peer: PeerInfo, trustedProxies: readonly string[] | undefined): string | undefined {
+  return forwardedClient(peer, trustedProxies) ?? canonicalIp(peer.remoteAddress);
+}
+
+/** The forwarded client address when the peer is a trusted proxy and its headers parse. */
+function forwardedClient(peer: PeerInfo, trustedProxies: readonly string[] | undefined): string | undefined {
   const remote = canonicalIp(peer.remoteAddress);
-  if (remote !== undefined && isTrustedProxy(remote, trustedProxies)) {
-    if (present(peer.forwardedFor)) {
-      const first = canonicalIp(peer.forwardedFor.split(",")[0]);
-      if (first !== undefined) return first;
+  if (remote === undefined || !isTrustedProxy(remote, trustedProxies)) return undefined;
+  if (present(peer.forwardedFor)) {
+    const hops = peer.forwardedFor.split(",");
+    let leftmost: string | undefined;
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = canonicalIp(hops[i]);
+      // An unparsable hop ends what can be trusted: the client is that hop's unknown sender.
+      if (hop === undefined) return undefined;
+      if (!isTrustedProxy(hop, trustedProxies)) return hop;
+      leftmost = hop;
     }
-    if (present(peer.realIp)) {
-      const real = canonicalIp(peer.realIp);
-      if (real !== undefined) return real;
-    }
+    // Every hop is a trusted proxy: the left-most one is where the request entered.
+    return leftmost;
   }
-  return remote;
+  if (present(peer.realIp)) return canonicalIp(peer.realIp);
+  return undefined;
+}
+
+/** Where a client is, as the gateway acts on it. */
+export interface PeerPlacement {
+  /** Address used for budgets, rate limits and presence (canonical when it parses). */
+  clientIp: string | undefined;
+  /**
+   * The client is on this machine: its address is loopback, and no proxy headers came from a
+   * peer outside `trustedProxies` (those mean "a proxy on this host forwarded a remote client")
+   * and none from a trusted proxy failed to parse.
+   */
+  isLocal: boolean;
+  /** §2.6 step 1 (see `isLocalDirect`). */
+  localDirect: boolean;
+}
+
+/** True when any forwarding header is present. */
+export function hasProxyHeaders(peer: PeerInfo): boolean {
+  return present(peer.forwardedFor) || present(peer.realIp) || present(peer.forwardedHost);
+}
+
+/** Places a client: address, locality and §2.6 "local direct", from one set of request facts. */
+export function classifyPeer(peer: PeerInfo, trustedProxies: readonly string[] | undefined): PeerPlacement {
+  const forwarded = hasProxyHeaders(peer);
+  const trusted = isTrustedProxy(peer.remoteAddress, trustedProxies);
+  const viaProxy = trusted ? forwardedClient(peer, trustedProxies) : undefined;
+  const clientIp = viaProxy ?? canonicalIp(peer.remoteAddress);
+  // Proxy headers from an untrusted peer, or unusable ones from a trusted proxy: the real client
+  // is unknown and must be assumed remote.
+  const unknownOrigin = forwarded && (!trusted || (viaProxy === undefined && (present(peer.forwardedFor) || present(peer.realIp))));
+  const isLocal = !unknownOrigin && isLoopbackAddress(clientIp);
+  return { clientIp, isLocal, localDirect: isLocal && isLocalDirect(peer, trustedProxies) };
 }
 
 /** Host part of a Host header (`[::1]:18789` → `::1`, `Example.ts.net:443` → `example.ts.net`). */
@@ -98,6 +143,5 @@ export function isLocalDirect(peer: PeerInfo, trustedProxies: readonly string[] 
   const host = hostHeaderName(peer.host);
   const localHost = host === "localhost" || host === "127.0.0.1" || host === "::1" || host.endsWith(".ts.net");
   if (!localHost) return false;
-  const forwarded = present(peer.forwardedFor) || present(peer.realIp) || present(peer.forwardedHost);
-  return !forwarded || isTrustedProxy(peer.remoteAddress, trustedProxies);
+  return !hasProxyHeaders(peer) || isTrustedProxy(peer.remoteAddress, trustedProxies);
 }

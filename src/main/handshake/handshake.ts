@@ -17,7 +17,7 @@ import { authorizeShared, classifyAuthClient } from "../auth/shared-auth.js";
 import { AUTH_RATE_LIMITED_MESSAGE } from "../auth/auth-rate-limit.js";
 import { viewOf } from "../events/event-policy.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
-import type { Connection } from "../socket/connection.js";
+import { Phase, type Connection } from "../socket/connection.js";
 import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from "../socket/transport.js";
 import { encodeOkRaw } from "../socket/frames.js";
 import { parseRequestFrame } from "../socket/parse-request-frame.js";
@@ -60,7 +60,13 @@ export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text
     fail(ctx, conn, id, `invalid connect params: ${params.details}`);
     return;
   }
-  connect(ctx, conn, id, params.value);
+  const value = params.value;
+  // Loopback failures are paid for by escalating delay: the attempt may run later (or be refused).
+  ctx.authLimiter.attempt(conn.info.clientIp, (admitted) => {
+    if (conn.phase !== Phase.Pending || conn.ws === null) return;
+    if (admitted) connect(ctx, conn, id, value);
+    else fail(ctx, conn, id, AUTH_RATE_LIMITED_MESSAGE);
+  });
 }
 
 function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectParams): void {

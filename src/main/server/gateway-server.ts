@@ -11,8 +11,9 @@ import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket, us_socket_context_t } from "uWebSockets.js";
 import { loadUws } from "../../shared/uws/load-uws.js";
 import { GatewayError } from "../../shared/errors.js";
-import { isLoopbackAddress, isLocalDirect, resolveClientIp } from "../auth/client-ip.js";
+import { classifyPeer } from "../auth/client-ip.js";
 import { Connection, Phase, type SocketData } from "../socket/connection.js";
+import { DEFAULT_PRE_AUTH_MAX_TOTAL, PRE_AUTH_EVICTED_REASON, PRE_AUTH_MAX_PAYLOAD } from "../socket/pre-auth-budget.js";
 import { CLOSE_NORMAL, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "../socket/transport.js";
 import { encodeEvent } from "../socket/frames.js";
 import type { PreparedTls } from "./tls.js";
@@ -68,9 +69,14 @@ export interface GatewayServer {
   close(reason: string, restartExpectedMs: number | null): Promise<void>;
 }
 
-/** Frames between maxPayload and this get a 1009 close frame; beyond it uWS cuts the TCP stream. */
+/**
+ * uWS's maxPayloadLength. Frames between maxPayload and this get a 1009 close frame; beyond it
+ * uWS cuts the TCP stream. It is also the most a socket can make uWS buffer as one unfinished
+ * frame — before authentication too (uWS has one limit per route, so pending sockets cannot get
+ * a smaller one) — hence only 64 KiB of slack over maxPayload.
+ */
 export function hardPayloadCeiling(maxPayload: number): number {
-  return Math.max(maxPayload * 4, 1024 * 1024);
+  return maxPayload + 64 * 1024;
 }
 
 /** How long shutdown waits for in-flight requests (well below supervisors' stop timeouts). */
@@ -103,8 +109,8 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
   app.ws<SocketData>("/*", {
     // uWS drops a socket whose frame exceeds maxPayloadLength with a bare TCP close (the
     // client sees 1006). To answer "too big" with a proper 1009 close frame, as the
-    // reference does, uWS gets a 4x ceiling and `message` enforces policy.maxPayload;
-    // only frames beyond the ceiling are cut without a close frame.
+    // reference does, uWS gets 64 KiB of slack and `message` enforces policy.maxPayload
+    // (64 KiB before hello-ok); only frames beyond the ceiling are cut without a close frame.
     maxPayloadLength: hardPayloadCeiling(options.policy.maxPayload),
     maxBackpressure: options.policy.maxBufferedBytes,
     closeOnBackpressureLimit: 0,
@@ -134,12 +140,12 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
         res.writeStatus("403 Forbidden").writeHeader("Content-Type", "text/plain").end("origin not allowed");
         return;
       }
-      const clientIp = resolveClientIp(peer, o.trustedProxies) ?? peer.remoteAddress;
+      const placed = classifyPeer(peer, o.trustedProxies);
       const conn = new Connection(randomUUID(), randomUUID(), {
         remoteAddress: peer.remoteAddress,
-        clientIp,
-        isLocal: isLoopbackAddress(clientIp),
-        localDirect: isLocalDirect(peer, o.trustedProxies),
+        clientIp: placed.clientIp ?? peer.remoteAddress,
+        isLocal: placed.isLocal,
+        localDirect: placed.localDirect,
         host,
         forwardedProto,
       });
@@ -148,10 +154,11 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
     open: (ws: WebSocket<SocketData>) => {
       const conn = ws.getUserData().conn;
       conn.ws = ws;
-      if (!registry.admitPending(conn, ctx.options.preAuthMaxPerIp)) {
-        log.warn({ ip: conn.info.clientIp }, "pre-auth budget exceeded; refusing socket");
-        transport.close(conn, CLOSE_TRY_AGAIN_LATER, "too many unauthenticated connections from this address");
-        return;
+      const o = ctx.options;
+      const evicted = registry.admitPending(conn, { maxPerIp: o.preAuthMaxPerIp, maxTotal: o.preAuthMaxTotal ?? DEFAULT_PRE_AUTH_MAX_TOTAL });
+      for (const old of evicted) {
+        log.debug({ connId: old.connId, ip: old.info.clientIp }, "pre-auth budget full; oldest unauthenticated socket evicted");
+        transport.close(old, CLOSE_TRY_AGAIN_LATER, PRE_AUTH_EVICTED_REASON);
       }
       ws.send(encodeEvent("connect.challenge", { nonce: conn.nonce, ts: Date.now() }), false);
       conn.deadline = Date.now() + ctx.options.handshakeTimeoutMs;
@@ -159,13 +166,16 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
     },
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer) => {
       const conn = ws.getUserData().conn;
-      if (message.byteLength > ctx.options.policy.maxPayload) {
+      if (message.byteLength > (conn.phase === Phase.Pending ? PRE_AUTH_MAX_PAYLOAD : ctx.options.policy.maxPayload)) {
         log.warn({ connId: conn.connId, bytes: message.byteLength }, "frame over maxPayload");
         transport.close(conn, CLOSE_TOO_BIG, "message too big");
         return;
       }
       const body = text(message);
       if (conn.phase === Phase.Pending) {
+        // Frames after `connect`, while its evaluation waits its turn, are ignored.
+        if (conn.connectReceived) return;
+        conn.connectReceived = true;
         deadlines.cancel(conn);
         handleHandshakeFrame(ctx, conn, body);
       } else if (conn.phase === Phase.Ready) {

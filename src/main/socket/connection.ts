@@ -45,8 +45,10 @@ export interface SocketData {
 export class Connection {
   ws: WebSocket<SocketData> | null = null;
   phase: Phase = Phase.Pending;
-  /** Counted against the pre-auth budget of its IP until the handshake ends. */
-  preAuthCounted = false;
+  /** Budget key (address, IPv6 /64) it is counted under until the handshake ends; null = not counted. */
+  preAuthKey: string | null = null;
+  /** `connect` arrived (its evaluation may wait for the loopback auth throttle). */
+  connectReceived = false;
   /** Deadline of the handshake (epoch ms). */
   deadline = 0;
   role: Role = "operator";
@@ -56,6 +58,9 @@ export class Connection {
   presenceKey: string | undefined = undefined;
   nodeId: string | undefined = undefined;
   connectedAtMs = 0;
+  /** Bucket of calls the client may not make (see `auth/denied-call-limit.ts`); 0 = untouched. */
+  deniedTokens = 0;
+  deniedAtMs = 0;
   /** Close code and reason to send once drained (Phase.Draining). */
   pendingClose: { code: number; reason: string } | null = null;
 

@@ -1,35 +1,29 @@
 /**
  * Who is connected: every open socket (pending or ready), the ready operators
- * (recipients of must-deliver events, checked for slowness before each one), and
- * per-IP counts of unauthenticated sockets (the pre-auth budget).
+ * (recipients of must-deliver events, checked for slowness before each one), and the
+ * unauthenticated sockets per address and in total (the pre-auth budget).
  */
 import { Phase, type Connection } from "./connection.js";
+import { PreAuthBudget, type PreAuthLimits } from "./pre-auth-budget.js";
 
 export class ConnectionRegistry {
   readonly open = new Set<Connection>();
   readonly operators = new Set<Connection>();
-  private readonly preAuthByIp = new Map<string, number>();
+  readonly preAuth = new PreAuthBudget();
   private readyCount = 0;
 
-  /** Returns false when the IP is over its pre-auth budget. */
-  admitPending(conn: Connection, maxPerIp: number): boolean {
-    const ip = conn.info.clientIp;
-    const n = this.preAuthByIp.get(ip) ?? 0;
+  /**
+   * Registers a new socket as unauthenticated. Never refuses it: returns the older
+   * unauthenticated sockets evicted to stay within `limits` (the caller closes them).
+   */
+  admitPending(conn: Connection, limits: PreAuthLimits): Connection[] {
     this.open.add(conn);
-    if (n >= maxPerIp) return false;
-    this.preAuthByIp.set(ip, n + 1);
-    conn.preAuthCounted = true;
-    return true;
+    return this.preAuth.admit(conn, limits);
   }
 
   /** Ends the pre-auth accounting of a socket (handshake done or socket gone). */
   releasePreAuth(conn: Connection): void {
-    if (!conn.preAuthCounted) return;
-    conn.preAuthCounted = false;
-    const ip = conn.info.clientIp;
-    const n = (this.preAuthByIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.preAuthByIp.delete(ip);
-    else this.preAuthByIp.set(ip, n);
+    this.preAuth.release(conn);
   }
 
   markReady(conn: Connection): void {
@@ -52,7 +46,8 @@ export class ConnectionRegistry {
     return this.readyCount;
   }
 
+  /** Unauthenticated sockets counted against this address's budget (IPv6: its /64). */
   pendingFor(ip: string): number {
-    return this.preAuthByIp.get(ip) ?? 0;
+    return this.preAuth.countFor(ip);
   }
 }

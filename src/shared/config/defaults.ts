@@ -25,7 +25,7 @@ export type ResolvedConfig = Omit<ClawdbotConfig, "gateway" | "canvasHost" | "lo
   gateway: GatewayConfig & {
     reload: { mode: ReloadMode; debounceMs: number };
     policy: { maxPayload: number; maxBufferedBytes: number; tickIntervalMs: number };
-    preAuth: { maxPerIp: number };
+    preAuth: { maxPerIp: number; maxTotal: number; handshakeTimeoutMs: number };
     presence: { maxEntries: number };
     controlUi: ControlUi & { enabled: boolean; basePath: string; allowInsecureAuth: boolean; allowedOrigins: string[] };
     trustedProxies: string[];
@@ -61,7 +61,7 @@ export const CONFIG_DEFAULTS = {
       maxBufferedBytes: DEFAULT_MAX_BUFFERED_BYTES,
       tickIntervalMs: DEFAULT_TICK_INTERVAL_MS,
     },
-    preAuth: { maxPerIp: 64 },
+    preAuth: { maxPerIp: 1024, maxTotal: 4096, handshakeTimeoutMs: 10_000 },
     presence: { maxEntries: 200 },
     controlUi: { enabled: true, basePath: "", allowInsecureAuth: false, allowedOrigins: [] },
     trustedProxies: [],

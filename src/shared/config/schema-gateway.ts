@@ -162,7 +162,7 @@ export const GatewaySchema = Type.Object(
     nodes: Type.Optional(NodesSchema),
     trustedProxies: Type.Optional(StrList),
     policy: Type.Optional(PolicySchema),
-    preAuth: Type.Optional(Type.Object({ maxPerIp: Type.Optional(PosInt) }, closed)),
+    preAuth: Type.Optional(Type.Object({ maxPerIp: Type.Optional(PosInt), maxTotal: Type.Optional(PosInt), handshakeTimeoutMs: Type.Optional(PosInt) }, closed)),
     presence: Type.Optional(Type.Object({ maxEntries: Type.Optional(PosInt) }, closed)),
     /** Legacy location of the token: accepted, ignored, and reported as a warning. */
     token: Type.Optional(Str),
