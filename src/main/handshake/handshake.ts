@@ -1,10 +1,18 @@
 /**
  * The `connect` handshake (§2.1–§2.11), run for the first frame of a socket.
  *
- * Entirely synchronous: the paired-device store is read from memory (persisted
- * write-behind) and Ed25519 verification is a few tens of microseconds, so a
- * connect storm never queues behind disk I/O. Checks run in the order of the
- * reference's failure matrix, with its exact messages and close codes.
+ * Checks are synchronous: the paired-device store is read from memory and Ed25519
+ * verification is a few tens of microseconds. Checks run in the order of the reference's
+ * failure matrix, with its exact messages and close codes.
+ *
+ * Persist before acknowledging (group commit): a handshake that changed what the store
+ * holds about its device (silent pairing, a minted token, new role/scopes, a pending
+ * request) sends its answer only once the store's write carrying that change is on disk
+ * (temp file, fsync, rename, fsync of the directory). Every handshake that changed the
+ * state meanwhile waits for the SAME write, and all their `hello-ok`s go out together when it
+ * completes, so a connect storm costs one or two writes at a time, not one per device. A
+ * reconnect of an unchanged device does not wait. A failed write answers UNAVAILABLE
+ * (retryable) and closes 1013; a socket closed during the wait gets nothing.
  */
 import type { ErrorShape } from "../../shared/errors.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/version.js";
@@ -18,11 +26,24 @@ import { AUTH_RATE_LIMITED_MESSAGE } from "../auth/auth-rate-limit.js";
 import { TOPIC } from "../events/event-policy.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
 import type { Connection } from "../server/connection.js";
-import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from "../server/transport.js";
+import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR, CLOSE_TRY_AGAIN_LATER } from "../server/transport.js";
+import { Phase } from "../server/connection.js";
 import { encodeOkRaw } from "../server/frames.js";
 import { helloOkJson, type HelloAuth } from "./hello.js";
 
 const validateRequestFrame = validator("RequestFrame");
+
+/**
+ * Bench-only switch: `waitForDisk: false` answers before the pairing state is on disk (the
+ * behaviour before group commit), as the baseline of bench/device-handshake.ts. Never set
+ * by the gateway itself; not reachable from config or environment.
+ */
+export const handshakeCommit = { waitForDisk: true };
+
+/** Sockets whose `connect` is accepted and waiting for its pairing state to reach disk. */
+const committing = new WeakSet<Connection>();
+
+const STATE_UNSAVED = "pairing state could not be saved; retry";
 
 /** Fails the handshake: optional `res` error, then close. */
 function reject(ctx: GatewayContext, conn: Connection, id: string, error: ErrorShape, code: number, reason: string): void {
@@ -53,6 +74,11 @@ export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text
     return;
   }
   const id = frame.id;
+  if (committing.has(conn)) {
+    // The client sent another frame before its connect was answered.
+    ctx.transport.close(conn, CLOSE_POLICY, "request before hello-ok");
+    return;
+  }
   if (frame.method !== "connect") {
     fail(ctx, conn, id, "invalid handshake: first request must be connect");
     return;
@@ -153,30 +179,73 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
       scopes,
       remoteIp: ip,
     };
-    const status = pairingStatus(ctx.devices.peekPaired(deviceId), publicKey, role, scopes);
-    if (!status.ok) {
-      const { request } = ctx.devices.requestPairing({ deviceId, publicKey, ...meta, silent: conn.info.isLocal });
-      if (!request.silent) {
-        reject(
-          ctx,
-          conn,
-          id,
-          { code: "NOT_PAIRED", message: "pairing required", details: { requestId: request.requestId } },
-          CLOSE_POLICY,
-          "pairing required",
-        );
-        return;
+    let pairingRequired: string | undefined;
+    try {
+      const status = pairingStatus(ctx.devices.peekPaired(deviceId), publicKey, role, scopes);
+      if (!status.ok) {
+        const { request } = ctx.devices.requestPairing({ deviceId, publicKey, ...meta, silent: conn.info.isLocal });
+        if (request.silent) ctx.devices.approve(request.requestId);
+        else pairingRequired = request.requestId;
+      } else {
+        ctx.devices.updateMetadata(deviceId, meta);
       }
-      ctx.devices.approve(request.requestId);
-    } else {
-      ctx.devices.updateMetadata(deviceId, meta);
+      if (pairingRequired === undefined) {
+        const t = ctx.devices.ensureDeviceToken(deviceId, role, scopes);
+        if (t) helloAuth = { deviceToken: t.token, role, scopes: t.scopes, issuedAtMs: t.rotatedAtMs ?? t.createdAtMs };
+      }
+    } catch (err) {
+      // The store is closed (shutdown) or refused the change: nothing was acknowledged.
+      ctx.log.warn({ connId: conn.connId, err: String(err) }, "handshake could not update the pairing store");
+      reject(ctx, conn, id, { code: "UNAVAILABLE", message: STATE_UNSAVED, retryable: true }, CLOSE_TRY_AGAIN_LATER, STATE_UNSAVED);
+      return;
     }
-    const t = ctx.devices.ensureDeviceToken(deviceId, role, scopes);
-    if (t) {
-      helloAuth = { deviceToken: t.token, role, scopes: t.scopes, issuedAtMs: t.rotatedAtMs ?? t.createdAtMs };
+    const answer =
+      pairingRequired === undefined
+        ? () => accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth)
+        : () =>
+            reject(
+              ctx,
+              conn,
+              id,
+              { code: "NOT_PAIRED", message: "pairing required", details: { requestId: pairingRequired } },
+              CLOSE_POLICY,
+              "pairing required",
+            );
+    const barrier = handshakeCommit.waitForDisk ? ctx.devices.durableBarrier(deviceId) : undefined;
+    if (barrier !== undefined) {
+      afterCommit(ctx, conn, id, barrier, answer);
+      return;
     }
+    answer();
+    return;
   }
   accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth);
+}
+
+/**
+ * Sends the handshake's answer once `barrier` (the write carrying its pairing state) is on
+ * disk. All handshakes of one write continue in the same turn, right after it completes.
+ */
+function afterCommit(ctx: GatewayContext, conn: Connection, id: string, barrier: Promise<void>, answer: () => void): void {
+  committing.add(conn);
+  barrier.then(
+    () => {
+      committing.delete(conn);
+      if (conn.phase !== Phase.Pending || conn.ws === null) return; // closed while waiting
+      try {
+        answer();
+      } catch (err) {
+        ctx.log.error({ connId: conn.connId, err: String(err) }, "handshake answer failed");
+        ctx.transport.close(conn, CLOSE_TRY_AGAIN_LATER, STATE_UNSAVED);
+      }
+    },
+    (err: unknown) => {
+      committing.delete(conn);
+      ctx.log.warn({ connId: conn.connId, err: String(err) }, "pairing state write failed; handshake refused");
+      if (conn.phase !== Phase.Pending || conn.ws === null) return;
+      reject(ctx, conn, id, { code: "UNAVAILABLE", message: STATE_UNSAVED, retryable: true }, CLOSE_TRY_AGAIN_LATER, STATE_UNSAVED);
+    },
+  );
 }
 
 function accept(

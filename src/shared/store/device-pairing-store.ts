@@ -43,6 +43,13 @@ export class DevicePairingStore {
   readonly #pending: Map<string, PendingDeviceRequest>;
   readonly #opts: DevicePairingStoreOptions;
   readonly #now: () => number;
+  /**
+   * deviceId → generation of the last real mutation of its records (paired or pending), until
+   * that generation is known to be on disk. Lets a handshake that acknowledges a device's
+   * state wait for exactly the write that carries it (`durableBarrier`), including a retry after
+   * a failed write, and lets a plain reconnect of an unchanged device skip the wait.
+   */
+  readonly #unsynced = new Map<string, number>();
 
   private constructor(state: PairingState<PairedDevice, PendingDeviceRequest>, opts: DevicePairingStoreOptions) {
     this.#state = state;
@@ -136,7 +143,7 @@ export class DevicePairingStore {
     };
     for (const k of METADATA_KEYS) if (input[k] !== undefined) req[k] = input[k];
     this.#pending.set(req.requestId, req);
-    this.#state.markPending();
+    this.#markPending(req.deviceId);
     if (!req.silent) this.#emit({ event: "device.pair.requested", payload: clone(req) });
     return { request: clone(req), created: true };
   }
@@ -167,7 +174,7 @@ export class DevicePairingStore {
     if (prev?.tokens !== undefined) device.tokens = prev.tokens;
     issueDeviceToken(device, req.role, req.scopes, now);
     this.#paired.set(device.deviceId, device);
-    this.#state.markPaired();
+    this.#markPaired(device.deviceId);
     this.#emit({ event: "device.pair.resolved", payload: { requestId, deviceId: req.deviceId, decision: "approved", ts: now } });
     return { requestId, device: clone(device) };
   }
@@ -204,7 +211,7 @@ export class DevicePairingStore {
       if (scopes.join() !== (d.scopes ?? []).join()) changed = true;
       d.scopes = scopes;
     }
-    if (changed) this.#state.markPaired();
+    if (changed) this.#markPaired(deviceId);
     return true;
   }
 
@@ -221,7 +228,7 @@ export class DevicePairingStore {
     const live = reusableDeviceToken(d, role, scopes);
     if (live !== undefined) return clone(live);
     const minted = issueDeviceToken(d, role, scopes, this.#now());
-    this.#state.markPaired();
+    this.#markPaired(deviceId);
     return clone(minted);
   }
 
@@ -253,7 +260,7 @@ export class DevicePairingStore {
     if (scopes !== undefined) d.scopes = next;
     const minted = issueDeviceToken(d, role, next, this.#now());
     minted.rotatedAtMs = minted.rotatedAtMs ?? minted.createdAtMs;
-    this.#state.markPaired();
+    this.#markPaired(deviceId);
     return clone(minted);
   }
 
@@ -264,7 +271,7 @@ export class DevicePairingStore {
     if (entry === undefined) throw new GatewayError("GW_ERR_PAIRING_UNKNOWN_DEVICE", "unknown deviceId/role", { deviceId, role });
     if (entry.revokedAtMs === undefined) {
       entry.revokedAtMs = this.#now();
-      this.#state.markPaired();
+      this.#markPaired(deviceId);
     }
     return clone(entry);
   }
@@ -286,7 +293,44 @@ export class DevicePairingStore {
     return this.#state.close();
   }
 
+  // ---- durability ----
+
+  /**
+   * Persist before acknowledging, per device: undefined when everything this store holds about
+   * `deviceId` is already on disk, else a promise that resolves with the (group) write that
+   * carries it and rejects with `GW_ERR_STORE_WRITE_FAILED` if that write fails. The handshake
+   * awaits it before sending `hello-ok` (or the NOT_PAIRED `requestId`).
+   */
+  durableBarrier(deviceId: string): Promise<void> | undefined {
+    const gen = this.#unsynced.get(deviceId);
+    if (gen === undefined) return undefined;
+    if (this.#state.durable(gen)) {
+      this.#unsynced.delete(deviceId);
+      return undefined;
+    }
+    return this.#state.flushTo(gen);
+  }
+
   // ---- internals ----
+
+  #markPaired(deviceId: string): void {
+    this.#state.markPaired();
+    this.#noteUnsynced(deviceId);
+  }
+
+  #markPending(deviceId: string): void {
+    this.#state.markPending();
+    this.#noteUnsynced(deviceId);
+  }
+
+  #noteUnsynced(deviceId: string): void {
+    // Entries of devices that never come back for a barrier are swept once durable, so the
+    // map stays as small as the set of devices with a write in flight.
+    if (this.#unsynced.size >= 4096) {
+      for (const [id, gen] of this.#unsynced) if (this.#state.durable(gen)) this.#unsynced.delete(id);
+    }
+    this.#unsynced.set(deviceId, this.#state.generation);
+  }
 
   #requireRole(deviceId: string, role: string): PairedDevice {
     const d = this.#paired.get(deviceId);

@@ -76,6 +76,8 @@ export class PairingState<P, Q extends { ts: number }> {
   #pairedDirty = false;
   #pendingDirty = false;
   #closed = false;
+  /** pending.json as last written (or read): a silent pairing creates and removes a request in one turn, which need not cost a write. */
+  #pendingOnDisk: string | undefined;
 
   private constructor(opts: PairingStateOptions<P, Q>) {
     this.#opts = opts;
@@ -127,6 +129,25 @@ export class PairingState<P, Q extends { ts: number }> {
   /** Persist runs started so far (each writes whichever file is dirty); for tests and metrics. */
   get writeCount(): number {
     return this.#queue.runs;
+  }
+
+  /** Generation of the latest real (non-lazy) mutation; see `durable` / `flushTo`. */
+  get generation(): number {
+    return this.#queue.generation;
+  }
+
+  /** True once the state as of generation `gen` is on disk. */
+  durable(gen: number): boolean {
+    return this.#queue.durable(gen);
+  }
+
+  /**
+   * Group commit: resolves with the first completed write that covers generation `gen`
+   * (every caller waiting on the same write is released by it); rejects with
+   * `GW_ERR_STORE_WRITE_FAILED` when that write fails.
+   */
+  flushTo(gen: number): Promise<void> {
+    return this.#queue.flushTo(gen);
   }
 
   /** Throws `GW_ERR_SERVER_SHUTTING_DOWN` once closed. */
@@ -209,7 +230,8 @@ export class PairingState<P, Q extends { ts: number }> {
   async #persist(): Promise<void> {
     // Both snapshots are taken now, before any await; paired.json goes first (see the header).
     const paired = this.#pairedDirty ? serialize(this.paired) : undefined;
-    const pending = this.#pendingDirty ? serialize(this.pending) : undefined;
+    let pending = this.#pendingDirty ? serialize(this.pending) : undefined;
+    if (pending !== undefined && pending === this.#pendingOnDisk) pending = undefined;
     this.#pairedDirty = false;
     this.#pendingDirty = false;
     try {
@@ -220,7 +242,10 @@ export class PairingState<P, Q extends { ts: number }> {
       throw err;
     }
     try {
-      if (pending !== undefined) await writeFileAtomic(this.pendingPath, pending);
+      if (pending !== undefined) {
+        await writeFileAtomic(this.pendingPath, pending);
+        this.#pendingOnDisk = pending;
+      }
     } catch (err) {
       this.#pendingDirty = true;
       throw err;
