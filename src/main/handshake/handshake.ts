@@ -28,6 +28,7 @@ import { presenceChanged, type GatewayContext } from "../gateway-context.js";
 import type { Connection } from "../server/connection.js";
 import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR, CLOSE_TRY_AGAIN_LATER } from "../server/transport.js";
 import { Phase } from "../server/connection.js";
+import { handleRequestFrame } from "../server/inbound.js";
 import { encodeOkRaw } from "../server/frames.js";
 import { helloOkJson, type HelloAuth } from "./hello.js";
 
@@ -40,8 +41,13 @@ const validateRequestFrame = validator("RequestFrame");
  */
 export const handshakeCommit = { waitForDisk: true };
 
-/** Sockets whose `connect` is accepted and waiting for its pairing state to reach disk. */
-const committing = new WeakSet<Connection>();
+/**
+ * Sockets whose `connect` is accepted and waiting for its pairing state to reach disk, with
+ * the frames the client pipelined behind it meanwhile (handled in order after `hello-ok`,
+ * dropped if the handshake fails). Bounded: a client that sends more before its answer is closed.
+ */
+const committing = new WeakMap<Connection, string[]>();
+const MAX_FRAMES_DURING_COMMIT = 32;
 
 const STATE_UNSAVED = "pairing state could not be saved; retry";
 
@@ -62,6 +68,12 @@ function fail(ctx: GatewayContext, conn: Connection, id: string, message: string
 
 /** Handles the first frame of a pending socket. */
 export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text: string): void {
+  const queued = committing.get(conn);
+  if (queued !== undefined) {
+    if (queued.length >= MAX_FRAMES_DURING_COMMIT) ctx.transport.close(conn, CLOSE_POLICY, "too many requests before hello-ok");
+    else queued.push(text);
+    return;
+  }
   let frame: unknown;
   try {
     frame = JSON.parse(text);
@@ -74,11 +86,6 @@ export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text
     return;
   }
   const id = frame.id;
-  if (committing.has(conn)) {
-    // The client sent another frame before its connect was answered.
-    ctx.transport.close(conn, CLOSE_POLICY, "request before hello-ok");
-    return;
-  }
   if (frame.method !== "connect") {
     fail(ctx, conn, id, "invalid handshake: first request must be connect");
     return;
@@ -227,9 +234,10 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
  * disk. All handshakes of one write continue in the same turn, right after it completes.
  */
 function afterCommit(ctx: GatewayContext, conn: Connection, id: string, barrier: Promise<void>, answer: () => void): void {
-  committing.add(conn);
+  committing.set(conn, []);
   barrier.then(
     () => {
+      const queued = committing.get(conn) ?? [];
       committing.delete(conn);
       if (conn.phase !== Phase.Pending || conn.ws === null) return; // closed while waiting
       try {
@@ -237,6 +245,11 @@ function afterCommit(ctx: GatewayContext, conn: Connection, id: string, barrier:
       } catch (err) {
         ctx.log.error({ connId: conn.connId, err: String(err) }, "handshake answer failed");
         ctx.transport.close(conn, CLOSE_TRY_AGAIN_LATER, STATE_UNSAVED);
+        return;
+      }
+      for (const text of queued) {
+        if ((conn.phase as Phase) !== Phase.Ready) break;
+        handleRequestFrame(ctx, conn, text);
       }
     },
     (err: unknown) => {
