@@ -28,8 +28,9 @@ export function registerDeviceMethods(table: MethodTable): void {
     return result;
   });
 
-  table.add("device.token.rotate", "DeviceTokenRotateParams", async ({ ctx, params }) => {
-    const t = ctx.devices.rotateToken(params.deviceId, params.role, params.scopes);
+  // A rotation grants at most the device's approved scopes and at most what the caller holds.
+  table.add("device.token.rotate", "DeviceTokenRotateParams", async ({ ctx, conn, params }) => {
+    const t = ctx.devices.rotateToken(params.deviceId, params.role, params.scopes, conn.scopes);
     await ctx.devices.flush();
     return { deviceId: params.deviceId, role: t.role, token: t.token, scopes: t.scopes, rotatedAtMs: t.rotatedAtMs ?? t.createdAtMs };
   });

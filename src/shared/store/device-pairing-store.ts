@@ -19,7 +19,13 @@ import { randomUUID } from "node:crypto";
 import { GatewayError } from "../errors.js";
 import { PairingState } from "./pairing-state.js";
 import { sanitizePairedDevice, sanitizePendingRequest } from "./device-pairing-files.js";
-import { DEVICE_PAIRING_LAZY_PERSIST_MS, DEVICE_PAIRING_PENDING_TTL_MS, mergeRoles, normalizeScopes } from "./device-pairing-types.js";
+import {
+  DEVICE_PAIRING_LAZY_PERSIST_MS,
+  DEVICE_PAIRING_PENDING_TTL_MS,
+  firstUncoveredScope,
+  mergeRoles,
+  normalizeScopes,
+} from "./device-pairing-types.js";
 import type {
   DeviceAuthToken,
   DeviceMetadataPatch,
@@ -250,13 +256,25 @@ export class DevicePairingStore {
    * `device.token.rotate`: mints a new token for a role the device is approved for (or already
    * has a token for). With `scopes` the token gets them and they also replace the paired scopes;
    * without, the old token's scopes (else the paired scopes) are kept.
-   * Throws `GW_ERR_PAIRING_UNKNOWN_DEVICE` ("unknown deviceId/role").
+   *
+   * A rotation never grants more than the device was approved for (its paired scopes), nor
+   * more than `callerScopes` (the scopes of the connection asking, when given): narrowing is
+   * allowed, widening needs a new pairing approval. `operator.admin` covers every scope.
+   * Throws `GW_ERR_PAIRING_UNKNOWN_DEVICE` ("unknown deviceId/role") or
+   * `GW_ERR_PROTO_INVALID_PARAMS` ("device not approved for scope: …" / "missing scope: …").
    */
-  rotateToken(deviceId: string, role: string, scopes?: readonly string[]): DeviceAuthToken {
+  rotateToken(deviceId: string, role: string, scopes?: readonly string[], callerScopes?: readonly string[]): DeviceAuthToken {
     this.#state.assertOpen();
     const d = this.#requireRole(deviceId, role);
     const old = d.tokens?.[role];
-    const next = scopes !== undefined ? normalizeScopes(scopes) : normalizeScopes(old?.scopes ?? d.scopes ?? []);
+    const approved = d.scopes ?? [];
+    const next = scopes !== undefined ? normalizeScopes(scopes) : normalizeScopes(old?.scopes ?? approved);
+    const notApproved = firstUncoveredScope(approved, next);
+    if (notApproved !== undefined) {
+      throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `device not approved for scope: ${notApproved}`, { deviceId, role, scope: notApproved });
+    }
+    const notHeld = callerScopes === undefined ? undefined : firstUncoveredScope(callerScopes, next);
+    if (notHeld !== undefined) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `missing scope: ${notHeld}`, { deviceId, role, scope: notHeld });
     if (scopes !== undefined) d.scopes = next;
     const minted = issueDeviceToken(d, role, next, this.#now());
     minted.rotatedAtMs = minted.rotatedAtMs ?? minted.createdAtMs;
