@@ -31,6 +31,7 @@ import { Phase } from "../server/connection.js";
 import { handleRequestFrame } from "../server/inbound.js";
 import { encodeOkRaw } from "../server/frames.js";
 import { helloOkJson, type HelloAuth } from "./hello.js";
+import { CLOSE_AUTH_CHANGED, recordSessionAuth, sharedAuthChanged, type SessionAuth } from "./session-auth.js";
 
 const validateRequestFrame = validator("RequestFrame");
 
@@ -168,6 +169,7 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
   if (!shared.ok && deviceId && token) {
     authOk = ctx.devices.verifyDeviceToken(deviceId, role, token, scopes).ok;
   }
+  const via: SessionAuth = shared.ok || deviceId === undefined ? { kind: "shared" } : { kind: "device-token", deviceId, role };
   if (!authOk && !shared.ok) {
     ctx.authLimiter.recordFailure(ip);
     fail(ctx, conn, id, shared.message);
@@ -208,7 +210,14 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
     }
     const answer =
       pairingRequired === undefined
-        ? () => accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth)
+        ? () => {
+            // A shared secret checked before a reload that replaced it no longer admits anyone.
+            if (via.kind === "shared" && sharedAuthChanged(opts.auth, ctx.options.auth)) {
+              reject(ctx, conn, id, { code: "INVALID_REQUEST", message: "gateway auth changed" }, CLOSE_AUTH_CHANGED, "gateway auth changed");
+              return;
+            }
+            accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth, via);
+          }
         : () =>
             reject(
               ctx,
@@ -226,7 +235,7 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
     answer();
     return;
   }
-  accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth);
+  accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth, via);
 }
 
 /**
@@ -270,9 +279,11 @@ function accept(
   scopes: string[],
   deviceId: string | undefined,
   helloAuth: HelloAuth | undefined,
+  via: SessionAuth,
 ): void {
   const ws = conn.ws;
   if (!ws) return;
+  recordSessionAuth(conn, via);
   conn.role = role;
   conn.scopes = scopes;
   // Kept for the connection's lifetime: without the credentials and the signed device

@@ -7,6 +7,7 @@
  *                      config reloads that need a restart take the same path directly
  *   config change    → per gateway.reload.mode: hot-apply, restart, or log and ignore
  */
+import { closeSharedAuthSessions, sharedAuthChanged } from "../handshake/session-auth.js";
 import type { Logger } from "pino";
 import { loadConfig, assertValidConfig } from "../../shared/config/load-config.js";
 import type { ResolvedConfig } from "../../shared/config/defaults.js";
@@ -218,6 +219,8 @@ export class GatewayProcess {
       const live = inst.server.ctx.options;
       // Bound address, canvas port and frame ceiling stay as started (restart-class changes).
       inst.server.ctx.options = { ...runtime.options, host: live.host, port: live.port, canvasHostPort: live.canvasHostPort };
+      // Sessions admitted by the old shared secret end with it (4001 "gateway auth changed").
+      if (sharedAuthChanged(live.auth, runtime.options.auth)) closeSharedAuthSessions(inst.server.ctx);
       inst.server.ctx.presence.setMaxEntries(runtime.options.presenceMaxEntries);
       this.config = next;
       this.runtime = { ...runtime, options: inst.server.ctx.options };
