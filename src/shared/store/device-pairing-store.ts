@@ -248,7 +248,7 @@ export class DevicePairingStore {
     const check = checkDeviceToken(this.#paired.get(deviceId), role, token, scopes);
     if (!check.ok) return check;
     check.entry.lastUsedAtMs = this.#now();
-    this.#state.markPairedLazy();
+    this.#state.markPairedLazy(deviceId);
     return { ok: true };
   }
 
@@ -332,7 +332,7 @@ export class DevicePairingStore {
   // ---- internals ----
 
   #markPaired(deviceId: string): void {
-    this.#state.markPaired();
+    this.#state.markPaired(deviceId);
     this.#noteUnsynced(deviceId);
   }
 
