@@ -7,7 +7,7 @@
  */
 import pino from "pino";
 import { startGateway } from "../../src/main/gateway.js";
-import { handshakeCommit } from "../../src/main/handshake/handshake.js";
+import { handshakeCommit } from "../../src/main/handshake/handshake-commit.js";
 import { testOptions } from "../../test/helpers/gateway.js";
 
 const stateDir = process.env.STATE_DIR;

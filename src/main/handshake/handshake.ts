@@ -27,30 +27,13 @@ import { TOPIC } from "../events/event-policy.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
 import type { Connection } from "../server/connection.js";
 import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR, CLOSE_TRY_AGAIN_LATER } from "../server/transport.js";
-import { Phase } from "../server/connection.js";
-import { handleRequestFrame } from "../server/inbound.js";
+import { STATE_UNSAVED, afterCommit, handshakeCommit, holdWhileCommitting } from "./handshake-commit.js";
 import { encodeOkRaw } from "../server/frames.js";
 import { helloOkJson, type HelloAuth } from "./hello.js";
 import { CLOSE_AUTH_CHANGED, recordSessionAuth, sharedAuthChanged, type SessionAuth } from "./session-auth.js";
 
 const validateRequestFrame = validator("RequestFrame");
 
-/**
- * Bench-only switch: `waitForDisk: false` answers before the pairing state is on disk (the
- * behaviour before group commit), as the baseline of bench/device-handshake.ts. Never set
- * by the gateway itself; not reachable from config or environment.
- */
-export const handshakeCommit = { waitForDisk: true };
-
-/**
- * Sockets whose `connect` is accepted and waiting for its pairing state to reach disk, with
- * the frames the client pipelined behind it meanwhile (handled in order after `hello-ok`,
- * dropped if the handshake fails). Bounded: a client that sends more before its answer is closed.
- */
-const committing = new WeakMap<Connection, string[]>();
-const MAX_FRAMES_DURING_COMMIT = 32;
-
-const STATE_UNSAVED = "pairing state could not be saved; retry";
 
 /** Fails the handshake: optional `res` error, then close. */
 function reject(ctx: GatewayContext, conn: Connection, id: string, error: ErrorShape, code: number, reason: string): void {
@@ -69,12 +52,7 @@ function fail(ctx: GatewayContext, conn: Connection, id: string, message: string
 
 /** Handles the first frame of a pending socket. */
 export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text: string): void {
-  const queued = committing.get(conn);
-  if (queued !== undefined) {
-    if (queued.length >= MAX_FRAMES_DURING_COMMIT) ctx.transport.close(conn, CLOSE_POLICY, "too many requests before hello-ok");
-    else queued.push(text);
-    return;
-  }
+  if (holdWhileCommitting(ctx, conn, text)) return;
   let frame: unknown;
   try {
     frame = JSON.parse(text);
@@ -229,45 +207,15 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
             );
     const barrier = handshakeCommit.waitForDisk ? ctx.devices.durableBarrier(deviceId) : undefined;
     if (barrier !== undefined) {
-      afterCommit(ctx, conn, id, barrier, answer);
+      const refuse = (): void =>
+        reject(ctx, conn, id, { code: "UNAVAILABLE", message: STATE_UNSAVED, retryable: true }, CLOSE_TRY_AGAIN_LATER, STATE_UNSAVED);
+      afterCommit(ctx, conn, barrier, answer, refuse);
       return;
     }
     answer();
     return;
   }
   accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth, via);
-}
-
-/**
- * Sends the handshake's answer once `barrier` (the write carrying its pairing state) is on
- * disk. All handshakes of one write continue in the same turn, right after it completes.
- */
-function afterCommit(ctx: GatewayContext, conn: Connection, id: string, barrier: Promise<void>, answer: () => void): void {
-  committing.set(conn, []);
-  barrier.then(
-    () => {
-      const queued = committing.get(conn) ?? [];
-      committing.delete(conn);
-      if (conn.phase !== Phase.Pending || conn.ws === null) return; // closed while waiting
-      try {
-        answer();
-      } catch (err) {
-        ctx.log.error({ connId: conn.connId, err: String(err) }, "handshake answer failed");
-        ctx.transport.close(conn, CLOSE_TRY_AGAIN_LATER, STATE_UNSAVED);
-        return;
-      }
-      for (const text of queued) {
-        if ((conn.phase as Phase) !== Phase.Ready) break;
-        handleRequestFrame(ctx, conn, text);
-      }
-    },
-    (err: unknown) => {
-      committing.delete(conn);
-      ctx.log.warn({ connId: conn.connId, err: String(err) }, "pairing state write failed; handshake refused");
-      if (conn.phase !== Phase.Pending || conn.ws === null) return;
-      reject(ctx, conn, id, { code: "UNAVAILABLE", message: STATE_UNSAVED, retryable: true }, CLOSE_TRY_AGAIN_LATER, STATE_UNSAVED);
-    },
-  );
 }
 
 function accept(

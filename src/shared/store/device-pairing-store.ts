@@ -18,6 +18,7 @@
 import { randomUUID } from "node:crypto";
 import { GatewayError } from "../errors.js";
 import { PairingState } from "./pairing-state.js";
+import { UnsyncedRecords } from "./unsynced-records.js";
 import { sanitizePairedDevice, sanitizePendingRequest } from "./device-pairing-files.js";
 import {
   DEVICE_PAIRING_LAZY_PERSIST_MS,
@@ -49,13 +50,8 @@ export class DevicePairingStore {
   readonly #pending: Map<string, PendingDeviceRequest>;
   readonly #opts: DevicePairingStoreOptions;
   readonly #now: () => number;
-  /**
-   * deviceId → generation of the last real mutation of its records (paired or pending), until
-   * that generation is known to be on disk. Lets a handshake that acknowledges a device's
-   * state wait for exactly the write that carries it (`durableBarrier`), including a retry after
-   * a failed write, and lets a plain reconnect of an unchanged device skip the wait.
-   */
-  readonly #unsynced = new Map<string, number>();
+  /** Which devices have a change not yet on disk (see `durableBarrier`). */
+  readonly #unsynced: UnsyncedRecords;
 
   private constructor(state: PairingState<PairedDevice, PendingDeviceRequest>, opts: DevicePairingStoreOptions) {
     this.#state = state;
@@ -63,6 +59,7 @@ export class DevicePairingStore {
     this.#pending = state.pending;
     this.#opts = opts;
     this.#now = state.now;
+    this.#unsynced = new UnsyncedRecords(state);
   }
 
   /** Loads both files (missing → empty, corrupt → quarantined + empty) and starts the prune timer. */
@@ -320,34 +317,19 @@ export class DevicePairingStore {
    * awaits it before sending `hello-ok` (or the NOT_PAIRED `requestId`).
    */
   durableBarrier(deviceId: string): Promise<void> | undefined {
-    const gen = this.#unsynced.get(deviceId);
-    if (gen === undefined) return undefined;
-    if (this.#state.durable(gen)) {
-      this.#unsynced.delete(deviceId);
-      return undefined;
-    }
-    return this.#state.flushTo(gen);
+    return this.#unsynced.barrier(deviceId);
   }
 
   // ---- internals ----
 
   #markPaired(deviceId: string): void {
     this.#state.markPaired(deviceId);
-    this.#noteUnsynced(deviceId);
+    this.#unsynced.note(deviceId);
   }
 
   #markPending(deviceId: string): void {
     this.#state.markPending();
-    this.#noteUnsynced(deviceId);
-  }
-
-  #noteUnsynced(deviceId: string): void {
-    // Entries of devices that never come back for a barrier are swept once durable, so the
-    // map stays as small as the set of devices with a write in flight.
-    if (this.#unsynced.size >= 4096) {
-      for (const [id, gen] of this.#unsynced) if (this.#state.durable(gen)) this.#unsynced.delete(id);
-    }
-    this.#unsynced.set(deviceId, this.#state.generation);
+    this.#unsynced.note(deviceId);
   }
 
   #requireRole(deviceId: string, role: string): PairedDevice {
