@@ -4,12 +4,16 @@
  * each one changes the pairing state.
  *
  *   node --import tsx bench/device-handshake.ts [--quick] [--runs N] [--duration S] [--concurrency C]
+ *                                               [--old-src DIR]
  *
  * Compares, in one run and interleaved window by window (fresh state dir each window):
  *   - "ack-before-write": `hello-ok` sent before the pairing state is written (the behaviour
  *     before group commit; a kill -9 loses tokens already handed out) — the baseline;
  *   - "group-commit": `hello-ok` sent once the write carrying the device is on disk, every
- *     handshake of a turn sharing one write.
+ *     handshake of a turn sharing one write;
+ *   - with `--old-src DIR`, also "old-code": the gateway imported from another checkout, e.g.
+ *     the commit before group commit (`git archive <commit> | tar -x -C DIR`, then
+ *     `ln -s $PWD/node_modules DIR/node_modules`).
  * The load generator runs in this process (one fresh Ed25519 key per handshake), the gateway
  * in a child. Prints median (min–max) per mode and the ratio; JSON to bench/results/.
  */
@@ -22,8 +26,10 @@ import { intArg, parseArgs } from "./lib/args.js";
 import { REPO_ROOT, forkTs, guardProcess, killAll } from "./lib/children.js";
 import { machineHeader, machineInfo } from "./lib/machine.js";
 import { fmt, fmtSpread, formatTable, spread } from "./lib/stats.js";
+import { resolve } from "node:path";
 import { buildConnectParams } from "../test/helpers/client.js";
 import { createDevice } from "../test/helpers/device.js";
+import { TEST_TOKEN } from "../test/helpers/gateway.js";
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.switches.has("quick");
@@ -31,8 +37,9 @@ const runs = intArg(args, "runs", quick ? 2 : 5);
 const durationMs = intArg(args, "duration", quick ? 2 : 5) * 1000;
 const warmupMs = 1000;
 const concurrency = intArg(args, "concurrency", 32);
-const MODES = ["ack-before-write", "group-commit"] as const;
-type Mode = (typeof MODES)[number];
+const oldSrc = args.values.get("old-src");
+type Mode = "ack-before-write" | "group-commit" | "old-code";
+const MODES: Mode[] = oldSrc === undefined ? ["ack-before-write", "group-commit"] : ["old-code", "ack-before-write", "group-commit"];
 const CLIENT = { id: "cli", mode: "cli", version: "1.0.0", platform: "linux" };
 
 guardProcess(60_000 + runs * MODES.length * (durationMs + warmupMs + 8000));
@@ -61,7 +68,9 @@ function handshake(url: string): Promise<boolean> {
 
 async function window(mode: Mode): Promise<{ perSecond: number; errors: number }> {
   const dir = await mkdtemp(join(tmpdir(), "clawgate-bench-devhs-"));
-  const child = forkTs(join(REPO_ROOT, "bench", "lib", "device-gateway-child.ts"), { STATE_DIR: dir, COMMIT: mode === "group-commit" ? "group" : "none" });
+  const env: NodeJS.ProcessEnv = { STATE_DIR: dir, COMMIT: mode === "group-commit" ? "group" : "none", BENCH_TOKEN: TEST_TOKEN };
+  if (mode === "old-code" && oldSrc !== undefined) env.GATEWAY_SRC = resolve(oldSrc);
+  const child = forkTs(join(REPO_ROOT, "bench", "lib", "device-gateway-child.ts"), env);
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.once("message", (m) => resolve((m as { port: number }).port));
@@ -99,7 +108,7 @@ async function window(mode: Mode): Promise<{ perSecond: number; errors: number }
 
 const machine = machineInfo();
 process.stdout.write(`${machineHeader(machine)}\nnew-device handshakes/s, ${concurrency} in flight, ${runs} x ${durationMs / 1000} s windows\n`);
-const samples: Record<Mode, number[]> = { "ack-before-write": [], "group-commit": [] };
+const samples: Record<Mode, number[]> = { "ack-before-write": [], "group-commit": [], "old-code": [] };
 let errors = 0;
 for (let r = 0; r < runs; r++) {
   for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) {
@@ -115,9 +124,11 @@ process.stdout.write(
   `\n${formatTable(
     ["mode", "handshakes/s median (min–max)"],
     MODES.map((m) => [m, fmtSpread(spread(samples[m]))]),
-  )}\ngroup-commit / ack-before-write: ${fmt((100 * group.median) / base.median)}%${errors ? ` · ${errors} failed handshakes` : ""}\n`,
+  )}\ngroup-commit / ack-before-write: ${fmt((100 * group.median) / base.median)}%` +
+    (oldSrc !== undefined ? ` · group-commit / old-code: ${fmt((100 * group.median) / spread(samples["old-code"]).median)}%` : "") +
+    `${errors ? ` · ${errors} failed handshakes` : ""}\n`,
 );
 const out = join(REPO_ROOT, "bench", "results", quick ? "device-handshake.quick.json" : "device-handshake.json");
 await mkdir(join(REPO_ROOT, "bench", "results"), { recursive: true });
-await writeFile(out, `${JSON.stringify({ machine, config: { quick, runs, durationMs, concurrency }, results: { "ack-before-write": base, "group-commit": group }, errors }, null, 2)}\n`);
+await writeFile(out, `${JSON.stringify({ machine, config: { quick, runs, durationMs, concurrency }, results: Object.fromEntries(MODES.map((m) => [m, spread(samples[m])])), errors }, null, 2)}\n`);
 await killAll();
