@@ -262,13 +262,16 @@ test("device.token.rotate / revoke take effect on the very next handshake (no ca
   assert.equal(after.res.ok, false, "a revoked token fails immediately");
   assert.match(after.res.error!.message, /^unauthorized/);
 
-  // Rotation with scopes replaces the paired scopes; unknown device/role fails.
+  // Rotation with scopes replaces the paired scopes — narrowing only: a rotation never grants
+  // more than the device was approved for (widening needs a new pairing approval).
   const opDev = createDevice();
-  (await connectOk(gw.url, { device: opDev, scopes: ["operator.read"] })).client.close();
-  const scoped = await op.request("device.token.rotate", { deviceId: opDev.id, role: "operator", scopes: ["operator.write", "operator.read"] });
-  assert.deepEqual(scoped.payload.scopes, ["operator.read", "operator.write"]);
+  (await connectOk(gw.url, { device: opDev, scopes: ["operator.write", "operator.read"] })).client.close();
+  const scoped = await op.request("device.token.rotate", { deviceId: opDev.id, role: "operator", scopes: ["operator.read"] });
+  assert.deepEqual(scoped.payload.scopes, ["operator.read"]);
   const pairedScopes = (await op.request("device.pair.list", {})).payload.paired.find((d: { deviceId: string }) => d.deviceId === opDev.id).scopes;
-  assert.deepEqual(pairedScopes, ["operator.read", "operator.write"]);
+  assert.deepEqual(pairedScopes, ["operator.read"]);
+  const widened = await op.request("device.token.rotate", { deviceId: opDev.id, role: "operator", scopes: ["operator.write", "operator.read"] });
+  assert.equal(widened.error?.message, "device not approved for scope: operator.write");
   const unknown = await op.request("device.token.rotate", { deviceId: opDev.id, role: "node" });
   assert.deepEqual(unknown.error, { code: "INVALID_REQUEST", message: "unknown deviceId/role", details: { deviceId: opDev.id, role: "node" } });
   assert.equal((await op.request("device.token.revoke", { deviceId: "nobody", role: "operator" })).error?.message, "unknown deviceId/role");

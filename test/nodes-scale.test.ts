@@ -44,6 +44,8 @@ test(`${N} device-signed nodes: connect, broadcast reaches all, restart + reconn
 
   // Restart on the same port: shutdown + 1012 to everyone, then a reconnect storm with device tokens.
   await gw.instance.stop("gateway restarting", 1500);
+  // The close frames are on the wire when stop resolves; this process reads them on later turns.
+  await fleet.until(() => (fleet.closeCodes.get(1012) ?? 0) >= N, 10_000).catch(() => undefined);
   assert.ok((fleet.closeCodes.get(1012) ?? 0) >= N, `every node saw 1012 (${JSON.stringify([...fleet.closeCodes])})`);
   started = Date.now();
   gw = await startTestGateway({ ...opts, port });

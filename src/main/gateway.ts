@@ -22,6 +22,7 @@ import { MethodTable } from "./router.js";
 import type { Connection } from "./socket/connection.js";
 import { createGatewayApp, startGatewayServer, type GatewayServer } from "./server/gateway-server.js";
 import { prepareTls } from "./server/tls.js";
+import { closeSharedAuthSessions, sharedAuthChanged } from "./handshake/session-auth.js";
 import type { GatewayOptions } from "./options.js";
 import type { HotAction } from "../shared/config/reload-plan.js";
 import type { HotActionType } from "./module.js";
@@ -117,8 +118,11 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
     devices,
     module: (name) => host.api(name),
     reload(next, actions) {
+      const prevAuth = core.ctx.options.auth;
       core.ctx.options = next;
       core.ctx.presence.setMaxEntries(next.presenceMaxEntries);
+      // Sessions admitted by the old shared secret end with it (4001 "gateway auth changed").
+      if (sharedAuthChanged(prevAuth, next.auth)) closeSharedAuthSessions(core.ctx);
       return host.dispatchReload(actions);
     },
     stop(reason = "gateway stopping", restartExpectedMs = null) {

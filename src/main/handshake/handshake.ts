@@ -1,10 +1,18 @@
 /**
  * The `connect` handshake (§2.1–§2.11), run for the first frame of a socket.
  *
- * Entirely synchronous: the paired-device store is read from memory (persisted
- * write-behind) and Ed25519 verification is a few tens of microseconds, so a
- * connect storm never queues behind disk I/O. Checks run in the order of the
- * reference's failure matrix, with its exact messages and close codes.
+ * Checks are synchronous: the paired-device store is read from memory and Ed25519
+ * verification is a few tens of microseconds. Checks run in the order of the reference's
+ * failure matrix, with its exact messages and close codes.
+ *
+ * Persist before acknowledging (group commit): a handshake that changed what the store
+ * holds about its device (silent pairing, a minted token, new role/scopes, a pending
+ * request) sends its answer only once the store's write carrying that change is on disk
+ * (temp file, fsync, rename, fsync of the directory). Every handshake that changed the
+ * state meanwhile waits for the SAME write, and all their `hello-ok`s go out together when it
+ * completes, so a connect storm costs one or two writes at a time, not one per device. A
+ * reconnect of an unchanged device does not wait. A failed write answers UNAVAILABLE
+ * (retryable) and closes 1013; a socket closed during the wait gets nothing.
  */
 import type { ErrorShape } from "../../shared/errors.js";
 import { PROTOCOL_VERSION } from "../../shared/protocol/version.js";
@@ -18,10 +26,12 @@ import { AUTH_RATE_LIMITED_MESSAGE } from "../auth/auth-rate-limit.js";
 import { viewOf } from "../events/event-policy.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
 import { Phase, type Connection } from "../socket/connection.js";
-import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR } from "../socket/transport.js";
+import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR, CLOSE_TRY_AGAIN_LATER } from "../socket/transport.js";
 import { encodeOkRaw } from "../socket/frames.js";
 import { parseRequestFrame } from "../socket/parse-request-frame.js";
+import { STATE_UNSAVED, afterCommit, handshakeCommit } from "./handshake-commit.js";
 import { helloOkJson, type HelloAuth } from "./hello.js";
+import { CLOSE_AUTH_CHANGED, recordSessionAuth, sharedAuthChanged, type SessionAuth } from "./session-auth.js";
 
 /** Fails the handshake: optional `res` error, then close. */
 function reject(ctx: GatewayContext, conn: Connection, id: string, error: ErrorShape, code: number, reason: string): void {
@@ -38,8 +48,11 @@ function fail(ctx: GatewayContext, conn: Connection, id: string, message: string
   reject(ctx, conn, id, { code: code as ErrorShape["code"], message }, CLOSE_POLICY, message);
 }
 
-/** Handles the first frame of a pending socket. */
-export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text: string): void {
+/**
+ * Handles the first frame of a pending socket. `replay` dispatches the frames a client
+ * pipelined behind `connect` once hello-ok went out (the server's post-handshake path).
+ */
+export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text: string, replay: (text: string) => void): void {
   const parsed = parseRequestFrame(text);
   if (parsed.kind === "not-json") {
     ctx.transport.close(conn, CLOSE_NORMAL);
@@ -64,12 +77,12 @@ export function handleHandshakeFrame(ctx: GatewayContext, conn: Connection, text
   // Loopback failures are paid for by escalating delay: the attempt may run later (or be refused).
   ctx.authLimiter.attempt(conn.info.clientIp, (admitted) => {
     if (conn.phase !== Phase.Pending || conn.ws === null) return;
-    if (admitted) connect(ctx, conn, id, value);
+    if (admitted) connect(ctx, conn, id, value, replay);
     else fail(ctx, conn, id, AUTH_RATE_LIMITED_MESSAGE);
   });
 }
 
-function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectParams): void {
+function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectParams, replay: (text: string) => void): void {
   const opts = ctx.options;
   if (p.maxProtocol < PROTOCOL_VERSION || p.minProtocol > PROTOCOL_VERSION) {
     reject(
@@ -139,6 +152,7 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
   if (!shared.ok && deviceId && token) {
     authOk = ctx.devices.verifyDeviceToken(deviceId, role, token, scopes).ok;
   }
+  const via: SessionAuth = shared.ok || deviceId === undefined ? { kind: "shared" } : { kind: "device-token", deviceId, role };
   if (!authOk && !shared.ok) {
     ctx.authLimiter.recordFailure(ip);
     fail(ctx, conn, id, shared.message);
@@ -157,30 +171,56 @@ function connect(ctx: GatewayContext, conn: Connection, id: string, p: ConnectPa
       scopes,
       remoteIp: ip,
     };
-    const status = pairingStatus(ctx.devices.peekPaired(deviceId), publicKey, role, scopes);
-    if (!status.ok) {
-      const { request } = ctx.devices.requestPairing({ deviceId, publicKey, ...meta, silent: conn.info.isLocal });
-      if (!request.silent) {
-        reject(
-          ctx,
-          conn,
-          id,
-          { code: "NOT_PAIRED", message: "pairing required", details: { requestId: request.requestId } },
-          CLOSE_POLICY,
-          "pairing required",
-        );
-        return;
+    let pairingRequired: string | undefined;
+    try {
+      const status = pairingStatus(ctx.devices.peekPaired(deviceId), publicKey, role, scopes);
+      if (!status.ok) {
+        const { request } = ctx.devices.requestPairing({ deviceId, publicKey, ...meta, silent: conn.info.isLocal });
+        if (request.silent) ctx.devices.approve(request.requestId);
+        else pairingRequired = request.requestId;
+      } else {
+        ctx.devices.updateMetadata(deviceId, meta);
       }
-      ctx.devices.approve(request.requestId);
-    } else {
-      ctx.devices.updateMetadata(deviceId, meta);
+      if (pairingRequired === undefined) {
+        const t = ctx.devices.ensureDeviceToken(deviceId, role, scopes);
+        if (t) helloAuth = { deviceToken: t.token, role, scopes: t.scopes, issuedAtMs: t.rotatedAtMs ?? t.createdAtMs };
+      }
+    } catch (err) {
+      // The store is closed (shutdown) or refused the change: nothing was acknowledged.
+      ctx.log.warn({ connId: conn.connId, err: String(err) }, "handshake could not update the pairing store");
+      reject(ctx, conn, id, { code: "UNAVAILABLE", message: STATE_UNSAVED, retryable: true }, CLOSE_TRY_AGAIN_LATER, STATE_UNSAVED);
+      return;
     }
-    const t = ctx.devices.ensureDeviceToken(deviceId, role, scopes);
-    if (t) {
-      helloAuth = { deviceToken: t.token, role, scopes: t.scopes, issuedAtMs: t.rotatedAtMs ?? t.createdAtMs };
+    const answer =
+      pairingRequired === undefined
+        ? () => {
+            // A shared secret checked before a reload that replaced it no longer admits anyone.
+            if (via.kind === "shared" && sharedAuthChanged(opts.auth, ctx.options.auth)) {
+              reject(ctx, conn, id, { code: "INVALID_REQUEST", message: "gateway auth changed" }, CLOSE_AUTH_CHANGED, "gateway auth changed");
+              return;
+            }
+            accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth, via);
+          }
+        : () =>
+            reject(
+              ctx,
+              conn,
+              id,
+              { code: "NOT_PAIRED", message: "pairing required", details: { requestId: pairingRequired } },
+              CLOSE_POLICY,
+              "pairing required",
+            );
+    const barrier = handshakeCommit.waitForDisk ? ctx.devices.durableBarrier(deviceId) : undefined;
+    if (barrier !== undefined) {
+      const refuse = (): void =>
+        reject(ctx, conn, id, { code: "UNAVAILABLE", message: STATE_UNSAVED, retryable: true }, CLOSE_TRY_AGAIN_LATER, STATE_UNSAVED);
+      afterCommit(ctx, conn, barrier, answer, refuse, replay);
+      return;
     }
+    answer();
+    return;
   }
-  accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth);
+  accept(ctx, conn, id, p, role, scopes, deviceId, helloAuth, via);
 }
 
 function accept(
@@ -192,9 +232,11 @@ function accept(
   scopes: string[],
   deviceId: string | undefined,
   helloAuth: HelloAuth | undefined,
+  via: SessionAuth,
 ): void {
   const ws = conn.ws;
   if (!ws) return;
+  recordSessionAuth(conn, via);
   conn.role = role;
   conn.scopes = scopes;
   // Kept for the connection's lifetime: without the credentials and the signed device

@@ -4,10 +4,12 @@
  *
  * The store emits `device.pair.resolved` itself (broadcast to the pairing topic); handlers
  * await `flush()` so the change is on disk before it is acknowledged. The store keeps
- * no auth cache: a rotated or revoked token fails the very next handshake.
+ * no auth cache: a rotated or revoked token fails the very next handshake, and the sessions
+ * it admitted are closed (4001).
  */
 import type { MethodTable } from "../router.js";
 import { toPairedDeviceView } from "../../shared/store/device-pairing-types.js";
+import { closeDeviceTokenSessions } from "../handshake/session-auth.js";
 
 /** Registers the device pairing methods. */
 export function registerDeviceMethods(table: MethodTable): void {
@@ -28,15 +30,21 @@ export function registerDeviceMethods(table: MethodTable): void {
     return result;
   });
 
-  table.add("device.token.rotate", "DeviceTokenRotateParams", async ({ ctx, params }) => {
-    const t = ctx.devices.rotateToken(params.deviceId, params.role, params.scopes);
+  // A rotation grants at most the device's approved scopes and at most what the caller holds.
+  table.add("device.token.rotate", "DeviceTokenRotateParams", async ({ ctx, conn, params }) => {
+    const t = ctx.devices.rotateToken(params.deviceId, params.role, params.scopes, conn.scopes);
     await ctx.devices.flush();
+    // Sessions admitted by the old token end (the caller keeps its own: it gets the new token).
+    closeDeviceTokenSessions(ctx, params.deviceId, params.role, "device token rotated", conn);
     return { deviceId: params.deviceId, role: t.role, token: t.token, scopes: t.scopes, rotatedAtMs: t.rotatedAtMs ?? t.createdAtMs };
   });
 
-  table.add("device.token.revoke", "DeviceTokenRevokeParams", async ({ ctx, params }) => {
+  table.add("device.token.revoke", "DeviceTokenRevokeParams", async ({ ctx, conn, params }) => {
     const t = ctx.devices.revokeToken(params.deviceId, params.role);
     await ctx.devices.flush();
+    // Sessions admitted by the revoked token end; the caller's own after this response.
+    closeDeviceTokenSessions(ctx, params.deviceId, params.role, "device token revoked", conn);
+    setImmediate(() => closeDeviceTokenSessions(ctx, params.deviceId, params.role, "device token revoked"));
     return { deviceId: params.deviceId, role: t.role, revokedAtMs: t.revokedAtMs };
   });
 }

@@ -1,7 +1,7 @@
 /** `system-presence`, `system-event`, `last-heartbeat`, `set-heartbeats`, `wake` (§3.3). */
 import { GatewayError } from "../../shared/errors.js";
 import { RawJson, type MethodTable } from "../router.js";
-import { nodeDeltaLine, parseSystemEvent } from "../presence/system-event.js";
+import { nodeDeltaLine, parseSystemEvent, systemEventBoundsError } from "../presence/system-event.js";
 import { MAIN_SESSION_KEY } from "../../shared/store/sessions/sessions-info.js";
 import { presenceChanged } from "../gateway-context.js";
 
@@ -13,6 +13,8 @@ export function registerPresenceMethods(table: MethodTable): void {
   table.add("system-presence", undefined, ({ ctx }) => new RawJson(ctx.presence.listJson()));
 
   table.add("system-event", undefined, ({ ctx, params }) => {
+    const tooBig = systemEventBoundsError(params);
+    if (tooBig !== null) throw invalid(tooBig);
     const parsed = parseSystemEvent(params);
     if (!parsed) throw invalid("text required");
     const prev = ctx.presence.get(parsed.key);

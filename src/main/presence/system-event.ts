@@ -6,6 +6,43 @@
  */
 import os from "node:os";
 import type { PresenceUpdate } from "./presence-store.js";
+import { LIMITS } from "../../shared/protocol/schema/primitives.js";
+
+/** Longest accepted value of each string field a presence entry keeps (see `LIMITS`). */
+const FIELD_MAX: Record<string, number> = {
+  text: LIMITS.text,
+  host: LIMITS.name,
+  platform: LIMITS.name,
+  deviceFamily: LIMITS.name,
+  modelIdentifier: LIMITS.name,
+  version: LIMITS.version,
+  deviceId: LIMITS.id,
+  instanceId: LIMITS.id,
+  ip: LIMITS.id,
+  mode: LIMITS.id,
+  reason: LIMITS.name,
+};
+const LIST_FIELDS = ["roles", "scopes", "tags"] as const;
+
+/**
+ * Bounds on what a `system-event` stores in presence (entries are served to every client in
+ * `hello-ok`): the first violation as an INVALID_REQUEST message, or null when within bounds.
+ */
+export function systemEventBoundsError(params: Record<string, unknown>): string | null {
+  for (const [field, max] of Object.entries(FIELD_MAX)) {
+    const v = params[field];
+    if (typeof v === "string" && v.length > max) return `invalid system-event params: at /${field}: must NOT have more than ${max} characters`;
+  }
+  for (const field of LIST_FIELDS) {
+    const v = params[field];
+    if (!Array.isArray(v)) continue;
+    if (v.length > LIMITS.list) return `invalid system-event params: at /${field}: must NOT have more than ${LIMITS.list} items`;
+    if (v.some((x) => typeof x === "string" && x.length > LIMITS.entry)) {
+      return `invalid system-event params: at /${field}: entries must NOT have more than ${LIMITS.entry} characters`;
+    }
+  }
+  return null;
+}
 
 export interface ParsedSystemEvent {
   key: string;

@@ -20,6 +20,7 @@ import type { PreparedTls } from "./tls.js";
 import { isOriginAllowed } from "./origin-check.js";
 import { handleRequestFrame } from "./inbound.js";
 import { handleHandshakeFrame } from "../handshake/handshake.js";
+import { holdWhileCommitting } from "../handshake/handshake-commit.js";
 import { DeadlineQueue } from "../timers/deadline-queue.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
 import { SLOW_CLOSE_FLUSH_BELOW, type GatewayCore } from "../gateway-core.js";
@@ -173,11 +174,15 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
       }
       const body = text(message);
       if (conn.phase === Phase.Pending) {
-        // Frames after `connect`, while its evaluation waits its turn, are ignored.
-        if (conn.connectReceived) return;
+        // Frames after `connect`: held while its pairing state is being committed (answered
+        // after hello-ok), ignored while the connect itself still waits its auth turn.
+        if (conn.connectReceived) {
+          holdWhileCommitting(ctx, conn, body);
+          return;
+        }
         conn.connectReceived = true;
         deadlines.cancel(conn);
-        handleHandshakeFrame(ctx, conn, body);
+        handleHandshakeFrame(ctx, conn, body, (held) => handleRequestFrame(ctx, methods, conn, held));
       } else if (conn.phase === Phase.Ready) {
         handleRequestFrame(ctx, methods, conn, body);
       }

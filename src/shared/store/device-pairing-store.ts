@@ -18,8 +18,15 @@
 import { randomUUID } from "node:crypto";
 import { GatewayError } from "../errors.js";
 import { PairingState } from "./pairing-state.js";
+import { UnsyncedRecords } from "./unsynced-records.js";
 import { sanitizePairedDevice, sanitizePendingRequest } from "./device-pairing-files.js";
-import { DEVICE_PAIRING_LAZY_PERSIST_MS, DEVICE_PAIRING_PENDING_TTL_MS, mergeRoles, normalizeScopes } from "./device-pairing-types.js";
+import {
+  DEVICE_PAIRING_LAZY_PERSIST_MS,
+  DEVICE_PAIRING_PENDING_TTL_MS,
+  firstUncoveredScope,
+  mergeRoles,
+  normalizeScopes,
+} from "./device-pairing-types.js";
 import type {
   DeviceAuthToken,
   DeviceMetadataPatch,
@@ -43,6 +50,8 @@ export class DevicePairingStore {
   readonly #pending: Map<string, PendingDeviceRequest>;
   readonly #opts: DevicePairingStoreOptions;
   readonly #now: () => number;
+  /** Which devices have a change not yet on disk (see `durableBarrier`). */
+  readonly #unsynced: UnsyncedRecords;
 
   private constructor(state: PairingState<PairedDevice, PendingDeviceRequest>, opts: DevicePairingStoreOptions) {
     this.#state = state;
@@ -50,6 +59,7 @@ export class DevicePairingStore {
     this.#pending = state.pending;
     this.#opts = opts;
     this.#now = state.now;
+    this.#unsynced = new UnsyncedRecords(state);
   }
 
   /** Loads both files (missing → empty, corrupt → quarantined + empty) and starts the prune timer. */
@@ -136,7 +146,7 @@ export class DevicePairingStore {
     };
     for (const k of METADATA_KEYS) if (input[k] !== undefined) req[k] = input[k];
     this.#pending.set(req.requestId, req);
-    this.#state.markPending();
+    this.#markPending(req.deviceId);
     if (!req.silent) this.#emit({ event: "device.pair.requested", payload: clone(req) });
     return { request: clone(req), created: true };
   }
@@ -167,7 +177,7 @@ export class DevicePairingStore {
     if (prev?.tokens !== undefined) device.tokens = prev.tokens;
     issueDeviceToken(device, req.role, req.scopes, now);
     this.#paired.set(device.deviceId, device);
-    this.#state.markPaired();
+    this.#markPaired(device.deviceId);
     this.#emit({ event: "device.pair.resolved", payload: { requestId, deviceId: req.deviceId, decision: "approved", ts: now } });
     return { requestId, device: clone(device) };
   }
@@ -204,7 +214,7 @@ export class DevicePairingStore {
       if (scopes.join() !== (d.scopes ?? []).join()) changed = true;
       d.scopes = scopes;
     }
-    if (changed) this.#state.markPaired();
+    if (changed) this.#markPaired(deviceId);
     return true;
   }
 
@@ -221,7 +231,7 @@ export class DevicePairingStore {
     const live = reusableDeviceToken(d, role, scopes);
     if (live !== undefined) return clone(live);
     const minted = issueDeviceToken(d, role, scopes, this.#now());
-    this.#state.markPaired();
+    this.#markPaired(deviceId);
     return clone(minted);
   }
 
@@ -235,7 +245,7 @@ export class DevicePairingStore {
     const check = checkDeviceToken(this.#paired.get(deviceId), role, token, scopes);
     if (!check.ok) return check;
     check.entry.lastUsedAtMs = this.#now();
-    this.#state.markPairedLazy();
+    this.#state.markPairedLazy(deviceId);
     return { ok: true };
   }
 
@@ -243,17 +253,29 @@ export class DevicePairingStore {
    * `device.token.rotate`: mints a new token for a role the device is approved for (or already
    * has a token for). With `scopes` the token gets them and they also replace the paired scopes;
    * without, the old token's scopes (else the paired scopes) are kept.
-   * Throws `GW_ERR_PAIRING_UNKNOWN_DEVICE` ("unknown deviceId/role").
+   *
+   * A rotation never grants more than the device was approved for (its paired scopes), nor
+   * more than `callerScopes` (the scopes of the connection asking, when given): narrowing is
+   * allowed, widening needs a new pairing approval. `operator.admin` covers every scope.
+   * Throws `GW_ERR_PAIRING_UNKNOWN_DEVICE` ("unknown deviceId/role") or
+   * `GW_ERR_PROTO_INVALID_PARAMS` ("device not approved for scope: …" / "missing scope: …").
    */
-  rotateToken(deviceId: string, role: string, scopes?: readonly string[]): DeviceAuthToken {
+  rotateToken(deviceId: string, role: string, scopes?: readonly string[], callerScopes?: readonly string[]): DeviceAuthToken {
     this.#state.assertOpen();
     const d = this.#requireRole(deviceId, role);
     const old = d.tokens?.[role];
-    const next = scopes !== undefined ? normalizeScopes(scopes) : normalizeScopes(old?.scopes ?? d.scopes ?? []);
+    const approved = d.scopes ?? [];
+    const next = scopes !== undefined ? normalizeScopes(scopes) : normalizeScopes(old?.scopes ?? approved);
+    const notApproved = firstUncoveredScope(approved, next);
+    if (notApproved !== undefined) {
+      throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `device not approved for scope: ${notApproved}`, { deviceId, role, scope: notApproved });
+    }
+    const notHeld = callerScopes === undefined ? undefined : firstUncoveredScope(callerScopes, next);
+    if (notHeld !== undefined) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `missing scope: ${notHeld}`, { deviceId, role, scope: notHeld });
     if (scopes !== undefined) d.scopes = next;
     const minted = issueDeviceToken(d, role, next, this.#now());
     minted.rotatedAtMs = minted.rotatedAtMs ?? minted.createdAtMs;
-    this.#state.markPaired();
+    this.#markPaired(deviceId);
     return clone(minted);
   }
 
@@ -264,7 +286,7 @@ export class DevicePairingStore {
     if (entry === undefined) throw new GatewayError("GW_ERR_PAIRING_UNKNOWN_DEVICE", "unknown deviceId/role", { deviceId, role });
     if (entry.revokedAtMs === undefined) {
       entry.revokedAtMs = this.#now();
-      this.#state.markPaired();
+      this.#markPaired(deviceId);
     }
     return clone(entry);
   }
@@ -286,7 +308,29 @@ export class DevicePairingStore {
     return this.#state.close();
   }
 
+  // ---- durability ----
+
+  /**
+   * Persist before acknowledging, per device: undefined when everything this store holds about
+   * `deviceId` is already on disk, else a promise that resolves with the (group) write that
+   * carries it and rejects with `GW_ERR_STORE_WRITE_FAILED` if that write fails. The handshake
+   * awaits it before sending `hello-ok` (or the NOT_PAIRED `requestId`).
+   */
+  durableBarrier(deviceId: string): Promise<void> | undefined {
+    return this.#unsynced.barrier(deviceId);
+  }
+
   // ---- internals ----
+
+  #markPaired(deviceId: string): void {
+    this.#state.markPaired(deviceId);
+    this.#unsynced.note(deviceId);
+  }
+
+  #markPending(deviceId: string): void {
+    this.#state.markPending();
+    this.#unsynced.note(deviceId);
+  }
 
   #requireRole(deviceId: string, role: string): PairedDevice {
     const d = this.#paired.get(deviceId);

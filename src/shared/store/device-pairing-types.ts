@@ -108,6 +108,21 @@ export function scopesAllow(requested: readonly string[], allowed: readonly stri
   return requested.every((s) => have.has(s));
 }
 
+/**
+ * True when a holder of `held` may hand out `wanted`: `operator.admin` covers every scope,
+ * otherwise each wanted scope must be held. (`scopesAllow` is the exact-set check of tokens.)
+ */
+export function scopesCover(held: readonly string[], wanted: readonly string[]): boolean {
+  return held.includes("operator.admin") || scopesAllow(wanted, held);
+}
+
+/** The first scope of `wanted` that `held` does not cover (see `scopesCover`), or undefined. */
+export function firstUncoveredScope(held: readonly string[], wanted: readonly string[]): string | undefined {
+  if (held.includes("operator.admin")) return undefined;
+  const have = new Set(held);
+  return wanted.find((s) => !have.has(s));
+}
+
 /** Union of role lists plus single roles, sorted; undefined when empty. */
 export function mergeRoles(...parts: (readonly string[] | string | undefined)[]): string[] | undefined {
   const out = new Set<string>();

@@ -138,7 +138,7 @@ export class NodePairingStore {
     if (prev?.bins !== undefined) node.bins = [...prev.bins];
     if (prev?.lastConnectedAtMs !== undefined) node.lastConnectedAtMs = prev.lastConnectedAtMs;
     this.#paired.set(node.nodeId, node);
-    this.#state.markPaired();
+    this.#state.markPaired(node.nodeId);
     return { requestId, node: clone(node) };
   }
 
@@ -162,7 +162,7 @@ export class NodePairingStore {
     const node = this.#paired.get(nodeId.trim());
     if (node === undefined) return undefined;
     node.displayName = displayName;
-    this.#state.markPaired();
+    this.#state.markPaired(node.nodeId);
     return clone(node);
   }
 
@@ -175,7 +175,7 @@ export class NodePairingStore {
     const node = this.#paired.get(nodeId.trim());
     if (node === undefined) return false;
     node.lastConnectedAtMs = atMs;
-    this.#state.markPairedLazy();
+    this.#state.markPairedLazy(node.nodeId);
     return true;
   }
 

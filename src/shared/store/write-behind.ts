@@ -18,6 +18,12 @@ export interface WriteBehindOptions {
   maxRetryDelayMs?: number;
 }
 
+interface FlushWaiter {
+  gen: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * Serialised, coalescing write-behind. `schedule()` marks the state dirty; the `task` (which
  * snapshots the CURRENT state and writes it) runs at most once at a time. Requests made while a
@@ -30,10 +36,10 @@ export class WriteBehindQueue {
   #requested = 0;
   #written = 0;
   #running: Promise<unknown> | null = null;
-  #lastError: unknown = null;
   #retryTimer: NodeJS.Timeout | null = null;
   #retryDelay: number;
   #runs = 0;
+  #waiters: FlushWaiter[] = [];
 
   constructor(task: () => Promise<void>, opts: WriteBehindOptions = {}) {
     this.#task = task;
@@ -58,20 +64,38 @@ export class WriteBehindQueue {
   }
 
   /**
+   * Generation of the latest `schedule()` (a counter). `durable(gen)` tells whether the state of
+   * that generation is on disk; `flushTo(gen)` waits for it.
+   */
+  get generation(): number {
+    return this.#requested;
+  }
+
+  /** True once the state of generation `gen` (see `generation`) is on disk. */
+  durable(gen: number): boolean {
+    return this.#written >= gen;
+  }
+
+  /**
    * Resolves once every state scheduled before the call is on disk (starting a write if
    * needed); rejects with `GW_ERR_STORE_WRITE_FAILED` if that write failed.
    */
-  async flush(): Promise<void> {
-    const target = this.#requested;
-    while (this.#written < target) {
-      if (this.#running === null) this.#start();
-      await this.#running;
-      if (this.#written < target && this.#running === null) {
-        const err = this.#lastError;
-        if (err instanceof GatewayError) throw err;
-        throw new GatewayError("GW_ERR_STORE_WRITE_FAILED", `state write failed: ${String(err)}`, undefined, { cause: err });
-      }
-    }
+  flush(): Promise<void> {
+    return this.flushTo(this.#requested);
+  }
+
+  /**
+   * Group commit: resolves as soon as a write that covers generation `gen` has completed —
+   * not when the queue goes idle, so under a steady stream of mutations a waiter is released
+   * by the first write that includes its state (≤ 2 writes later), all waiters of one write
+   * together. Rejects with `GW_ERR_STORE_WRITE_FAILED` when that write fails (the queue keeps
+   * retrying in the background; a later `flushTo` starts a new attempt at once).
+   */
+  flushTo(gen: number): Promise<void> {
+    if (this.#written >= gen) return Promise.resolve();
+    const p = new Promise<void>((resolve, reject) => this.#waiters.push({ gen, resolve, reject }));
+    if (this.#running === null) this.#start();
+    return p;
   }
 
   /** Cancels a pending retry timer (call on shutdown after `flush`). */
@@ -82,32 +106,55 @@ export class WriteBehindQueue {
 
   #start(): void {
     this.stop();
-    this.#running = this.#drain().finally(() => {
-      this.#running = null;
-    });
+    this.#running = this.#drain();
   }
 
+  // `#running` is cleared in the same synchronous run that releases the last waiters (not in a
+  // `.finally` callback or an outer await, which run a microtask later): a released waiter may
+  // schedule again at once and must then find the queue idle, so its `schedule()` starts a drain.
   async #drain(): Promise<void> {
-    await Promise.resolve();
-    while (this.#written < this.#requested) {
-      const gen = this.#requested;
-      this.#runs++;
-      try {
-        await this.#task();
-      } catch (err) {
-        this.#lastError = err;
-        this.#opts.onError?.(err);
-        this.#retryTimer = setTimeout(() => {
-          this.#retryTimer = null;
-          if (this.#running === null && this.#written < this.#requested) this.#start();
-        }, this.#retryDelay);
-        this.#retryTimer.unref();
-        this.#retryDelay = Math.min(this.#retryDelay * 2, this.#opts.maxRetryDelayMs ?? 30000);
-        return;
+    try {
+      await Promise.resolve();
+      while (this.#written < this.#requested) {
+        const gen = this.#requested;
+        this.#runs++;
+        try {
+          await this.#task();
+        } catch (err) {
+          this.#opts.onError?.(err);
+          this.#failWaiters(err);
+          this.#retryTimer = setTimeout(() => {
+            this.#retryTimer = null;
+            if (this.#running === null && this.#written < this.#requested) this.#start();
+          }, this.#retryDelay);
+          this.#retryTimer.unref();
+          this.#retryDelay = Math.min(this.#retryDelay * 2, this.#opts.maxRetryDelayMs ?? 30000);
+          return;
+        }
+        this.#written = gen;
+        this.#retryDelay = this.#opts.retryDelayMs ?? 1000;
+        this.#releaseWaiters();
       }
-      this.#written = gen;
-      this.#retryDelay = this.#opts.retryDelayMs ?? 1000;
+    } finally {
+      this.#running = null;
     }
+  }
+
+  #releaseWaiters(): void {
+    if (this.#waiters.length === 0) return;
+    const keep: FlushWaiter[] = [];
+    for (const w of this.#waiters) {
+      if (w.gen <= this.#written) w.resolve();
+      else keep.push(w);
+    }
+    this.#waiters = keep;
+  }
+
+  #failWaiters(err: unknown): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    const e = err instanceof GatewayError ? err : new GatewayError("GW_ERR_STORE_WRITE_FAILED", `state write failed: ${String(err)}`);
+    for (const w of waiters) w.reject(e);
   }
 }
 

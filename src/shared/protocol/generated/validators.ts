@@ -4,7 +4,7 @@
 import __ajvRuntime0 from "ajv/dist/runtime/ucs2length.js";
 "use strict";
 export const validateRequestFrame = validate10;
-const schema11 = {"type":"object","required":["type","id","method"],"properties":{"type":{"type":"string","const":"req"},"id":{"type":"string","minLength":1},"method":{"type":"string","minLength":1},"params":{}},"additionalProperties":false,"$id":"RequestFrame"};
+const schema11 = {"type":"object","required":["type","id","method"],"properties":{"type":{"type":"string","const":"req"},"id":{"type":"string","minLength":1,"maxLength":128},"method":{"type":"string","minLength":1,"maxLength":128},"params":{}},"additionalProperties":false,"$id":"RequestFrame"};
 const func2 = __ajvRuntime0.default;
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -80,8 +80,8 @@ errors++;
 if(data.id !== undefined){
 let data1 = data.id;
 if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data1) > 128){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -90,9 +90,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-else {
-const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data1) < 1){
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -102,11 +101,8 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.method !== undefined){
-let data2 = data.method;
-if(typeof data2 === "string"){
-if(func2(data2) < 1){
-const err8 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err8 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -116,8 +112,11 @@ vErrors.push(err8);
 errors++;
 }
 }
-else {
-const err9 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.method !== undefined){
+let data2 = data.method;
+if(typeof data2 === "string"){
+if(func2(data2) > 128){
+const err9 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -126,15 +125,36 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(func2(data2) < 1){
+const err10 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err10];
 }
 else {
 vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
 }
 errors++;
 }
@@ -874,8 +894,8 @@ return errors === 0;
 }
 
 export const validateConnectParams = validate15;
-const schema16 = {"type":"object","required":["minProtocol","maxProtocol","client"],"properties":{"minProtocol":{"type":"integer","minimum":1},"maxProtocol":{"type":"integer","minimum":1},"client":{"type":"object","required":["id","version","platform","mode"],"properties":{"id":{"anyOf":[{"type":"string","const":"webchat-ui"},{"type":"string","const":"clawdbot-control-ui"},{"type":"string","const":"webchat"},{"type":"string","const":"cli"},{"type":"string","const":"gateway-client"},{"type":"string","const":"clawdbot-macos"},{"type":"string","const":"clawdbot-ios"},{"type":"string","const":"clawdbot-android"},{"type":"string","const":"node-host"},{"type":"string","const":"test"},{"type":"string","const":"fingerprint"},{"type":"string","const":"clawdbot-probe"}]},"displayName":{"type":"string","minLength":1},"version":{"type":"string","minLength":1},"platform":{"type":"string","minLength":1},"deviceFamily":{"type":"string","minLength":1},"modelIdentifier":{"type":"string","minLength":1},"mode":{"anyOf":[{"type":"string","const":"webchat"},{"type":"string","const":"cli"},{"type":"string","const":"ui"},{"type":"string","const":"backend"},{"type":"string","const":"node"},{"type":"string","const":"probe"},{"type":"string","const":"test"}]},"instanceId":{"type":"string","minLength":1}},"additionalProperties":false},"caps":{"type":"array","items":{"type":"string","minLength":1}},"commands":{"type":"array","items":{"type":"string","minLength":1}},"permissions":{"type":"object","patternProperties":{"^.*$":{"type":"boolean"}}},"pathEnv":{"type":"string"},"role":{"type":"string","minLength":1},"scopes":{"type":"array","items":{"type":"string","minLength":1}},"device":{"type":"object","required":["id","publicKey","signature","signedAt"],"properties":{"id":{"type":"string","minLength":1},"publicKey":{"type":"string","minLength":1},"signature":{"type":"string","minLength":1},"signedAt":{"type":"integer","minimum":0},"nonce":{"type":"string","minLength":1}},"additionalProperties":false},"auth":{"type":"object","properties":{"token":{"type":"string"},"password":{"type":"string"}},"additionalProperties":false},"locale":{"type":"string"},"userAgent":{"type":"string"}},"additionalProperties":false,"$id":"ConnectParams"};
-const func10 = Object.prototype.hasOwnProperty;
+const schema16 = {"type":"object","required":["minProtocol","maxProtocol","client"],"properties":{"minProtocol":{"type":"integer","minimum":1},"maxProtocol":{"type":"integer","minimum":1},"client":{"type":"object","required":["id","version","platform","mode"],"properties":{"id":{"anyOf":[{"type":"string","const":"webchat-ui"},{"type":"string","const":"clawdbot-control-ui"},{"type":"string","const":"webchat"},{"type":"string","const":"cli"},{"type":"string","const":"gateway-client"},{"type":"string","const":"clawdbot-macos"},{"type":"string","const":"clawdbot-ios"},{"type":"string","const":"clawdbot-android"},{"type":"string","const":"node-host"},{"type":"string","const":"test"},{"type":"string","const":"fingerprint"},{"type":"string","const":"clawdbot-probe"}]},"displayName":{"type":"string","minLength":1,"maxLength":256},"version":{"type":"string","minLength":1,"maxLength":128},"platform":{"type":"string","minLength":1,"maxLength":256},"deviceFamily":{"type":"string","minLength":1,"maxLength":256},"modelIdentifier":{"type":"string","minLength":1,"maxLength":256},"mode":{"anyOf":[{"type":"string","const":"webchat"},{"type":"string","const":"cli"},{"type":"string","const":"ui"},{"type":"string","const":"backend"},{"type":"string","const":"node"},{"type":"string","const":"probe"},{"type":"string","const":"test"}]},"instanceId":{"type":"string","minLength":1,"maxLength":128}},"additionalProperties":false},"caps":{"type":"array","items":{"type":"string","minLength":1,"maxLength":256},"maxItems":256},"commands":{"type":"array","items":{"type":"string","minLength":1,"maxLength":256},"maxItems":256},"permissions":{"type":"object","patternProperties":{"^.*$":{"type":"boolean"}},"maxProperties":256},"pathEnv":{"type":"string","maxLength":16384},"role":{"type":"string","minLength":1,"maxLength":128},"scopes":{"type":"array","items":{"type":"string","minLength":1,"maxLength":128},"maxItems":256},"device":{"type":"object","required":["id","publicKey","signature","signedAt"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"publicKey":{"type":"string","minLength":1,"maxLength":4096},"signature":{"type":"string","minLength":1,"maxLength":4096},"signedAt":{"type":"integer","minimum":0},"nonce":{"type":"string","minLength":1,"maxLength":4096}},"additionalProperties":false},"auth":{"type":"object","properties":{"token":{"type":"string","maxLength":4096},"password":{"type":"string","maxLength":4096}},"additionalProperties":false},"locale":{"type":"string","maxLength":128},"userAgent":{"type":"string","maxLength":4096}},"additionalProperties":false,"$id":"ConnectParams"};
+const func12 = Object.prototype.hasOwnProperty;
 const pattern0 = new RegExp("^.*$", "u");
 
 function validate15(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -914,7 +934,7 @@ vErrors.push(err2);
 errors++;
 }
 for(const key0 in data){
-if(!(func10.call(schema16.properties, key0))){
+if(!(func12.call(schema16.properties, key0))){
 const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err3];
@@ -1357,8 +1377,8 @@ vErrors = null;
 if(data2.displayName !== undefined){
 let data4 = data2.displayName;
 if(typeof data4 === "string"){
-if(func2(data4) < 1){
-const err38 = {instancePath:instancePath+"/client/displayName",schemaPath:"#/properties/client/properties/displayName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data4) > 256){
+const err38 = {instancePath:instancePath+"/client/displayName",schemaPath:"#/properties/client/properties/displayName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -1367,9 +1387,8 @@ vErrors.push(err38);
 }
 errors++;
 }
-}
-else {
-const err39 = {instancePath:instancePath+"/client/displayName",schemaPath:"#/properties/client/properties/displayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data4) < 1){
+const err39 = {instancePath:instancePath+"/client/displayName",schemaPath:"#/properties/client/properties/displayName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -1379,11 +1398,8 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data2.version !== undefined){
-let data5 = data2.version;
-if(typeof data5 === "string"){
-if(func2(data5) < 1){
-const err40 = {instancePath:instancePath+"/client/version",schemaPath:"#/properties/client/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err40 = {instancePath:instancePath+"/client/displayName",schemaPath:"#/properties/client/properties/displayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -1393,8 +1409,11 @@ vErrors.push(err40);
 errors++;
 }
 }
-else {
-const err41 = {instancePath:instancePath+"/client/version",schemaPath:"#/properties/client/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.version !== undefined){
+let data5 = data2.version;
+if(typeof data5 === "string"){
+if(func2(data5) > 128){
+const err41 = {instancePath:instancePath+"/client/version",schemaPath:"#/properties/client/properties/version/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -1403,12 +1422,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-if(data2.platform !== undefined){
-let data6 = data2.platform;
-if(typeof data6 === "string"){
-if(func2(data6) < 1){
-const err42 = {instancePath:instancePath+"/client/platform",schemaPath:"#/properties/client/properties/platform/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data5) < 1){
+const err42 = {instancePath:instancePath+"/client/version",schemaPath:"#/properties/client/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -1419,7 +1434,7 @@ errors++;
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/client/platform",schemaPath:"#/properties/client/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err43 = {instancePath:instancePath+"/client/version",schemaPath:"#/properties/client/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -1429,11 +1444,11 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data2.deviceFamily !== undefined){
-let data7 = data2.deviceFamily;
-if(typeof data7 === "string"){
-if(func2(data7) < 1){
-const err44 = {instancePath:instancePath+"/client/deviceFamily",schemaPath:"#/properties/client/properties/deviceFamily/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data2.platform !== undefined){
+let data6 = data2.platform;
+if(typeof data6 === "string"){
+if(func2(data6) > 256){
+const err44 = {instancePath:instancePath+"/client/platform",schemaPath:"#/properties/client/properties/platform/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -1442,9 +1457,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-else {
-const err45 = {instancePath:instancePath+"/client/deviceFamily",schemaPath:"#/properties/client/properties/deviceFamily/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data6) < 1){
+const err45 = {instancePath:instancePath+"/client/platform",schemaPath:"#/properties/client/properties/platform/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -1454,11 +1468,8 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data2.modelIdentifier !== undefined){
-let data8 = data2.modelIdentifier;
-if(typeof data8 === "string"){
-if(func2(data8) < 1){
-const err46 = {instancePath:instancePath+"/client/modelIdentifier",schemaPath:"#/properties/client/properties/modelIdentifier/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err46 = {instancePath:instancePath+"/client/platform",schemaPath:"#/properties/client/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -1468,13 +1479,72 @@ vErrors.push(err46);
 errors++;
 }
 }
-else {
-const err47 = {instancePath:instancePath+"/client/modelIdentifier",schemaPath:"#/properties/client/properties/modelIdentifier/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data2.deviceFamily !== undefined){
+let data7 = data2.deviceFamily;
+if(typeof data7 === "string"){
+if(func2(data7) > 256){
+const err47 = {instancePath:instancePath+"/client/deviceFamily",schemaPath:"#/properties/client/properties/deviceFamily/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err47];
 }
 else {
 vErrors.push(err47);
+}
+errors++;
+}
+if(func2(data7) < 1){
+const err48 = {instancePath:instancePath+"/client/deviceFamily",schemaPath:"#/properties/client/properties/deviceFamily/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+else {
+const err49 = {instancePath:instancePath+"/client/deviceFamily",schemaPath:"#/properties/client/properties/deviceFamily/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+if(data2.modelIdentifier !== undefined){
+let data8 = data2.modelIdentifier;
+if(typeof data8 === "string"){
+if(func2(data8) > 256){
+const err50 = {instancePath:instancePath+"/client/modelIdentifier",schemaPath:"#/properties/client/properties/modelIdentifier/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+if(func2(data8) < 1){
+const err51 = {instancePath:instancePath+"/client/modelIdentifier",schemaPath:"#/properties/client/properties/modelIdentifier/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/client/modelIdentifier",schemaPath:"#/properties/client/properties/modelIdentifier/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
 }
 errors++;
 }
@@ -1485,65 +1555,7 @@ const _errs46 = errors;
 let valid3 = false;
 const _errs47 = errors;
 if(typeof data9 !== "string"){
-const err48 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
-errors++;
-}
-if("webchat" !== data9){
-const err49 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/0/const",keyword:"const",params:{allowedValue: "webchat"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
-errors++;
-}
-var _valid1 = _errs47 === errors;
-valid3 = valid3 || _valid1;
-if(!valid3){
-const _errs49 = errors;
-if(typeof data9 !== "string"){
-const err50 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
-errors++;
-}
-if("cli" !== data9){
-const err51 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/1/const",keyword:"const",params:{allowedValue: "cli"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-var _valid1 = _errs49 === errors;
-valid3 = valid3 || _valid1;
-if(!valid3){
-const _errs51 = errors;
-if(typeof data9 !== "string"){
-const err52 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-if("ui" !== data9){
-const err53 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/2/const",keyword:"const",params:{allowedValue: "ui"},message:"must be equal to constant"};
+const err53 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -1552,12 +1564,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-var _valid1 = _errs51 === errors;
-valid3 = valid3 || _valid1;
-if(!valid3){
-const _errs53 = errors;
-if(typeof data9 !== "string"){
-const err54 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if("webchat" !== data9){
+const err54 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/0/const",keyword:"const",params:{allowedValue: "webchat"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -1566,8 +1574,12 @@ vErrors.push(err54);
 }
 errors++;
 }
-if("backend" !== data9){
-const err55 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/3/const",keyword:"const",params:{allowedValue: "backend"},message:"must be equal to constant"};
+var _valid1 = _errs47 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const _errs49 = errors;
+if(typeof data9 !== "string"){
+const err55 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -1576,12 +1588,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-var _valid1 = _errs53 === errors;
-valid3 = valid3 || _valid1;
-if(!valid3){
-const _errs55 = errors;
-if(typeof data9 !== "string"){
-const err56 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if("cli" !== data9){
+const err56 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/1/const",keyword:"const",params:{allowedValue: "cli"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -1590,8 +1598,12 @@ vErrors.push(err56);
 }
 errors++;
 }
-if("node" !== data9){
-const err57 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/4/const",keyword:"const",params:{allowedValue: "node"},message:"must be equal to constant"};
+var _valid1 = _errs49 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const _errs51 = errors;
+if(typeof data9 !== "string"){
+const err57 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/2/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -1600,12 +1612,8 @@ vErrors.push(err57);
 }
 errors++;
 }
-var _valid1 = _errs55 === errors;
-valid3 = valid3 || _valid1;
-if(!valid3){
-const _errs57 = errors;
-if(typeof data9 !== "string"){
-const err58 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if("ui" !== data9){
+const err58 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/2/const",keyword:"const",params:{allowedValue: "ui"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -1614,8 +1622,12 @@ vErrors.push(err58);
 }
 errors++;
 }
-if("probe" !== data9){
-const err59 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/5/const",keyword:"const",params:{allowedValue: "probe"},message:"must be equal to constant"};
+var _valid1 = _errs51 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const _errs53 = errors;
+if(typeof data9 !== "string"){
+const err59 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/3/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -1624,12 +1636,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-var _valid1 = _errs57 === errors;
-valid3 = valid3 || _valid1;
-if(!valid3){
-const _errs59 = errors;
-if(typeof data9 !== "string"){
-const err60 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if("backend" !== data9){
+const err60 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/3/const",keyword:"const",params:{allowedValue: "backend"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -1638,13 +1646,75 @@ vErrors.push(err60);
 }
 errors++;
 }
-if("test" !== data9){
-const err61 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/6/const",keyword:"const",params:{allowedValue: "test"},message:"must be equal to constant"};
+var _valid1 = _errs53 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const _errs55 = errors;
+if(typeof data9 !== "string"){
+const err61 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/4/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err61];
 }
 else {
 vErrors.push(err61);
+}
+errors++;
+}
+if("node" !== data9){
+const err62 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/4/const",keyword:"const",params:{allowedValue: "node"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+var _valid1 = _errs55 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const _errs57 = errors;
+if(typeof data9 !== "string"){
+const err63 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/5/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+if("probe" !== data9){
+const err64 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/5/const",keyword:"const",params:{allowedValue: "probe"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+var _valid1 = _errs57 === errors;
+valid3 = valid3 || _valid1;
+if(!valid3){
+const _errs59 = errors;
+if(typeof data9 !== "string"){
+const err65 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/6/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+if("test" !== data9){
+const err66 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf/6/const",keyword:"const",params:{allowedValue: "test"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
 }
 errors++;
 }
@@ -1657,12 +1727,12 @@ valid3 = valid3 || _valid1;
 }
 }
 if(!valid3){
-const err62 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err67 = {instancePath:instancePath+"/client/mode",schemaPath:"#/properties/client/properties/mode/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err62];
+vErrors = [err67];
 }
 else {
-vErrors.push(err62);
+vErrors.push(err67);
 }
 errors++;
 }
@@ -1681,72 +1751,8 @@ vErrors = null;
 if(data2.instanceId !== undefined){
 let data10 = data2.instanceId;
 if(typeof data10 === "string"){
-if(func2(data10) < 1){
-const err63 = {instancePath:instancePath+"/client/instanceId",schemaPath:"#/properties/client/properties/instanceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
-errors++;
-}
-}
-else {
-const err64 = {instancePath:instancePath+"/client/instanceId",schemaPath:"#/properties/client/properties/instanceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
-errors++;
-}
-}
-}
-else {
-const err65 = {instancePath:instancePath+"/client",schemaPath:"#/properties/client/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
-errors++;
-}
-}
-if(data.caps !== undefined){
-let data11 = data.caps;
-if(Array.isArray(data11)){
-const len0 = data11.length;
-for(let i0=0; i0<len0; i0++){
-let data12 = data11[i0];
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err66 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
-errors++;
-}
-}
-else {
-const err67 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
-errors++;
-}
-}
-}
-else {
-const err68 = {instancePath:instancePath+"/caps",schemaPath:"#/properties/caps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(func2(data10) > 128){
+const err68 = {instancePath:instancePath+"/client/instanceId",schemaPath:"#/properties/client/properties/instanceId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -1755,16 +1761,8 @@ vErrors.push(err68);
 }
 errors++;
 }
-}
-if(data.commands !== undefined){
-let data13 = data.commands;
-if(Array.isArray(data13)){
-const len1 = data13.length;
-for(let i1=0; i1<len1; i1++){
-let data14 = data13[i1];
-if(typeof data14 === "string"){
-if(func2(data14) < 1){
-const err69 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data10) < 1){
+const err69 = {instancePath:instancePath+"/client/instanceId",schemaPath:"#/properties/client/properties/instanceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -1775,7 +1773,7 @@ errors++;
 }
 }
 else {
-const err70 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err70 = {instancePath:instancePath+"/client/instanceId",schemaPath:"#/properties/client/properties/instanceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -1787,7 +1785,7 @@ errors++;
 }
 }
 else {
-const err71 = {instancePath:instancePath+"/commands",schemaPath:"#/properties/commands/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err71 = {instancePath:instancePath+"/client",schemaPath:"#/properties/client/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -1797,13 +1795,11 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data.permissions !== undefined){
-let data15 = data.permissions;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key2 in data15){
-if(pattern0.test(key2)){
-if(typeof data15[key2] !== "boolean"){
-const err72 = {instancePath:instancePath+"/permissions/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/permissions/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.caps !== undefined){
+let data11 = data.caps;
+if(Array.isArray(data11)){
+if(data11.length > 256){
+const err72 = {instancePath:instancePath+"/caps",schemaPath:"#/properties/caps/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -1812,11 +1808,12 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err73 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len0 = data11.length;
+for(let i0=0; i0<len0; i0++){
+let data12 = data11[i0];
+if(typeof data12 === "string"){
+if(func2(data12) > 256){
+const err73 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -1825,10 +1822,8 @@ vErrors.push(err73);
 }
 errors++;
 }
-}
-if(data.pathEnv !== undefined){
-if(typeof data.pathEnv !== "string"){
-const err74 = {instancePath:instancePath+"/pathEnv",schemaPath:"#/properties/pathEnv/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data12) < 1){
+const err74 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -1838,11 +1833,8 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data.role !== undefined){
-let data18 = data.role;
-if(typeof data18 === "string"){
-if(func2(data18) < 1){
-const err75 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err75 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -1852,8 +1844,9 @@ vErrors.push(err75);
 errors++;
 }
 }
+}
 else {
-const err76 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err76 = {instancePath:instancePath+"/caps",schemaPath:"#/properties/caps/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -1863,15 +1856,11 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data.scopes !== undefined){
-let data19 = data.scopes;
-if(Array.isArray(data19)){
-const len2 = data19.length;
-for(let i2=0; i2<len2; i2++){
-let data20 = data19[i2];
-if(typeof data20 === "string"){
-if(func2(data20) < 1){
-const err77 = {instancePath:instancePath+"/scopes/" + i2,schemaPath:"#/properties/scopes/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.commands !== undefined){
+let data13 = data.commands;
+if(Array.isArray(data13)){
+if(data13.length > 256){
+const err77 = {instancePath:instancePath+"/commands",schemaPath:"#/properties/commands/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -1880,9 +1869,12 @@ vErrors.push(err77);
 }
 errors++;
 }
-}
-else {
-const err78 = {instancePath:instancePath+"/scopes/" + i2,schemaPath:"#/properties/scopes/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len1 = data13.length;
+for(let i1=0; i1<len1; i1++){
+let data14 = data13[i1];
+if(typeof data14 === "string"){
+if(func2(data14) > 256){
+const err78 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -1891,10 +1883,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(func2(data14) < 1){
+const err79 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -1904,11 +1894,8 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data.device !== undefined){
-let data21 = data.device;
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-if(data21.id === undefined){
-const err80 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+else {
+const err80 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1917,8 +1904,10 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data21.publicKey === undefined){
-const err81 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/required",keyword:"required",params:{missingProperty: "publicKey"},message:"must have required property '"+"publicKey"+"'"};
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/commands",schemaPath:"#/properties/commands/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1927,8 +1916,12 @@ vErrors.push(err81);
 }
 errors++;
 }
-if(data21.signature === undefined){
-const err82 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/required",keyword:"required",params:{missingProperty: "signature"},message:"must have required property '"+"signature"+"'"};
+}
+if(data.permissions !== undefined){
+let data15 = data.permissions;
+if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
+if(Object.keys(data15).length > 256){
+const err82 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/maxProperties",keyword:"maxProperties",params:{limit: 256},message:"must NOT have more than 256 properties"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1937,8 +1930,10 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(data21.signedAt === undefined){
-const err83 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/required",keyword:"required",params:{missingProperty: "signedAt"},message:"must have required property '"+"signedAt"+"'"};
+for(const key2 in data15){
+if(pattern0.test(key2)){
+if(typeof data15[key2] !== "boolean"){
+const err83 = {instancePath:instancePath+"/permissions/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/permissions/patternProperties/%5E.*%24/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1947,9 +1942,11 @@ vErrors.push(err83);
 }
 errors++;
 }
-for(const key3 in data21){
-if(!(((((key3 === "id") || (key3 === "publicKey")) || (key3 === "signature")) || (key3 === "signedAt")) || (key3 === "nonce"))){
-const err84 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+}
+}
+else {
+const err84 = {instancePath:instancePath+"/permissions",schemaPath:"#/properties/permissions/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1959,11 +1956,11 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data21.id !== undefined){
-let data22 = data21.id;
-if(typeof data22 === "string"){
-if(func2(data22) < 1){
-const err85 = {instancePath:instancePath+"/device/id",schemaPath:"#/properties/device/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.pathEnv !== undefined){
+let data17 = data.pathEnv;
+if(typeof data17 === "string"){
+if(func2(data17) > 16384){
+const err85 = {instancePath:instancePath+"/pathEnv",schemaPath:"#/properties/pathEnv/maxLength",keyword:"maxLength",params:{limit: 16384},message:"must NOT have more than 16384 characters"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1974,7 +1971,7 @@ errors++;
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/device/id",schemaPath:"#/properties/device/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err86 = {instancePath:instancePath+"/pathEnv",schemaPath:"#/properties/pathEnv/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1984,11 +1981,11 @@ vErrors.push(err86);
 errors++;
 }
 }
-if(data21.publicKey !== undefined){
-let data23 = data21.publicKey;
-if(typeof data23 === "string"){
-if(func2(data23) < 1){
-const err87 = {instancePath:instancePath+"/device/publicKey",schemaPath:"#/properties/device/properties/publicKey/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.role !== undefined){
+let data18 = data.role;
+if(typeof data18 === "string"){
+if(func2(data18) > 128){
+const err87 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1997,9 +1994,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-else {
-const err88 = {instancePath:instancePath+"/device/publicKey",schemaPath:"#/properties/device/properties/publicKey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data18) < 1){
+const err88 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -2009,11 +2005,8 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data21.signature !== undefined){
-let data24 = data21.signature;
-if(typeof data24 === "string"){
-if(func2(data24) < 1){
-const err89 = {instancePath:instancePath+"/device/signature",schemaPath:"#/properties/device/properties/signature/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err89 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -2023,8 +2016,11 @@ vErrors.push(err89);
 errors++;
 }
 }
-else {
-const err90 = {instancePath:instancePath+"/device/signature",schemaPath:"#/properties/device/properties/signature/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.scopes !== undefined){
+let data19 = data.scopes;
+if(Array.isArray(data19)){
+if(data19.length > 256){
+const err90 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -2033,11 +2029,12 @@ vErrors.push(err90);
 }
 errors++;
 }
-}
-if(data21.signedAt !== undefined){
-let data25 = data21.signedAt;
-if(!((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25)))){
-const err91 = {instancePath:instancePath+"/device/signedAt",schemaPath:"#/properties/device/properties/signedAt/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+const len2 = data19.length;
+for(let i2=0; i2<len2; i2++){
+let data20 = data19[i2];
+if(typeof data20 === "string"){
+if(func2(data20) > 128){
+const err91 = {instancePath:instancePath+"/scopes/" + i2,schemaPath:"#/properties/scopes/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -2046,9 +2043,8 @@ vErrors.push(err91);
 }
 errors++;
 }
-if(typeof data25 == "number"){
-if(data25 < 0 || isNaN(data25)){
-const err92 = {instancePath:instancePath+"/device/signedAt",schemaPath:"#/properties/device/properties/signedAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(func2(data20) < 1){
+const err92 = {instancePath:instancePath+"/scopes/" + i2,schemaPath:"#/properties/scopes/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -2058,12 +2054,8 @@ vErrors.push(err92);
 errors++;
 }
 }
-}
-if(data21.nonce !== undefined){
-let data26 = data21.nonce;
-if(typeof data26 === "string"){
-if(func2(data26) < 1){
-const err93 = {instancePath:instancePath+"/device/nonce",schemaPath:"#/properties/device/properties/nonce/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err93 = {instancePath:instancePath+"/scopes/" + i2,schemaPath:"#/properties/scopes/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -2073,8 +2065,9 @@ vErrors.push(err93);
 errors++;
 }
 }
+}
 else {
-const err94 = {instancePath:instancePath+"/device/nonce",schemaPath:"#/properties/device/properties/nonce/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err94 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -2084,9 +2077,11 @@ vErrors.push(err94);
 errors++;
 }
 }
-}
-else {
-const err95 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.device !== undefined){
+let data21 = data.device;
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+if(data21.id === undefined){
+const err95 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -2095,13 +2090,8 @@ vErrors.push(err95);
 }
 errors++;
 }
-}
-if(data.auth !== undefined){
-let data27 = data.auth;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-for(const key4 in data27){
-if(!((key4 === "token") || (key4 === "password"))){
-const err96 = {instancePath:instancePath+"/auth",schemaPath:"#/properties/auth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(data21.publicKey === undefined){
+const err96 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/required",keyword:"required",params:{missingProperty: "publicKey"},message:"must have required property '"+"publicKey"+"'"};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -2110,10 +2100,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data27.token !== undefined){
-if(typeof data27.token !== "string"){
-const err97 = {instancePath:instancePath+"/auth/token",schemaPath:"#/properties/auth/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data21.signature === undefined){
+const err97 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/required",keyword:"required",params:{missingProperty: "signature"},message:"must have required property '"+"signature"+"'"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -2122,10 +2110,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-}
-if(data27.password !== undefined){
-if(typeof data27.password !== "string"){
-const err98 = {instancePath:instancePath+"/auth/password",schemaPath:"#/properties/auth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data21.signedAt === undefined){
+const err98 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/required",keyword:"required",params:{missingProperty: "signedAt"},message:"must have required property '"+"signedAt"+"'"};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -2134,10 +2120,9 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-}
-else {
-const err99 = {instancePath:instancePath+"/auth",schemaPath:"#/properties/auth/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key3 in data21){
+if(!(((((key3 === "id") || (key3 === "publicKey")) || (key3 === "signature")) || (key3 === "signedAt")) || (key3 === "nonce"))){
+const err99 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -2147,9 +2132,11 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data.locale !== undefined){
-if(typeof data.locale !== "string"){
-const err100 = {instancePath:instancePath+"/locale",schemaPath:"#/properties/locale/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data21.id !== undefined){
+let data22 = data21.id;
+if(typeof data22 === "string"){
+if(func2(data22) > 128){
+const err100 = {instancePath:instancePath+"/device/id",schemaPath:"#/properties/device/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -2158,10 +2145,8 @@ vErrors.push(err100);
 }
 errors++;
 }
-}
-if(data.userAgent !== undefined){
-if(typeof data.userAgent !== "string"){
-const err101 = {instancePath:instancePath+"/userAgent",schemaPath:"#/properties/userAgent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data22) < 1){
+const err101 = {instancePath:instancePath+"/device/id",schemaPath:"#/properties/device/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -2171,14 +2156,294 @@ vErrors.push(err101);
 errors++;
 }
 }
-}
 else {
-const err102 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err102 = {instancePath:instancePath+"/device/id",schemaPath:"#/properties/device/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err102];
 }
 else {
 vErrors.push(err102);
+}
+errors++;
+}
+}
+if(data21.publicKey !== undefined){
+let data23 = data21.publicKey;
+if(typeof data23 === "string"){
+if(func2(data23) > 4096){
+const err103 = {instancePath:instancePath+"/device/publicKey",schemaPath:"#/properties/device/properties/publicKey/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+if(func2(data23) < 1){
+const err104 = {instancePath:instancePath+"/device/publicKey",schemaPath:"#/properties/device/properties/publicKey/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+else {
+const err105 = {instancePath:instancePath+"/device/publicKey",schemaPath:"#/properties/device/properties/publicKey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+}
+if(data21.signature !== undefined){
+let data24 = data21.signature;
+if(typeof data24 === "string"){
+if(func2(data24) > 4096){
+const err106 = {instancePath:instancePath+"/device/signature",schemaPath:"#/properties/device/properties/signature/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+if(func2(data24) < 1){
+const err107 = {instancePath:instancePath+"/device/signature",schemaPath:"#/properties/device/properties/signature/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+}
+else {
+const err108 = {instancePath:instancePath+"/device/signature",schemaPath:"#/properties/device/properties/signature/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+}
+if(data21.signedAt !== undefined){
+let data25 = data21.signedAt;
+if(!((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25)))){
+const err109 = {instancePath:instancePath+"/device/signedAt",schemaPath:"#/properties/device/properties/signedAt/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+if(typeof data25 == "number"){
+if(data25 < 0 || isNaN(data25)){
+const err110 = {instancePath:instancePath+"/device/signedAt",schemaPath:"#/properties/device/properties/signedAt/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+}
+}
+if(data21.nonce !== undefined){
+let data26 = data21.nonce;
+if(typeof data26 === "string"){
+if(func2(data26) > 4096){
+const err111 = {instancePath:instancePath+"/device/nonce",schemaPath:"#/properties/device/properties/nonce/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+if(func2(data26) < 1){
+const err112 = {instancePath:instancePath+"/device/nonce",schemaPath:"#/properties/device/properties/nonce/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+else {
+const err113 = {instancePath:instancePath+"/device/nonce",schemaPath:"#/properties/device/properties/nonce/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
+}
+errors++;
+}
+}
+}
+else {
+const err114 = {instancePath:instancePath+"/device",schemaPath:"#/properties/device/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err114];
+}
+else {
+vErrors.push(err114);
+}
+errors++;
+}
+}
+if(data.auth !== undefined){
+let data27 = data.auth;
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+for(const key4 in data27){
+if(!((key4 === "token") || (key4 === "password"))){
+const err115 = {instancePath:instancePath+"/auth",schemaPath:"#/properties/auth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
+if(vErrors === null){
+vErrors = [err115];
+}
+else {
+vErrors.push(err115);
+}
+errors++;
+}
+}
+if(data27.token !== undefined){
+let data28 = data27.token;
+if(typeof data28 === "string"){
+if(func2(data28) > 4096){
+const err116 = {instancePath:instancePath+"/auth/token",schemaPath:"#/properties/auth/properties/token/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err116];
+}
+else {
+vErrors.push(err116);
+}
+errors++;
+}
+}
+else {
+const err117 = {instancePath:instancePath+"/auth/token",schemaPath:"#/properties/auth/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err117];
+}
+else {
+vErrors.push(err117);
+}
+errors++;
+}
+}
+if(data27.password !== undefined){
+let data29 = data27.password;
+if(typeof data29 === "string"){
+if(func2(data29) > 4096){
+const err118 = {instancePath:instancePath+"/auth/password",schemaPath:"#/properties/auth/properties/password/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err118];
+}
+else {
+vErrors.push(err118);
+}
+errors++;
+}
+}
+else {
+const err119 = {instancePath:instancePath+"/auth/password",schemaPath:"#/properties/auth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err119];
+}
+else {
+vErrors.push(err119);
+}
+errors++;
+}
+}
+}
+else {
+const err120 = {instancePath:instancePath+"/auth",schemaPath:"#/properties/auth/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err120];
+}
+else {
+vErrors.push(err120);
+}
+errors++;
+}
+}
+if(data.locale !== undefined){
+let data30 = data.locale;
+if(typeof data30 === "string"){
+if(func2(data30) > 128){
+const err121 = {instancePath:instancePath+"/locale",schemaPath:"#/properties/locale/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err121];
+}
+else {
+vErrors.push(err121);
+}
+errors++;
+}
+}
+else {
+const err122 = {instancePath:instancePath+"/locale",schemaPath:"#/properties/locale/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err122];
+}
+else {
+vErrors.push(err122);
+}
+errors++;
+}
+}
+if(data.userAgent !== undefined){
+let data31 = data.userAgent;
+if(typeof data31 === "string"){
+if(func2(data31) > 4096){
+const err123 = {instancePath:instancePath+"/userAgent",schemaPath:"#/properties/userAgent/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+if(vErrors === null){
+vErrors = [err123];
+}
+else {
+vErrors.push(err123);
+}
+errors++;
+}
+}
+else {
+const err124 = {instancePath:instancePath+"/userAgent",schemaPath:"#/properties/userAgent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err124];
+}
+else {
+vErrors.push(err124);
+}
+errors++;
+}
+}
+}
+else {
+const err125 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err125];
+}
+else {
+vErrors.push(err125);
 }
 errors++;
 }
@@ -2637,7 +2902,7 @@ vErrors.push(err36);
 errors++;
 }
 for(const key4 in data14){
-if(!(func10.call(schema17.properties.snapshot.properties.presence.items.properties, key4))){
+if(!(func12.call(schema17.properties.snapshot.properties.presence.items.properties, key4))){
 const err37 = {instancePath:instancePath+"/snapshot/presence/" + i2,schemaPath:"#/properties/snapshot/properties/presence/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err37];
@@ -3591,7 +3856,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(func10.call(schema18.properties, key0))){
+if(!(func12.call(schema18.properties, key0))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -4047,7 +4312,7 @@ return errors === 0;
 }
 
 export const validateNodeDescribeParams = validate20;
-const schema21 = {"type":"object","required":["nodeId"],"properties":{"nodeId":{"type":"string","minLength":1}},"additionalProperties":false,"$id":"NodeDescribeParams"};
+const schema21 = {"type":"object","required":["nodeId"],"properties":{"nodeId":{"type":"string","minLength":1,"maxLength":128}},"additionalProperties":false,"$id":"NodeDescribeParams"};
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="NodeDescribeParams" */;
@@ -4079,8 +4344,8 @@ errors++;
 if(data.nodeId !== undefined){
 let data0 = data.nodeId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err2 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err2 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4089,9 +4354,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-else {
-const err3 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err3 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4101,9 +4365,8 @@ vErrors.push(err3);
 errors++;
 }
 }
-}
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4112,12 +4375,24 @@ vErrors.push(err4);
 }
 errors++;
 }
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
 validate20.errors = vErrors;
 return errors === 0;
 }
 
 export const validateNodeRenameParams = validate21;
-const schema22 = {"type":"object","required":["nodeId","displayName"],"properties":{"nodeId":{"type":"string","minLength":1},"displayName":{"type":"string"}},"additionalProperties":false,"$id":"NodeRenameParams"};
+const schema22 = {"type":"object","required":["nodeId","displayName"],"properties":{"nodeId":{"type":"string","minLength":1,"maxLength":128},"displayName":{"type":"string","maxLength":256}},"additionalProperties":false,"$id":"NodeRenameParams"};
 
 function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="NodeRenameParams" */;
@@ -4159,8 +4434,8 @@ errors++;
 if(data.nodeId !== undefined){
 let data0 = data.nodeId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err3 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err3 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4169,9 +4444,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-else {
-const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4181,9 +4455,8 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.displayName !== undefined){
-if(typeof data.displayName !== "string"){
-const err5 = {instancePath:instancePath+"/displayName",schemaPath:"#/properties/displayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4193,9 +4466,11 @@ vErrors.push(err5);
 errors++;
 }
 }
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.displayName !== undefined){
+let data1 = data.displayName;
+if(typeof data1 === "string"){
+if(func2(data1) > 256){
+const err6 = {instancePath:instancePath+"/displayName",schemaPath:"#/properties/displayName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4204,12 +4479,35 @@ vErrors.push(err6);
 }
 errors++;
 }
+}
+else {
+const err7 = {instancePath:instancePath+"/displayName",schemaPath:"#/properties/displayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
 validate21.errors = vErrors;
 return errors === 0;
 }
 
 export const validateNodeInvokeParams = validate22;
-const schema23 = {"type":"object","required":["nodeId","command","idempotencyKey"],"properties":{"nodeId":{"type":"string","minLength":1},"command":{"type":"string","minLength":1},"params":{},"timeoutMs":{"type":"integer","minimum":0},"idempotencyKey":{"type":"string","minLength":1}},"additionalProperties":false,"$id":"NodeInvokeParams"};
+const schema23 = {"type":"object","required":["nodeId","command","idempotencyKey"],"properties":{"nodeId":{"type":"string","minLength":1,"maxLength":128},"command":{"type":"string","minLength":1,"maxLength":256},"params":{},"timeoutMs":{"type":"integer","minimum":0},"idempotencyKey":{"type":"string","minLength":1,"maxLength":256}},"additionalProperties":false,"$id":"NodeInvokeParams"};
 
 function validate22(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="NodeInvokeParams" */;
@@ -4261,8 +4559,8 @@ errors++;
 if(data.nodeId !== undefined){
 let data0 = data.nodeId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4271,9 +4569,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-else {
-const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4283,11 +4580,8 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.command !== undefined){
-let data1 = data.command;
-if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err6 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4297,8 +4591,11 @@ vErrors.push(err6);
 errors++;
 }
 }
-else {
-const err7 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.command !== undefined){
+let data1 = data.command;
+if(typeof data1 === "string"){
+if(func2(data1) > 256){
+const err7 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4307,11 +4604,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-}
-if(data.timeoutMs !== undefined){
-let data2 = data.timeoutMs;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-const err8 = {instancePath:instancePath+"/timeoutMs",schemaPath:"#/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(func2(data1) < 1){
+const err8 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4320,9 +4614,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(typeof data2 == "number"){
-if(data2 < 0 || isNaN(data2)){
-const err9 = {instancePath:instancePath+"/timeoutMs",schemaPath:"#/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+else {
+const err9 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4332,12 +4626,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-}
-if(data.idempotencyKey !== undefined){
-let data3 = data.idempotencyKey;
-if(typeof data3 === "string"){
-if(func2(data3) < 1){
-const err10 = {instancePath:instancePath+"/idempotencyKey",schemaPath:"#/properties/idempotencyKey/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.timeoutMs !== undefined){
+let data2 = data.timeoutMs;
+if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
+const err10 = {instancePath:instancePath+"/timeoutMs",schemaPath:"#/properties/timeoutMs/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4346,9 +4638,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-else {
-const err11 = {instancePath:instancePath+"/idempotencyKey",schemaPath:"#/properties/idempotencyKey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data2 == "number"){
+if(data2 < 0 || isNaN(data2)){
+const err11 = {instancePath:instancePath+"/timeoutMs",schemaPath:"#/properties/timeoutMs/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4359,8 +4651,11 @@ errors++;
 }
 }
 }
-else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.idempotencyKey !== undefined){
+let data3 = data.idempotencyKey;
+if(typeof data3 === "string"){
+if(func2(data3) > 256){
+const err12 = {instancePath:instancePath+"/idempotencyKey",schemaPath:"#/properties/idempotencyKey/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4369,12 +4664,45 @@ vErrors.push(err12);
 }
 errors++;
 }
+if(func2(data3) < 1){
+const err13 = {instancePath:instancePath+"/idempotencyKey",schemaPath:"#/properties/idempotencyKey/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/idempotencyKey",schemaPath:"#/properties/idempotencyKey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
 validate22.errors = vErrors;
 return errors === 0;
 }
 
 export const validateNodeInvokeResultParams = validate23;
-const schema24 = {"type":"object","required":["id","nodeId","ok"],"properties":{"id":{"type":"string","minLength":1},"nodeId":{"type":"string","minLength":1},"ok":{"type":"boolean"},"payload":{},"payloadJSON":{"type":"string"},"error":{"type":"object","properties":{"code":{"type":"string","minLength":1},"message":{"type":"string","minLength":1}},"additionalProperties":false}},"additionalProperties":false,"$id":"NodeInvokeResultParams"};
+const schema24 = {"type":"object","required":["id","nodeId","ok"],"properties":{"id":{"type":"string","minLength":1,"maxLength":128},"nodeId":{"type":"string","minLength":1,"maxLength":128},"ok":{"type":"boolean"},"payload":{},"payloadJSON":{"type":"string"},"error":{"type":"object","properties":{"code":{"type":"string","minLength":1,"maxLength":128},"message":{"type":"string","minLength":1,"maxLength":4096}},"additionalProperties":false}},"additionalProperties":false,"$id":"NodeInvokeResultParams"};
 
 function validate23(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="NodeInvokeResultParams" */;
@@ -4426,8 +4754,8 @@ errors++;
 if(data.id !== undefined){
 let data0 = data.id;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4436,9 +4764,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-else {
-const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4448,11 +4775,8 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.nodeId !== undefined){
-let data1 = data.nodeId;
-if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err6 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4462,8 +4786,11 @@ vErrors.push(err6);
 errors++;
 }
 }
-else {
-const err7 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.nodeId !== undefined){
+let data1 = data.nodeId;
+if(typeof data1 === "string"){
+if(func2(data1) > 128){
+const err7 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4472,10 +4799,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-}
-if(data.ok !== undefined){
-if(typeof data.ok !== "boolean"){
-const err8 = {instancePath:instancePath+"/ok",schemaPath:"#/properties/ok/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(func2(data1) < 1){
+const err8 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4485,9 +4810,8 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.payloadJSON !== undefined){
-if(typeof data.payloadJSON !== "string"){
-const err9 = {instancePath:instancePath+"/payloadJSON",schemaPath:"#/properties/payloadJSON/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err9 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4497,12 +4821,9 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.error !== undefined){
-let data4 = data.error;
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-for(const key1 in data4){
-if(!((key1 === "code") || (key1 === "message"))){
-const err10 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
+if(data.ok !== undefined){
+if(typeof data.ok !== "boolean"){
+const err10 = {instancePath:instancePath+"/ok",schemaPath:"#/properties/ok/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4512,11 +4833,9 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data4.code !== undefined){
-let data5 = data4.code;
-if(typeof data5 === "string"){
-if(func2(data5) < 1){
-const err11 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.payloadJSON !== undefined){
+if(typeof data.payloadJSON !== "string"){
+const err11 = {instancePath:instancePath+"/payloadJSON",schemaPath:"#/properties/payloadJSON/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4526,8 +4845,12 @@ vErrors.push(err11);
 errors++;
 }
 }
-else {
-const err12 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.error !== undefined){
+let data4 = data.error;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+for(const key1 in data4){
+if(!((key1 === "code") || (key1 === "message"))){
+const err12 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4537,11 +4860,11 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data4.message !== undefined){
-let data6 = data4.message;
-if(typeof data6 === "string"){
-if(func2(data6) < 1){
-const err13 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data4.code !== undefined){
+let data5 = data4.code;
+if(typeof data5 === "string"){
+if(func2(data5) > 128){
+const err13 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4550,9 +4873,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-else {
-const err14 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data5) < 1){
+const err14 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4562,9 +4884,8 @@ vErrors.push(err14);
 errors++;
 }
 }
-}
 else {
-const err15 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err15 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4574,9 +4895,11 @@ vErrors.push(err15);
 errors++;
 }
 }
-}
-else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data4.message !== undefined){
+let data6 = data4.message;
+if(typeof data6 === "string"){
+if(func2(data6) > 4096){
+const err16 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4585,12 +4908,57 @@ vErrors.push(err16);
 }
 errors++;
 }
+if(func2(data6) < 1){
+const err17 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
 validate23.errors = vErrors;
 return errors === 0;
 }
 
 export const validateNodeEventParams = validate24;
-const schema25 = {"type":"object","required":["event"],"properties":{"event":{"type":"string","minLength":1},"payload":{},"payloadJSON":{"type":"string"}},"additionalProperties":false,"$id":"NodeEventParams"};
+const schema25 = {"type":"object","required":["event"],"properties":{"event":{"type":"string","minLength":1,"maxLength":128},"payload":{},"payloadJSON":{"type":"string"}},"additionalProperties":false,"$id":"NodeEventParams"};
 
 function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="NodeEventParams" */;
@@ -4622,8 +4990,8 @@ errors++;
 if(data.event !== undefined){
 let data0 = data.event;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err2 = {instancePath:instancePath+"/event",schemaPath:"#/properties/event/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err2 = {instancePath:instancePath+"/event",schemaPath:"#/properties/event/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4632,9 +5000,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-else {
-const err3 = {instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err3 = {instancePath:instancePath+"/event",schemaPath:"#/properties/event/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4644,9 +5011,8 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.payloadJSON !== undefined){
-if(typeof data.payloadJSON !== "string"){
-const err4 = {instancePath:instancePath+"/payloadJSON",schemaPath:"#/properties/payloadJSON/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err4 = {instancePath:instancePath+"/event",schemaPath:"#/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4656,9 +5022,9 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.payloadJSON !== undefined){
+if(typeof data.payloadJSON !== "string"){
+const err5 = {instancePath:instancePath+"/payloadJSON",schemaPath:"#/properties/payloadJSON/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4667,12 +5033,24 @@ vErrors.push(err5);
 }
 errors++;
 }
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
 validate24.errors = vErrors;
 return errors === 0;
 }
 
 export const validateNodePairRequestParams = validate25;
-const schema26 = {"type":"object","required":["nodeId"],"properties":{"nodeId":{"type":"string","minLength":1},"displayName":{"type":"string","minLength":1},"platform":{"type":"string","minLength":1},"version":{"type":"string","minLength":1},"coreVersion":{"type":"string","minLength":1},"uiVersion":{"type":"string","minLength":1},"deviceFamily":{"type":"string","minLength":1},"modelIdentifier":{"type":"string","minLength":1},"caps":{"type":"array","items":{"type":"string","minLength":1}},"commands":{"type":"array","items":{"type":"string","minLength":1}},"remoteIp":{"type":"string","minLength":1},"silent":{"type":"boolean"}},"additionalProperties":false,"$id":"NodePairRequestParams"};
+const schema26 = {"type":"object","required":["nodeId"],"properties":{"nodeId":{"type":"string","minLength":1,"maxLength":128},"displayName":{"type":"string","minLength":1,"maxLength":256},"platform":{"type":"string","minLength":1,"maxLength":256},"version":{"type":"string","minLength":1,"maxLength":128},"coreVersion":{"type":"string","minLength":1,"maxLength":128},"uiVersion":{"type":"string","minLength":1,"maxLength":128},"deviceFamily":{"type":"string","minLength":1,"maxLength":256},"modelIdentifier":{"type":"string","minLength":1,"maxLength":256},"caps":{"type":"array","items":{"type":"string","minLength":1,"maxLength":256},"maxItems":256},"commands":{"type":"array","items":{"type":"string","minLength":1,"maxLength":256},"maxItems":256},"remoteIp":{"type":"string","minLength":1,"maxLength":128},"silent":{"type":"boolean"}},"additionalProperties":false,"$id":"NodePairRequestParams"};
 
 function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="NodePairRequestParams" */;
@@ -4690,7 +5068,7 @@ vErrors.push(err0);
 errors++;
 }
 for(const key0 in data){
-if(!(func10.call(schema26.properties, key0))){
+if(!(func12.call(schema26.properties, key0))){
 const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err1];
@@ -4704,8 +5082,8 @@ errors++;
 if(data.nodeId !== undefined){
 let data0 = data.nodeId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err2 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err2 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4714,9 +5092,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-else {
-const err3 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err3 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4726,11 +5103,8 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.displayName !== undefined){
-let data1 = data.displayName;
-if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err4 = {instancePath:instancePath+"/displayName",schemaPath:"#/properties/displayName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4740,8 +5114,11 @@ vErrors.push(err4);
 errors++;
 }
 }
-else {
-const err5 = {instancePath:instancePath+"/displayName",schemaPath:"#/properties/displayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.displayName !== undefined){
+let data1 = data.displayName;
+if(typeof data1 === "string"){
+if(func2(data1) > 256){
+const err5 = {instancePath:instancePath+"/displayName",schemaPath:"#/properties/displayName/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4750,12 +5127,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-if(data.platform !== undefined){
-let data2 = data.platform;
-if(typeof data2 === "string"){
-if(func2(data2) < 1){
-const err6 = {instancePath:instancePath+"/platform",schemaPath:"#/properties/platform/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data1) < 1){
+const err6 = {instancePath:instancePath+"/displayName",schemaPath:"#/properties/displayName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4766,7 +5139,7 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/platform",schemaPath:"#/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err7 = {instancePath:instancePath+"/displayName",schemaPath:"#/properties/displayName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4776,11 +5149,11 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.version !== undefined){
-let data3 = data.version;
-if(typeof data3 === "string"){
-if(func2(data3) < 1){
-const err8 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.platform !== undefined){
+let data2 = data.platform;
+if(typeof data2 === "string"){
+if(func2(data2) > 256){
+const err8 = {instancePath:instancePath+"/platform",schemaPath:"#/properties/platform/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4789,9 +5162,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-else {
-const err9 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data2) < 1){
+const err9 = {instancePath:instancePath+"/platform",schemaPath:"#/properties/platform/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4801,11 +5173,8 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.coreVersion !== undefined){
-let data4 = data.coreVersion;
-if(typeof data4 === "string"){
-if(func2(data4) < 1){
-const err10 = {instancePath:instancePath+"/coreVersion",schemaPath:"#/properties/coreVersion/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err10 = {instancePath:instancePath+"/platform",schemaPath:"#/properties/platform/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4815,8 +5184,11 @@ vErrors.push(err10);
 errors++;
 }
 }
-else {
-const err11 = {instancePath:instancePath+"/coreVersion",schemaPath:"#/properties/coreVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.version !== undefined){
+let data3 = data.version;
+if(typeof data3 === "string"){
+if(func2(data3) > 128){
+const err11 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4825,12 +5197,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-if(data.uiVersion !== undefined){
-let data5 = data.uiVersion;
-if(typeof data5 === "string"){
-if(func2(data5) < 1){
-const err12 = {instancePath:instancePath+"/uiVersion",schemaPath:"#/properties/uiVersion/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data3) < 1){
+const err12 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4841,7 +5209,7 @@ errors++;
 }
 }
 else {
-const err13 = {instancePath:instancePath+"/uiVersion",schemaPath:"#/properties/uiVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err13 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4851,11 +5219,11 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.deviceFamily !== undefined){
-let data6 = data.deviceFamily;
-if(typeof data6 === "string"){
-if(func2(data6) < 1){
-const err14 = {instancePath:instancePath+"/deviceFamily",schemaPath:"#/properties/deviceFamily/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data.coreVersion !== undefined){
+let data4 = data.coreVersion;
+if(typeof data4 === "string"){
+if(func2(data4) > 128){
+const err14 = {instancePath:instancePath+"/coreVersion",schemaPath:"#/properties/coreVersion/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4864,9 +5232,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-else {
-const err15 = {instancePath:instancePath+"/deviceFamily",schemaPath:"#/properties/deviceFamily/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data4) < 1){
+const err15 = {instancePath:instancePath+"/coreVersion",schemaPath:"#/properties/coreVersion/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4876,11 +5243,8 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.modelIdentifier !== undefined){
-let data7 = data.modelIdentifier;
-if(typeof data7 === "string"){
-if(func2(data7) < 1){
-const err16 = {instancePath:instancePath+"/modelIdentifier",schemaPath:"#/properties/modelIdentifier/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err16 = {instancePath:instancePath+"/coreVersion",schemaPath:"#/properties/coreVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4890,8 +5254,11 @@ vErrors.push(err16);
 errors++;
 }
 }
-else {
-const err17 = {instancePath:instancePath+"/modelIdentifier",schemaPath:"#/properties/modelIdentifier/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.uiVersion !== undefined){
+let data5 = data.uiVersion;
+if(typeof data5 === "string"){
+if(func2(data5) > 128){
+const err17 = {instancePath:instancePath+"/uiVersion",schemaPath:"#/properties/uiVersion/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4900,16 +5267,8 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-if(data.caps !== undefined){
-let data8 = data.caps;
-if(Array.isArray(data8)){
-const len0 = data8.length;
-for(let i0=0; i0<len0; i0++){
-let data9 = data8[i0];
-if(typeof data9 === "string"){
-if(func2(data9) < 1){
-const err18 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data5) < 1){
+const err18 = {instancePath:instancePath+"/uiVersion",schemaPath:"#/properties/uiVersion/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4920,7 +5279,7 @@ errors++;
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err19 = {instancePath:instancePath+"/uiVersion",schemaPath:"#/properties/uiVersion/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -4930,9 +5289,11 @@ vErrors.push(err19);
 errors++;
 }
 }
-}
-else {
-const err20 = {instancePath:instancePath+"/caps",schemaPath:"#/properties/caps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.deviceFamily !== undefined){
+let data6 = data.deviceFamily;
+if(typeof data6 === "string"){
+if(func2(data6) > 256){
+const err20 = {instancePath:instancePath+"/deviceFamily",schemaPath:"#/properties/deviceFamily/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -4941,16 +5302,8 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data.commands !== undefined){
-let data10 = data.commands;
-if(Array.isArray(data10)){
-const len1 = data10.length;
-for(let i1=0; i1<len1; i1++){
-let data11 = data10[i1];
-if(typeof data11 === "string"){
-if(func2(data11) < 1){
-const err21 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data6) < 1){
+const err21 = {instancePath:instancePath+"/deviceFamily",schemaPath:"#/properties/deviceFamily/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -4961,7 +5314,7 @@ errors++;
 }
 }
 else {
-const err22 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err22 = {instancePath:instancePath+"/deviceFamily",schemaPath:"#/properties/deviceFamily/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -4971,9 +5324,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/commands",schemaPath:"#/properties/commands/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.modelIdentifier !== undefined){
+let data7 = data.modelIdentifier;
+if(typeof data7 === "string"){
+if(func2(data7) > 256){
+const err23 = {instancePath:instancePath+"/modelIdentifier",schemaPath:"#/properties/modelIdentifier/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -4982,12 +5337,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-if(data.remoteIp !== undefined){
-let data12 = data.remoteIp;
-if(typeof data12 === "string"){
-if(func2(data12) < 1){
-const err24 = {instancePath:instancePath+"/remoteIp",schemaPath:"#/properties/remoteIp/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data7) < 1){
+const err24 = {instancePath:instancePath+"/modelIdentifier",schemaPath:"#/properties/modelIdentifier/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -4998,7 +5349,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/remoteIp",schemaPath:"#/properties/remoteIp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err25 = {instancePath:instancePath+"/modelIdentifier",schemaPath:"#/properties/modelIdentifier/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -5008,9 +5359,11 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data.silent !== undefined){
-if(typeof data.silent !== "boolean"){
-const err26 = {instancePath:instancePath+"/silent",schemaPath:"#/properties/silent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.caps !== undefined){
+let data8 = data.caps;
+if(Array.isArray(data8)){
+if(data8.length > 256){
+const err26 = {instancePath:instancePath+"/caps",schemaPath:"#/properties/caps/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -5019,15 +5372,170 @@ vErrors.push(err26);
 }
 errors++;
 }
-}
-}
-else {
-const err27 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len0 = data8.length;
+for(let i0=0; i0<len0; i0++){
+let data9 = data8[i0];
+if(typeof data9 === "string"){
+if(func2(data9) > 256){
+const err27 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err27];
 }
 else {
 vErrors.push(err27);
+}
+errors++;
+}
+if(func2(data9) < 1){
+const err28 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/caps/" + i0,schemaPath:"#/properties/caps/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+}
+else {
+const err30 = {instancePath:instancePath+"/caps",schemaPath:"#/properties/caps/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data.commands !== undefined){
+let data10 = data.commands;
+if(Array.isArray(data10)){
+if(data10.length > 256){
+const err31 = {instancePath:instancePath+"/commands",schemaPath:"#/properties/commands/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+const len1 = data10.length;
+for(let i1=0; i1<len1; i1++){
+let data11 = data10[i1];
+if(typeof data11 === "string"){
+if(func2(data11) > 256){
+const err32 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+if(func2(data11) < 1){
+const err33 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/commands/" + i1,schemaPath:"#/properties/commands/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+else {
+const err35 = {instancePath:instancePath+"/commands",schemaPath:"#/properties/commands/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data.remoteIp !== undefined){
+let data12 = data.remoteIp;
+if(typeof data12 === "string"){
+if(func2(data12) > 128){
+const err36 = {instancePath:instancePath+"/remoteIp",schemaPath:"#/properties/remoteIp/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+if(func2(data12) < 1){
+const err37 = {instancePath:instancePath+"/remoteIp",schemaPath:"#/properties/remoteIp/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/remoteIp",schemaPath:"#/properties/remoteIp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+if(data.silent !== undefined){
+if(typeof data.silent !== "boolean"){
+const err39 = {instancePath:instancePath+"/silent",schemaPath:"#/properties/silent/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+}
+else {
+const err40 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
 }
 errors++;
 }
@@ -5069,7 +5577,7 @@ return errors === 0;
 }
 
 export const validateNodePairApproveParams = validate27;
-const schema28 = {"type":"object","required":["requestId"],"properties":{"requestId":{"type":"string","minLength":1}},"additionalProperties":false,"$id":"NodePairApproveParams"};
+const schema28 = {"type":"object","required":["requestId"],"properties":{"requestId":{"type":"string","minLength":1,"maxLength":128}},"additionalProperties":false,"$id":"NodePairApproveParams"};
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="NodePairApproveParams" */;
@@ -5101,8 +5609,8 @@ errors++;
 if(data.requestId !== undefined){
 let data0 = data.requestId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err2 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err2 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5111,9 +5619,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-else {
-const err3 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err3 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5123,9 +5630,8 @@ vErrors.push(err3);
 errors++;
 }
 }
-}
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5134,12 +5640,24 @@ vErrors.push(err4);
 }
 errors++;
 }
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
 validate27.errors = vErrors;
 return errors === 0;
 }
 
 export const validateNodePairRejectParams = validate28;
-const schema29 = {"type":"object","required":["requestId"],"properties":{"requestId":{"type":"string","minLength":1}},"additionalProperties":false,"$id":"NodePairRejectParams"};
+const schema29 = {"type":"object","required":["requestId"],"properties":{"requestId":{"type":"string","minLength":1,"maxLength":128}},"additionalProperties":false,"$id":"NodePairRejectParams"};
 
 function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="NodePairRejectParams" */;
@@ -5171,8 +5689,8 @@ errors++;
 if(data.requestId !== undefined){
 let data0 = data.requestId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err2 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err2 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5181,9 +5699,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-else {
-const err3 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err3 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5193,9 +5710,8 @@ vErrors.push(err3);
 errors++;
 }
 }
-}
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5204,12 +5720,24 @@ vErrors.push(err4);
 }
 errors++;
 }
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
 validate28.errors = vErrors;
 return errors === 0;
 }
 
 export const validateNodePairVerifyParams = validate29;
-const schema30 = {"type":"object","required":["nodeId","token"],"properties":{"nodeId":{"type":"string","minLength":1},"token":{"type":"string","minLength":1}},"additionalProperties":false,"$id":"NodePairVerifyParams"};
+const schema30 = {"type":"object","required":["nodeId","token"],"properties":{"nodeId":{"type":"string","minLength":1,"maxLength":128},"token":{"type":"string","minLength":1,"maxLength":4096}},"additionalProperties":false,"$id":"NodePairVerifyParams"};
 
 function validate29(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="NodePairVerifyParams" */;
@@ -5251,8 +5779,8 @@ errors++;
 if(data.nodeId !== undefined){
 let data0 = data.nodeId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err3 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err3 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5261,9 +5789,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-else {
-const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5273,11 +5800,8 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.token !== undefined){
-let data1 = data.token;
-if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err5 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -5287,8 +5811,11 @@ vErrors.push(err5);
 errors++;
 }
 }
-else {
-const err6 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.token !== undefined){
+let data1 = data.token;
+if(typeof data1 === "string"){
+if(func2(data1) > 4096){
+const err6 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5297,15 +5824,36 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(func2(data1) < 1){
+const err7 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/token",schemaPath:"#/properties/token/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
 }
 errors++;
 }
@@ -5347,7 +5895,7 @@ return errors === 0;
 }
 
 export const validateDevicePairApproveParams = validate31;
-const schema32 = {"type":"object","required":["requestId"],"properties":{"requestId":{"type":"string","minLength":1}},"additionalProperties":false,"$id":"DevicePairApproveParams"};
+const schema32 = {"type":"object","required":["requestId"],"properties":{"requestId":{"type":"string","minLength":1,"maxLength":128}},"additionalProperties":false,"$id":"DevicePairApproveParams"};
 
 function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="DevicePairApproveParams" */;
@@ -5379,8 +5927,8 @@ errors++;
 if(data.requestId !== undefined){
 let data0 = data.requestId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err2 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err2 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5389,9 +5937,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-else {
-const err3 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err3 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5401,9 +5948,8 @@ vErrors.push(err3);
 errors++;
 }
 }
-}
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5412,12 +5958,24 @@ vErrors.push(err4);
 }
 errors++;
 }
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
 validate31.errors = vErrors;
 return errors === 0;
 }
 
 export const validateDevicePairRejectParams = validate32;
-const schema33 = {"type":"object","required":["requestId"],"properties":{"requestId":{"type":"string","minLength":1}},"additionalProperties":false,"$id":"DevicePairRejectParams"};
+const schema33 = {"type":"object","required":["requestId"],"properties":{"requestId":{"type":"string","minLength":1,"maxLength":128}},"additionalProperties":false,"$id":"DevicePairRejectParams"};
 
 function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="DevicePairRejectParams" */;
@@ -5449,8 +6007,8 @@ errors++;
 if(data.requestId !== undefined){
 let data0 = data.requestId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err2 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err2 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5459,9 +6017,8 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-else {
-const err3 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err3 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5471,9 +6028,8 @@ vErrors.push(err3);
 errors++;
 }
 }
-}
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5482,12 +6038,24 @@ vErrors.push(err4);
 }
 errors++;
 }
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
 validate32.errors = vErrors;
 return errors === 0;
 }
 
 export const validateDeviceTokenRotateParams = validate33;
-const schema34 = {"type":"object","required":["deviceId","role"],"properties":{"deviceId":{"type":"string","minLength":1},"role":{"type":"string","minLength":1},"scopes":{"type":"array","items":{"type":"string","minLength":1}}},"additionalProperties":false,"$id":"DeviceTokenRotateParams"};
+const schema34 = {"type":"object","required":["deviceId","role"],"properties":{"deviceId":{"type":"string","minLength":1,"maxLength":128},"role":{"type":"string","minLength":1,"maxLength":128},"scopes":{"type":"array","items":{"type":"string","minLength":1,"maxLength":128},"maxItems":256}},"additionalProperties":false,"$id":"DeviceTokenRotateParams"};
 
 function validate33(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="DeviceTokenRotateParams" */;
@@ -5529,8 +6097,8 @@ errors++;
 if(data.deviceId !== undefined){
 let data0 = data.deviceId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err3 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err3 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5539,9 +6107,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-else {
-const err4 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err4 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5551,11 +6118,8 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.role !== undefined){
-let data1 = data.role;
-if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err5 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err5 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -5565,8 +6129,11 @@ vErrors.push(err5);
 errors++;
 }
 }
-else {
-const err6 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.role !== undefined){
+let data1 = data.role;
+if(typeof data1 === "string"){
+if(func2(data1) > 128){
+const err6 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5575,16 +6142,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-if(data.scopes !== undefined){
-let data2 = data.scopes;
-if(Array.isArray(data2)){
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-let data3 = data2[i0];
-if(typeof data3 === "string"){
-if(func2(data3) < 1){
-const err7 = {instancePath:instancePath+"/scopes/" + i0,schemaPath:"#/properties/scopes/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data1) < 1){
+const err7 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -5595,7 +6154,7 @@ errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/scopes/" + i0,schemaPath:"#/properties/scopes/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err8 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -5605,9 +6164,11 @@ vErrors.push(err8);
 errors++;
 }
 }
-}
-else {
-const err9 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.scopes !== undefined){
+let data2 = data.scopes;
+if(Array.isArray(data2)){
+if(data2.length > 256){
+const err9 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/maxItems",keyword:"maxItems",params:{limit: 256},message:"must NOT have more than 256 items"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -5616,10 +6177,12 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+if(typeof data3 === "string"){
+if(func2(data3) > 128){
+const err10 = {instancePath:instancePath+"/scopes/" + i0,schemaPath:"#/properties/scopes/items/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -5628,12 +6191,57 @@ vErrors.push(err10);
 }
 errors++;
 }
+if(func2(data3) < 1){
+const err11 = {instancePath:instancePath+"/scopes/" + i0,schemaPath:"#/properties/scopes/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/scopes/" + i0,schemaPath:"#/properties/scopes/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/scopes",schemaPath:"#/properties/scopes/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
 validate33.errors = vErrors;
 return errors === 0;
 }
 
 export const validateDeviceTokenRevokeParams = validate34;
-const schema35 = {"type":"object","required":["deviceId","role"],"properties":{"deviceId":{"type":"string","minLength":1},"role":{"type":"string","minLength":1}},"additionalProperties":false,"$id":"DeviceTokenRevokeParams"};
+const schema35 = {"type":"object","required":["deviceId","role"],"properties":{"deviceId":{"type":"string","minLength":1,"maxLength":128},"role":{"type":"string","minLength":1,"maxLength":128}},"additionalProperties":false,"$id":"DeviceTokenRevokeParams"};
 
 function validate34(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="DeviceTokenRevokeParams" */;
@@ -5675,8 +6283,8 @@ errors++;
 if(data.deviceId !== undefined){
 let data0 = data.deviceId;
 if(typeof data0 === "string"){
-if(func2(data0) < 1){
-const err3 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data0) > 128){
+const err3 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5685,9 +6293,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-else {
-const err4 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data0) < 1){
+const err4 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5697,11 +6304,8 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.role !== undefined){
-let data1 = data.role;
-if(typeof data1 === "string"){
-if(func2(data1) < 1){
-const err5 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err5 = {instancePath:instancePath+"/deviceId",schemaPath:"#/properties/deviceId/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -5711,8 +6315,11 @@ vErrors.push(err5);
 errors++;
 }
 }
-else {
-const err6 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.role !== undefined){
+let data1 = data.role;
+if(typeof data1 === "string"){
+if(func2(data1) > 128){
+const err6 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5721,15 +6328,36 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(func2(data1) < 1){
+const err7 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
 }
 errors++;
 }

@@ -1,5 +1,5 @@
 import Type from "typebox";
-import { NonEmptyString, closed } from "./primitives.js";
+import { BoundedList, IdString, LIMITS, NameString, SecretString, VersionString, closed } from "./primitives.js";
 
 /** Accepted `client.id` values (exact match; §2.2). */
 export const CLIENT_IDS = [
@@ -26,30 +26,30 @@ export const GatewayClientMode = Type.Union(CLIENT_MODES.map((m) => Type.Literal
 export const ConnectClient = Type.Object(
   {
     id: GatewayClientId,
-    displayName: Type.Optional(NonEmptyString),
-    version: NonEmptyString,
-    platform: NonEmptyString,
-    deviceFamily: Type.Optional(NonEmptyString),
-    modelIdentifier: Type.Optional(NonEmptyString),
+    displayName: Type.Optional(NameString),
+    version: VersionString,
+    platform: NameString,
+    deviceFamily: Type.Optional(NameString),
+    modelIdentifier: Type.Optional(NameString),
     mode: GatewayClientMode,
-    instanceId: Type.Optional(NonEmptyString),
+    instanceId: Type.Optional(IdString),
   },
   closed,
 );
 
 export const ConnectDevice = Type.Object(
   {
-    id: NonEmptyString,
-    publicKey: NonEmptyString,
-    signature: NonEmptyString,
+    id: IdString,
+    publicKey: SecretString,
+    signature: SecretString,
     signedAt: Type.Integer({ minimum: 0 }),
-    nonce: Type.Optional(NonEmptyString),
+    nonce: Type.Optional(SecretString),
   },
   closed,
 );
 
 export const ConnectAuth = Type.Object(
-  { token: Type.Optional(Type.String()), password: Type.Optional(Type.String()) },
+  { token: Type.Optional(Type.String({ maxLength: LIMITS.secret })), password: Type.Optional(Type.String({ maxLength: LIMITS.secret })) },
   closed,
 );
 
@@ -59,16 +59,16 @@ export const ConnectParams = Type.Object(
     minProtocol: Type.Integer({ minimum: 1 }),
     maxProtocol: Type.Integer({ minimum: 1 }),
     client: ConnectClient,
-    caps: Type.Optional(Type.Array(NonEmptyString)),
-    commands: Type.Optional(Type.Array(NonEmptyString)),
-    permissions: Type.Optional(Type.Record(NonEmptyString, Type.Boolean())),
-    pathEnv: Type.Optional(Type.String()),
-    role: Type.Optional(NonEmptyString),
-    scopes: Type.Optional(Type.Array(NonEmptyString)),
+    caps: Type.Optional(BoundedList()),
+    commands: Type.Optional(BoundedList()),
+    permissions: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: LIMITS.entry }), Type.Boolean(), { maxProperties: LIMITS.list })),
+    pathEnv: Type.Optional(Type.String({ maxLength: LIMITS.pathEnv })),
+    role: Type.Optional(IdString),
+    scopes: Type.Optional(BoundedList(LIMITS.id)),
     device: Type.Optional(ConnectDevice),
     auth: Type.Optional(ConnectAuth),
-    locale: Type.Optional(Type.String()),
-    userAgent: Type.Optional(Type.String()),
+    locale: Type.Optional(Type.String({ maxLength: LIMITS.id })),
+    userAgent: Type.Optional(Type.String({ maxLength: LIMITS.text })),
   },
   closed,
 );

@@ -1,5 +1,5 @@
 import Type from "typebox";
-import { NonEmptyString, closed } from "./primitives.js";
+import { IdString, NonEmptyString, closed } from "./primitives.js";
 
 /** `res.error` (§1.2). */
 export const ErrorShape = Type.Object(
@@ -17,8 +17,8 @@ export const ErrorShape = Type.Object(
 export const RequestFrame = Type.Object(
   {
     type: Type.Literal("req"),
-    id: NonEmptyString,
-    method: NonEmptyString,
+    id: IdString,
+    method: IdString,
     params: Type.Optional(Type.Unknown()),
   },
   closed,

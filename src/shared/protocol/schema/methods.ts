@@ -1,8 +1,8 @@
 import Type from "typebox";
-import { NonEmptyString, closed } from "./primitives.js";
+import { Bounded, BoundedList, IdString, LIMITS, NameString, SecretString, VersionString, closed } from "./primitives.js";
 
 const Empty = Type.Object({}, closed);
-const RequestIdOnly = Type.Object({ requestId: NonEmptyString }, closed);
+const RequestIdOnly = Type.Object({ requestId: IdString }, closed);
 
 export const LogsTailParams = Type.Object(
   {
@@ -14,30 +14,30 @@ export const LogsTailParams = Type.Object(
 );
 
 export const NodeListParams = Empty;
-export const NodeDescribeParams = Type.Object({ nodeId: NonEmptyString }, closed);
-export const NodeRenameParams = Type.Object({ nodeId: NonEmptyString, displayName: Type.String() }, closed);
+export const NodeDescribeParams = Type.Object({ nodeId: IdString }, closed);
+export const NodeRenameParams = Type.Object({ nodeId: IdString, displayName: Type.String({ maxLength: LIMITS.name }) }, closed);
 
 export const NodeInvokeParams = Type.Object(
   {
-    nodeId: NonEmptyString,
-    command: NonEmptyString,
+    nodeId: IdString,
+    command: Bounded(LIMITS.entry),
     params: Type.Optional(Type.Unknown()),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    idempotencyKey: NonEmptyString,
+    idempotencyKey: Bounded(LIMITS.entry),
   },
   closed,
 );
 
 export const NodeInvokeResultParams = Type.Object(
   {
-    id: NonEmptyString,
-    nodeId: NonEmptyString,
+    id: IdString,
+    nodeId: IdString,
     ok: Type.Boolean(),
     payload: Type.Optional(Type.Unknown()),
     payloadJSON: Type.Optional(Type.String()),
     error: Type.Optional(
       Type.Object(
-        { code: Type.Optional(NonEmptyString), message: Type.Optional(NonEmptyString) },
+        { code: Type.Optional(IdString), message: Type.Optional(Bounded(LIMITS.text)) },
         closed,
       ),
     ),
@@ -46,23 +46,23 @@ export const NodeInvokeResultParams = Type.Object(
 );
 
 export const NodeEventParams = Type.Object(
-  { event: NonEmptyString, payload: Type.Optional(Type.Unknown()), payloadJSON: Type.Optional(Type.String()) },
+  { event: IdString, payload: Type.Optional(Type.Unknown()), payloadJSON: Type.Optional(Type.String()) },
   closed,
 );
 
 export const NodePairRequestParams = Type.Object(
   {
-    nodeId: NonEmptyString,
-    displayName: Type.Optional(NonEmptyString),
-    platform: Type.Optional(NonEmptyString),
-    version: Type.Optional(NonEmptyString),
-    coreVersion: Type.Optional(NonEmptyString),
-    uiVersion: Type.Optional(NonEmptyString),
-    deviceFamily: Type.Optional(NonEmptyString),
-    modelIdentifier: Type.Optional(NonEmptyString),
-    caps: Type.Optional(Type.Array(NonEmptyString)),
-    commands: Type.Optional(Type.Array(NonEmptyString)),
-    remoteIp: Type.Optional(NonEmptyString),
+    nodeId: IdString,
+    displayName: Type.Optional(NameString),
+    platform: Type.Optional(NameString),
+    version: Type.Optional(VersionString),
+    coreVersion: Type.Optional(VersionString),
+    uiVersion: Type.Optional(VersionString),
+    deviceFamily: Type.Optional(NameString),
+    modelIdentifier: Type.Optional(NameString),
+    caps: Type.Optional(BoundedList()),
+    commands: Type.Optional(BoundedList()),
+    remoteIp: Type.Optional(IdString),
     silent: Type.Optional(Type.Boolean()),
   },
   closed,
@@ -70,13 +70,13 @@ export const NodePairRequestParams = Type.Object(
 export const NodePairListParams = Empty;
 export const NodePairApproveParams = RequestIdOnly;
 export const NodePairRejectParams = RequestIdOnly;
-export const NodePairVerifyParams = Type.Object({ nodeId: NonEmptyString, token: NonEmptyString }, closed);
+export const NodePairVerifyParams = Type.Object({ nodeId: IdString, token: SecretString }, closed);
 
 export const DevicePairListParams = Empty;
 export const DevicePairApproveParams = RequestIdOnly;
 export const DevicePairRejectParams = RequestIdOnly;
 export const DeviceTokenRotateParams = Type.Object(
-  { deviceId: NonEmptyString, role: NonEmptyString, scopes: Type.Optional(Type.Array(NonEmptyString)) },
+  { deviceId: IdString, role: IdString, scopes: Type.Optional(BoundedList(LIMITS.id)) },
   closed,
 );
-export const DeviceTokenRevokeParams = Type.Object({ deviceId: NonEmptyString, role: NonEmptyString }, closed);
+export const DeviceTokenRevokeParams = Type.Object({ deviceId: IdString, role: IdString }, closed);
