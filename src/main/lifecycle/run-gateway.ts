@@ -14,6 +14,7 @@ import { ensureGeneratedToken, generatedTokenPath } from "./generated-token.js";
 import { authUnconfigured, resolveRuntime, type GatewayRunFlags } from "./runtime-options.js";
 import { GatewayProcess, type GatewayProcessOptions } from "./gateway-process.js";
 import { EXIT_CONFIG, EXIT_FAILURE, exitCodeFor } from "./exit-codes.js";
+import { probeHostFor, probeTcpPort } from "../../cli/port-probe.js";
 
 export interface RunGatewayIo {
   out: (line: string) => void;
@@ -83,7 +84,11 @@ export async function runGateway(
         const holders = await findPortHolders(probe.options.port).catch(() => []);
         for (const h of holders) io.err(`  port ${probe.options.port} is held by pid ${h.pid} (${h.command})`);
         io.err("Stop the other gateway (clawdbot gateway stop), pick another --port, or use --force to terminate the listener.");
-        return EXIT_FAILURE;
+        // A live listener will not go away by itself: 78 stops a supervisor's restart loop
+        // (RestartPreventExitStatus=78). A port held only by our previous run's closing
+        // connections (no SO_REUSEADDR) frees itself, so that stays 1 and is retried.
+        const listening = holders.length > 0 || (await probeTcpPort(probeHostFor(probe.options.host), probe.options.port)) === "listening";
+        return listening ? EXIT_CONFIG : EXIT_FAILURE;
       }
       throw err;
     }
