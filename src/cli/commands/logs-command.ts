@@ -56,7 +56,7 @@ async function tailOnce(target: RpcTarget, params: Record<string, number>): Prom
     token: target.token,
     password: target.password,
     timeoutMs: target.timeoutMs,
-    stateDir: target.stateDir,
+    stateDir: target.deviceStateDir,
   })) as LogTailResult;
 }
 
@@ -122,7 +122,7 @@ export function registerLogsCommand(program: Command, setExit: (code: number) =>
     .option("--plain", "plain text output, no ANSI styling")
     .option("--no-color", "disable ANSI colours")
     .option("--url <url>", "gateway WebSocket URL (default: ws://127.0.0.1:<port>)")
-    .option("--token <token>", "gateway token (default: CLAWDBOT_GATEWAY_TOKEN, gateway.auth.token, or the generated token)")
+    .option("--token <token>", "gateway token (default: CLAWDBOT_GATEWAY_TOKEN, gateway.auth.token, or the generated token; with --url only --token/CLAWDBOT_GATEWAY_TOKEN)")
     .option("--password <password>", "gateway password")
     .option("--timeout <ms>", "RPC timeout in milliseconds", "10000")
     .addHelpText("after", "\nExample:\n  clawdbot logs --follow\n  clawdbot logs --json --limit 500 | jq .msg\n  clawdbot --dev logs --plain")

@@ -13,7 +13,7 @@ interface CallFlags extends RpcFlags {
 function addRpcFlags(cmd: Command): Command {
   return cmd
     .option("--url <url>", "gateway WebSocket URL (default: ws://127.0.0.1:<port>)")
-    .option("--token <token>", "gateway token (default: CLAWDBOT_GATEWAY_TOKEN, gateway.auth.token, or the generated token)")
+    .option("--token <token>", "gateway token (default: CLAWDBOT_GATEWAY_TOKEN, gateway.auth.token, or the generated token; with --url only --token/CLAWDBOT_GATEWAY_TOKEN)")
     .option("--password <password>", "gateway password")
     .option("--timeout <ms>", "timeout in milliseconds", "10000");
 }
@@ -33,7 +33,7 @@ export async function runRpc(method: string, params: unknown, flags: CallFlags):
       token: target.token,
       password: target.password,
       timeoutMs: target.timeoutMs,
-      stateDir: target.stateDir,
+      stateDir: target.deviceStateDir,
       expectFinal: flags.expectFinal,
     });
     process.stdout.write(`${JSON.stringify(payload, null, flags.json === false ? 0 : 2)}\n`);
@@ -42,6 +42,9 @@ export async function runRpc(method: string, params: unknown, flags: CallFlags):
     const e = err as RpcError;
     process.stderr.write(`${e.message}${e.code ? ` [${e.code}]` : ""}\n`);
     process.stderr.write(`Gateway target: ${target.url}\nSource: ${target.source}\nConfig: ${target.configPath}\n`);
+    if (target.explicitUrl && target.token === undefined && target.password === undefined) {
+      process.stderr.write("With --url, no credentials from the local config are sent: pass --token/--password (or set CLAWDBOT_GATEWAY_TOKEN).\n");
+    }
     return 1;
   }
 }

@@ -72,7 +72,8 @@ export async function runGateway(
         const url = `ws://${runtime.options.host}:${inst.server.port}`;
         io.out(`Gateway listening on ${url} (auth: ${runtime.options.auth.mode}; config: ${configPath}; state: ${stateDir})`);
         if (runtime.options.canvasHostPort !== null) io.out(`Canvas host on http://${runtime.options.host}:${runtime.options.canvasHostPort}/__clawdbot__/canvas/`);
-        io.out(`Try: clawdbot gateway call health${runtime.options.port !== 18789 ? ` --url ${url}` : ""}`);
+        // Not `--url`: an explicit URL gets no credentials from the local config.
+        io.out(`Try: ${inst.server.port !== 18789 ? `CLAWDBOT_GATEWAY_PORT=${inst.server.port} ` : ""}clawdbot gateway call health`);
       },
     });
     try {
