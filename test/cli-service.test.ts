@@ -22,7 +22,7 @@ import { parseSystemdUnit, renderSystemdUnit } from "../src/cli/service/systemd-
 import { CLI_VERSION } from "../src/cli/version.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ENTRY = join(ROOT, "dist", "src", "cli", "main.js");
+const ENTRY = join(ROOT, "dist", "src", "cli", "entry.js");
 const UID = process.getuid?.() ?? 0;
 
 /** `systemd-analyze verify --user <unit>`: null when it passed, a reason string to skip, or throws. */

@@ -40,7 +40,7 @@ export interface InstallOptions {
   token?: string;
   /** `--force`: rewrite and re-register even when installed. Default false. */
   force?: boolean;
-  /** Node binary / CLI entry overrides (tests). Defaults: this node, dist/src/cli/main.js. */
+  /** Node binary / CLI entry overrides (tests). Defaults: this node, dist/src/cli/entry.js. */
   nodePath?: string;
   cliEntry?: string;
 }
