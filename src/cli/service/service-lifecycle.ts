@@ -101,7 +101,7 @@ export async function installService(mgr: ServiceManager, o: InstallOptions): Pr
         message: `${mgr.label} is already installed at ${mgr.definitionPath}${upToDate ? "" : " (out of date)"}; nothing changed (use --force to reinstall)`,
       });
     }
-    await mgr.writeDefinition(text);
+    await mgr.writeDefinition(text, spec);
     await mgr.activate();
     const result = existing === null ? "installed" : "reinstalled";
     return withServiceState(mgr, { ...base, result, message: `${result} ${mgr.kindText} ${mgr.label} at ${mgr.definitionPath} (gateway on port ${port})` });

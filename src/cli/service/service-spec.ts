@@ -8,6 +8,7 @@ import { launchdLabel, resolveConfigPath, resolveStateDir, systemdUnitName } fro
 import type { Env } from "../../shared/config/paths.js";
 import { buildServiceEnvironment, profileOf, type ServiceManagerKind } from "./service-env.js";
 import { resolveCliEntry, serviceLogPaths } from "./service-paths.js";
+import { serviceSecretsPath } from "./service-secrets.js";
 
 /** A supervisor-neutral service definition. */
 export interface ServiceSpec {
@@ -23,6 +24,11 @@ export interface ServiceSpec {
   /** Supervisor stdout / stderr files (launchd writes them; systemd uses the journal). */
   stdoutPath: string;
   stderrPath: string;
+  /**
+   * systemd: the 0600 `EnvironmentFile=` that receives the secret variables of
+   * `environment` (`<stateDir>/gateway/<unit>.env`; see service-secrets.ts). Unused by launchd.
+   */
+  secretsPath: string;
 }
 
 /** Inputs of `buildServiceSpec`. */
@@ -83,6 +89,7 @@ export function buildServiceSpec(input: ServiceSpecInput): ServiceSpec {
     }),
     stdoutPath: logs.stdout,
     stderrPath: logs.stderr,
+    secretsPath: serviceSecretsPath(stateDir, label),
   };
 }
 

@@ -140,7 +140,7 @@ export async function gatherGatewayStatus(mgr: ServiceManager, o: StatusOptions)
   }
   const inspection = await mgr.inspect();
   const runtime: ServiceRuntime = parseError ? { ...inspection.runtime, detail: parseError } : inspection.runtime;
-  const serviceEnv = command?.environment ?? {};
+  const serviceEnv = command ? await mgr.loadEnvironment(command) : {};
 
   const cliSnap = await loadConfig({ path: resolveConfigPath(o.env, homedir), env: o.env, homedir });
   const daemonPath = serviceEnv.CLAWDBOT_CONFIG_PATH;
