@@ -60,7 +60,7 @@ export async function runGateway(
       const killed = await terminatePortHolders(probe.options.port);
       for (const h of killed) io.out(`--force: sent SIGTERM to pid ${h.pid} (${h.command || "unknown"}) listening on port ${probe.options.port}`);
     }
-    const logger = createGatewayLogger(loggerOptionsFromConfig(config.logging, { verbose: flags.verbose === true }));
+    const logger = await createGatewayLogger(loggerOptionsFromConfig(config.logging, { verbose: flags.verbose === true }));
     const proc = new GatewayProcess({
       flags,
       env,

@@ -3,6 +3,6 @@ export * from "./log-paths.js";
 export * from "./rolling-file.js";
 export * from "./redact.js";
 export * from "./secrets.js";
-export * from "./console-format.js";
+export * from "./console-pretty.js";
 export * from "./logger.js";
 export * from "./log-tail.js";
