@@ -74,17 +74,15 @@ test("gateway call --url sends no local config token, password, generated token 
 
 test("gateway call --url sends the credentials given explicitly (--token, --password, env)", async (t) => {
   const env = await envWithLocalSecrets(t, { token: CONFIG_TOKEN });
-  const gw = await fakeGateway(t);
-  const flag = await runCli(["gateway", "call", "health", "--url", gw.url, "--token", "explicit-flag-token-0123456789"], env.env);
-  assert.equal(flag.code, 0, flag.stderr);
-  assert.deepEqual(gw.seen.auth(), { token: "explicit-flag-token-0123456789" });
-  gw.seen.raw.length = 0;
-  const fromEnv = await runCli(["health", "--json", "--url", gw.url], { ...env.env, CLAWDBOT_GATEWAY_TOKEN: "explicit-env-token-0123456789" });
-  assert.equal(fromEnv.code, 0, fromEnv.stderr);
-  assert.deepEqual(gw.seen.auth(), { token: "explicit-env-token-0123456789" });
-  gw.seen.raw.length = 0;
-  const pw = await runCli(["status", "--json", "--url", gw.url, "--password", "explicit-password-0123456789"], env.env);
-  assert.equal(pw.code, 0, pw.stderr);
-  assert.deepEqual(gw.seen.auth(), { password: "explicit-password-0123456789" });
-  assertNoLocalSecret(gw.seen);
+  const [a, b, c] = await Promise.all([fakeGateway(t), fakeGateway(t), fakeGateway(t)]);
+  const [flag, fromEnv, pw] = await Promise.all([
+    runCli(["gateway", "call", "health", "--url", a.url, "--token", "explicit-flag-token-0123456789"], env.env),
+    runCli(["health", "--json", "--url", b.url], { ...env.env, CLAWDBOT_GATEWAY_TOKEN: "explicit-env-token-0123456789" }),
+    runCli(["status", "--json", "--url", c.url, "--password", "explicit-password-0123456789"], env.env),
+  ]);
+  for (const r of [flag, fromEnv, pw]) assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(a.seen.auth(), { token: "explicit-flag-token-0123456789" });
+  assert.deepEqual(b.seen.auth(), { token: "explicit-env-token-0123456789" });
+  assert.deepEqual(c.seen.auth(), { password: "explicit-password-0123456789" });
+  for (const g of [a, b, c]) assertNoLocalSecret(g.seen);
 });

@@ -17,7 +17,7 @@ import { CLI_ENTRY, localGatewayEnv } from "./helpers/cli.js";
 
 const MARKER = "harness-loader-ready";
 /** Time for tsx to hand over to the entry module after the marker (the harness's share of the window). */
-const HANDOVER_MS = 100;
+const HANDOVER_MS = 150;
 const MARKER_MODULE = `data:text/javascript,process.stdout.write(${encodeURIComponent(JSON.stringify(`${MARKER}\n`))})`;
 
 /** Resolves true when something accepts TCP connections on 127.0.0.1:port. */
