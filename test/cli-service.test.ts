@@ -91,7 +91,7 @@ test("install writes the systemd user unit; again is a no-op; --force rewrites; 
     "After=network-online.target",
     "Wants=network-online.target",
     "[Service]",
-    `ExecStart=${process.execPath} ${ENTRY} gateway --port 19876`,
+    `ExecStart=${process.execPath} --inspect-publish-uid=stderr ${ENTRY} gateway --port 19876`,
     "Restart=always",
     "RestartSec=5",
     "KillMode=process",
@@ -177,7 +177,7 @@ test("a named profile gets its own unit, description, env and default state dir"
   const unit = await readFile(unitPath, "utf8");
   const parsed = parseSystemdUnit(unit);
   assert.match(unit, new RegExp(`^Description=Clawdbot Gateway \\(profile: rescue, v${CLI_VERSION.replace(/\./g, "\\.")}\\)$`, "m"));
-  assert.deepEqual(parsed.programArguments.slice(2), ["gateway", "--port", "19555"]);
+  assert.deepEqual(parsed.programArguments.slice(1), ["--inspect-publish-uid=stderr", ENTRY, "gateway", "--port", "19555"]);
   assert.equal(parsed.environment.CLAWDBOT_PROFILE, "rescue");
   assert.equal(parsed.environment.CLAWDBOT_STATE_DIR, join(env.home, ".clawdbot-rescue"));
   assert.equal(parsed.environment.CLAWDBOT_CONFIG_PATH, join(env.home, ".clawdbot-rescue", "clawdbot.json"));
@@ -240,7 +240,7 @@ test("macOS: LaunchAgent plist per profile, parsed back; launchctl bootstrap/kic
   assert.equal(plist.Comment, `Clawdbot Gateway (profile: rescue, v${CLI_VERSION})`);
   assert.equal(plist.RunAtLoad, true);
   assert.equal(plist.KeepAlive, true);
-  assert.deepEqual(plist.ProgramArguments, [process.execPath, ENTRY, "gateway", "--port", "19600"]);
+  assert.deepEqual(plist.ProgramArguments, [process.execPath, "--inspect-publish-uid=stderr", ENTRY, "gateway", "--port", "19600"]);
   assert.equal(plist.WorkingDirectory, env.home);
   assert.equal(plist.StandardOutPath, join(env.stateDir, "logs", "gateway.log"));
   assert.equal(plist.StandardErrorPath, join(env.stateDir, "logs", "gateway.err.log"));

@@ -11,8 +11,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import http from "node:http";
 import net from "node:net";
 
+import { SERVICE_NODE_FLAGS } from "../src/cli/service/service-spec.js";
 import { CLI_ENTRY, localGatewayEnv } from "./helpers/cli.js";
 
 const MARKER = "harness-loader-ready";
@@ -104,4 +106,32 @@ test("SIGUSR1 storm from the first line of user code until the gateway listens: 
     await new Promise((r) => child.once("exit", r));
     assert.equal(child.exitCode, 0);
   }
+});
+
+test("service units run node with flags that keep an inspector opened during Node's own bootstrap undiscoverable", async (t) => {
+  // Node's bootstrap window cannot be closed on Node 20: stand in for a signal landing there
+  // by signalling a process that has no SIGUSR1 handler at all, started with the services' flags.
+  const inspectPort = 20229 + Math.floor(Math.random() * 500);
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, `--inspect-port=127.0.0.1:${inspectPort}`, "-e", 'process.stdout.write("ready\\n"); setInterval(() => {}, 1e9)'], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  t.after(() => void child.kill("SIGKILL"));
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += String(d)));
+  await new Promise<void>((r) => child.stdout.once("data", () => r()));
+  child.kill("SIGUSR1");
+  const deadline = Date.now() + 10_000;
+  while (!/Debugger listening/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.match(stderr, /Debugger listening on ws:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]{36}/, "the inspector opened (the case being guarded)");
+  const body = await new Promise<string>((resolve) => {
+    const req = http.get({ host: "127.0.0.1", port: inspectPort, path: "/json/list", timeout: 3000 }, (res) => {
+      let text = "";
+      res.on("data", (d) => (text += String(d)));
+      res.on("end", () => resolve(text));
+    });
+    req.on("error", () => resolve(""));
+    req.on("timeout", () => req.destroy());
+  });
+  const uuid = /\/([0-9a-f-]{36})/.exec(stderr)?.[1] ?? "none";
+  assert.ok(!body.includes(uuid), `the socket id is not served over HTTP: ${body}`);
 });

@@ -10,7 +10,7 @@ import { loadConfig } from "../../shared/config/load-config.js";
 import { resolveConfigPath, type Env } from "../../shared/config/paths.js";
 import { resolveGatewayPort } from "../../shared/config/ports.js";
 import { ServiceCommandError, type ServiceManager } from "./service-manager.js";
-import { buildServiceSpec, type ServiceSpec } from "./service-spec.js";
+import { buildServiceSpec, SERVICE_NODE_FLAGS, type ServiceSpec } from "./service-spec.js";
 
 /** A lifecycle action. */
 export type LifecycleAction = "install" | "uninstall" | "start" | "stop" | "restart";
@@ -79,7 +79,7 @@ export async function resolveInstallSpec(mgr: ServiceManager, o: InstallOptions)
     cliEntry: o.cliEntry,
     platform: mgr.kind === "launchd" ? "darwin" : "linux",
   });
-  const entry = spec.programArguments[1] ?? "";
+  const entry = spec.programArguments[1 + SERVICE_NODE_FLAGS.length] ?? "";
   if (!existsSync(entry)) warnings.push(`${entry} does not exist yet: run \`npm run build\` before the service starts`);
   return { spec, port, warnings };
 }

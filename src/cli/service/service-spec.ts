@@ -17,7 +17,7 @@ export interface ServiceSpec {
   label: string;
   /** `Clawdbot Gateway (profile: <p>, v<version>)`, or `Clawdbot Gateway` without a profile. */
   description: string;
-  /** `<node> <cli entry> gateway --port <port>`. */
+  /** `<node> --inspect-publish-uid=stderr <cli entry> gateway --port <port>` (see `SERVICE_NODE_FLAGS`). */
   programArguments: string[];
   workingDirectory: string;
   environment: Record<string, string>;
@@ -50,6 +50,15 @@ export interface ServiceSpecInput {
   platform?: NodeJS.Platform;
 }
 
+/**
+ * Node flags of a service. `--inspect-publish-uid=stderr`: should the V8 inspector ever be
+ * opened by a SIGUSR1 that lands in Node's own bootstrap (before the entry's handler exists;
+ * Node 20 cannot turn that off), its random WebSocket id is printed only to the service's
+ * stderr (journal / 0700 state dir), not served at http://127.0.0.1:9229/json/list, so
+ * another local user cannot find the socket to connect to.
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = ["--inspect-publish-uid=stderr"];
+
 /** The service label for a manager and profile. */
 export function serviceLabel(manager: ServiceManagerKind, profile: string | undefined): string {
   return manager === "systemd" ? systemdUnitName(profile) : launchdLabel(profile);
@@ -72,7 +81,7 @@ export function buildServiceSpec(input: ServiceSpecInput): ServiceSpec {
     manager: input.manager,
     label,
     description: serviceDescription(profile, input.version),
-    programArguments: [nodePath, input.cliEntry ?? resolveCliEntry(), "gateway", "--port", String(input.port)],
+    programArguments: [nodePath, ...SERVICE_NODE_FLAGS, input.cliEntry ?? resolveCliEntry(), "gateway", "--port", String(input.port)],
     workingDirectory: homedir,
     environment: buildServiceEnvironment({
       manager: input.manager,
