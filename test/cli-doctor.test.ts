@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -116,4 +116,50 @@ test("token strength rules", () => {
   assert.match(secretWeakness("abcdefghijklmnopqrstuvw") ?? "", /23 characters/);
   assert.match(secretWeakness("abababababababababababababababab") ?? "", /low variety/);
   assert.equal(secretWeakness("9c2f5e8a1b4d7c0e3f6a9b2c5d8e1f4a"), undefined);
+});
+
+test("doctor: a token inline in a 0644 unit, or an env file others can read, is reported and moved into a 0600 EnvironmentFile", async (t) => {
+  const env = await makeCliEnv();
+  t.after(() => env.cleanup());
+  const systemctl = await makeToolStub(env.home, "systemctl");
+  const e = { ...env.env, CLAWDBOT_SYSTEMCTL: systemctl.bin };
+  await env.writeConfig({ gateway: { mode: "local", port: 19871 } });
+  const token = "9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a";
+  const install = await runCli(["gateway", "install", "--token", token], e);
+  assert.equal(install.code, 0, install.stderr);
+  const unitPath = join(env.home, ".config", "systemd", "user", "clawdbot-gateway.service");
+  const envFile = join(env.stateDir, "gateway", "clawdbot-gateway.service.env");
+  const current = await readFile(unitPath, "utf8");
+  const envText = await readFile(envFile, "utf8");
+  assert.ok(!current.includes(token));
+  assert.equal(await mode(envFile), 0o600);
+
+  // What older releases wrote: the token inline in the world-readable unit.
+  await writeFile(unitPath, current.replace(/^EnvironmentFile=.*$/m, `Environment=CLAWDBOT_GATEWAY_TOKEN=${token}`), { mode: 0o644 });
+  await chmod(unitPath, 0o644);
+  await rm(envFile);
+  const audit = await runCli(["doctor", "--json", "--non-interactive"], e);
+  const svc = byId(parseReport(audit.stdout).checks, "service");
+  assert.equal(svc.status, "warn");
+  assert.match(svc.message, /EnvironmentFile=/);
+  assert.ok(!audit.stdout.includes(token), "the token is never printed");
+  const fixed = await runCli(["doctor", "--json", "--yes"], e);
+  assert.deepEqual([byId(parseReport(fixed.stdout).checks, "service").status, byId(parseReport(fixed.stdout).checks, "service").fixed], ["ok", true]);
+  assert.equal(await readFile(unitPath, "utf8"), current);
+  assert.equal(await readFile(envFile, "utf8"), envText, "the token moved into the env file");
+  assert.equal(await mode(envFile), 0o600);
+
+  // An env file that others can read.
+  await chmod(envFile, 0o644);
+  const loose = await runCli(["doctor", "--json", "--non-interactive"], e);
+  const svc2 = byId(parseReport(loose.stdout).checks, "service");
+  assert.equal(svc2.status, "warn");
+  assert.match(svc2.message, /holds the gateway token with mode 0644/);
+  await runCli(["doctor", "--json", "--yes"], e);
+  assert.equal(await mode(envFile), 0o600);
+
+  // Uninstall removes the secrets with the unit.
+  const removed = await runCli(["gateway", "uninstall"], e);
+  assert.equal(removed.code, 0, removed.stderr);
+  await assert.rejects(stat(envFile), { code: "ENOENT" });
 });

@@ -89,7 +89,7 @@ test("logs.tail cursor/limit/reset and clawdbot logs --json/--follow", async (t)
   const follow = spawnCli(["logs", "--follow", "--interval", "100", "--plain", "--limit", "1"], e, t);
   await follow.waitLine(/c-4/);
   await appendFile(logFile, marker("d", 1) + "\n");
-  await follow.waitLine(/\binfo d-1$/);
+  await follow.waitLine(/^\[[\d\-T:.]+Z\] INFO: d-1$/);
   follow.kill("SIGTERM");
   await follow.exited;
 

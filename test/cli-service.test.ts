@@ -19,10 +19,11 @@ import { parseLaunchdPlist, renderLaunchdPlist } from "../src/cli/service/launch
 import { controlService, installService } from "../src/cli/service/service-lifecycle.js";
 import { buildServiceSpec } from "../src/cli/service/service-spec.js";
 import { parseSystemdUnit, renderSystemdUnit } from "../src/cli/service/systemd-unit.js";
+import { parseEnvironmentFile, renderEnvironmentFile } from "../src/cli/service/service-secrets.js";
 import { CLI_VERSION } from "../src/cli/version.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const ENTRY = join(ROOT, "dist", "src", "cli", "main.js");
+const ENTRY = join(ROOT, "dist", "src", "cli", "entry.js");
 const UID = process.getuid?.() ?? 0;
 
 /** `systemd-analyze verify --user <unit>`: null when it passed, a reason string to skip, or throws. */
@@ -90,7 +91,7 @@ test("install writes the systemd user unit; again is a no-op; --force rewrites; 
     "After=network-online.target",
     "Wants=network-online.target",
     "[Service]",
-    `ExecStart=${process.execPath} ${ENTRY} gateway --port 19876`,
+    `ExecStart=${process.execPath} --inspect-publish-uid=stderr ${ENTRY} gateway --port 19876`,
     "Restart=always",
     "RestartSec=5",
     "KillMode=process",
@@ -176,11 +177,18 @@ test("a named profile gets its own unit, description, env and default state dir"
   const unit = await readFile(unitPath, "utf8");
   const parsed = parseSystemdUnit(unit);
   assert.match(unit, new RegExp(`^Description=Clawdbot Gateway \\(profile: rescue, v${CLI_VERSION.replace(/\./g, "\\.")}\\)$`, "m"));
-  assert.deepEqual(parsed.programArguments.slice(2), ["gateway", "--port", "19555"]);
+  assert.deepEqual(parsed.programArguments.slice(1), ["--inspect-publish-uid=stderr", ENTRY, "gateway", "--port", "19555"]);
   assert.equal(parsed.environment.CLAWDBOT_PROFILE, "rescue");
   assert.equal(parsed.environment.CLAWDBOT_STATE_DIR, join(env.home, ".clawdbot-rescue"));
   assert.equal(parsed.environment.CLAWDBOT_CONFIG_PATH, join(env.home, ".clawdbot-rescue", "clawdbot.json"));
-  assert.equal(parsed.environment.CLAWDBOT_GATEWAY_TOKEN, token);
+  // The token is not in the (0644) unit but in its 0600 EnvironmentFile.
+  assert.ok(!unit.includes(token), "the token is not in the unit file");
+  assert.equal(parsed.environment.CLAWDBOT_GATEWAY_TOKEN, undefined);
+  const envFile = join(env.home, ".clawdbot-rescue", "gateway", "clawdbot-gateway-rescue.service.env");
+  assert.deepEqual(parsed.environmentFiles, [envFile]);
+  assert.equal((await stat(envFile)).mode & 0o777, 0o600);
+  assert.equal((await stat(unitPath)).mode & 0o777, 0o644);
+  assert.equal(parseEnvironmentFile(await readFile(envFile, "utf8")).CLAWDBOT_GATEWAY_TOKEN, token);
   assert.equal(parsed.environment.CLAWDBOT_SYSTEMD_UNIT, "clawdbot-gateway-rescue.service");
   assert.ok((await systemctl.calls()).includes("--user enable --now clawdbot-gateway-rescue.service"));
   assert.ok(!r.stdout.includes(token) && !r.stderr.includes(token), "the token is not echoed");
@@ -204,7 +212,14 @@ test("ExecStart/Environment quoting survives hostile paths and systemd-analyze a
   await writeFile(unitPath, text);
   const back = parseSystemdUnit(text);
   assert.deepEqual(back.programArguments, spec.programArguments);
-  assert.deepEqual(back.environment, spec.environment);
+  const { CLAWDBOT_GATEWAY_TOKEN: secret, ...plain } = spec.environment;
+  assert.deepEqual(back.environment, plain, "everything but the secret is inline");
+  assert.deepEqual(back.environmentFiles, [spec.secretsPath]);
+  assert.ok(!text.includes("tok$en"), "the secret is not in the unit");
+  // The env file round-trips hostile secrets literally (no $ expansion, no % specifiers).
+  for (const s of [secret as string, `it's "q" $HOME \\ \`x\``]) {
+    assert.equal(parseEnvironmentFile(renderEnvironmentFile({ CLAWDBOT_GATEWAY_TOKEN: s })).CLAWDBOT_GATEWAY_TOKEN, s);
+  }
   assert.equal(back.workingDirectory, spec.workingDirectory);
   assert.throws(() => renderSystemdUnit({ ...spec, environment: { BAD: "a\nb" } }), /newline/);
   await assertUnitVerifies(unitPath);
@@ -219,12 +234,13 @@ test("macOS: LaunchAgent plist per profile, parsed back; launchctl bootstrap/kic
   assert.equal(r.code, 0, r.stderr);
   assert.equal(parseJson(r.stdout).result, "installed");
   const plistPath = join(env.home, "Library", "LaunchAgents", "com.clawdbot.rescue.plist");
+  assert.equal((await stat(plistPath)).mode & 0o777, 0o600, "a plist may hold the token: 0600");
   const plist = parsePlistStrict(await readFile(plistPath, "utf8")) as Record<string, unknown>;
   assert.equal(plist.Label, "com.clawdbot.rescue");
   assert.equal(plist.Comment, `Clawdbot Gateway (profile: rescue, v${CLI_VERSION})`);
   assert.equal(plist.RunAtLoad, true);
   assert.equal(plist.KeepAlive, true);
-  assert.deepEqual(plist.ProgramArguments, [process.execPath, ENTRY, "gateway", "--port", "19600"]);
+  assert.deepEqual(plist.ProgramArguments, [process.execPath, "--inspect-publish-uid=stderr", ENTRY, "gateway", "--port", "19600"]);
   assert.equal(plist.WorkingDirectory, env.home);
   assert.equal(plist.StandardOutPath, join(env.stateDir, "logs", "gateway.log"));
   assert.equal(plist.StandardErrorPath, join(env.stateDir, "logs", "gateway.err.log"));

@@ -100,8 +100,9 @@ test("--profile and --dev isolate state dir and config: two gateways side by sid
   cb.client.close();
   const cross = await connectClient(a.url, { token: tokenB });
   assert.match(cross.res.error!.message, /^unauthorized/);
-  // The CLI under the same profile finds its gateway's token by itself.
-  const call = await runCli(["--profile", "alpha", "gateway", "call", "health", "--url", a.url], base);
+  // The CLI under the same profile finds its gateway's token by itself (for its local port;
+  // an explicit --url would get no credentials from the local config).
+  const call = await runCli(["--profile", "alpha", "gateway", "call", "health"], { ...base, CLAWDBOT_GATEWAY_PORT: String(a.port) });
   assert.equal(call.code, 0, call.stderr);
   assert.equal(JSON.parse(call.stdout).ok, true);
   const dev = await runCli(["--dev", "--profile", "x", "health"], base);

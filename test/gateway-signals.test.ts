@@ -68,7 +68,7 @@ test("invalid config exits 78 naming the problem; an unconfigured gateway refuse
   assert.match(open.stderr, /Refusing to bind gateway to .* without auth/);
 });
 
-test("a port already in use exits 1 and names the holder; --force terminates it and starts", async (t) => {
+test("a port held by a live listener exits 78 (no supervisor restart loop) and names the holder; --force terminates it and starts", async (t) => {
   const env = await envWithConfig(t, {});
   // A listener in another process, as a stray gateway would be.
   const holder = spawn(process.execPath, ["-e", "require('net').createServer().listen(0,'127.0.0.1',function(){console.log(this.address().port)})"], {
@@ -77,7 +77,7 @@ test("a port already in use exits 1 and names the holder; --force terminates it 
   t.after(() => void holder.kill("SIGKILL"));
   const port = Number(await new Promise<string>((r) => holder.stdout!.once("data", (d) => r(String(d).trim()))));
   const busy = await runCli(["gateway", "--port", String(port)], env.env);
-  assert.equal(busy.code, 1);
+  assert.equal(busy.code, 78);
   assert.match(busy.stderr, new RegExp(`already listening on ws://127\\.0\\.0\\.1:${port}`));
   assert.match(busy.stderr, new RegExp(`held by pid ${holder.pid}`));
 
@@ -89,11 +89,11 @@ test("a port already in use exits 1 and names the holder; --force terminates it 
   c.client.close();
 });
 
-test("single-instance lock: a second gateway on the same config exits 1 naming the running one", async (t) => {
+test("single-instance lock: a second gateway on the same config exits 78 naming the running one", async (t) => {
   const env = await envWithConfig(t, {});
   const first = await startCliGateway(["--port", "0"], env.env, t);
   const second = await runCli(["gateway", "--port", "0"], env.env);
-  assert.equal(second.code, 1);
+  assert.equal(second.code, 78);
   assert.match(second.stderr, new RegExp(`another gateway \\(pid ${first.child.pid}\\) is already running with config`));
   first.kill("SIGTERM");
   assert.equal((await first.exited).code, 0);

@@ -3,12 +3,16 @@ import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 
 import { createGatewayLogger } from "../src/shared/log/logger.js";
 import { readLogTail, resolveLogTailFile } from "../src/shared/log/log-tail.js";
 import { localDateStamp, rollingLogPath } from "../src/shared/log/log-paths.js";
 import { RollingFileDestination } from "../src/shared/log/rolling-file.js";
 import { collectConfigSecrets } from "../src/shared/log/secrets.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "clawgate-log-"));
@@ -76,7 +80,7 @@ test("redaction: a token in many shapes never reaches the file or the console", 
   const rotated = "tok_rotated_9988776655";
   const unknownDeep = "pw-unknown-deep-secret-42";
   const out = collector();
-  const log = createGatewayLogger({
+  const log = await createGatewayLogger({
     file,
     level: "debug",
     consoleLevel: "debug",
@@ -121,7 +125,7 @@ test("redaction: a token in many shapes never reaches the file or the console", 
 test("redactPatterns from config are applied; redactSensitive off keeps keys and live secrets", async (t) => {
   const dir = await tempDir(t);
   const file = path.join(dir, "gw.log");
-  const log = createGatewayLogger({
+  const log = await createGatewayLogger({
     file,
     consoleLevel: "silent",
     redactSensitive: "off",
@@ -141,14 +145,15 @@ test("redactPatterns from config are applied; redactSensitive off keeps keys and
 test("console: pretty on a TTY, JSON otherwise; --verbose mirrors debug to stdio", async (t) => {
   const dir = await tempDir(t);
   const tty = collector();
-  const a = createGatewayLogger({ file: path.join(dir, "a.log"), stdout: tty, stdoutIsTTY: true, colors: false });
+  const a = await createGatewayLogger({ file: path.join(dir, "a.log"), stdout: tty, stdoutIsTTY: true, colors: false });
   a.logger.child({ subsystem: "gateway" }).info({ port: 18789 }, "listening");
   a.logger.debug("hidden debug");
   await a.close();
-  assert.match(tty.text(), /^\d\d:\d\d:\d\d\.\d{3} INFO  \[gateway\] listening port=18789\n$/);
+  // pino-pretty's format: [local time] LEVEL: [subsystem] message {fields}
+  assert.match(tty.text(), /^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: \[gateway\] listening \{"port":18789\}\n$/);
 
   const pipe = collector();
-  const b = createGatewayLogger({ file: path.join(dir, "b.log"), stdout: pipe, stdoutIsTTY: false, verbose: true });
+  const b = await createGatewayLogger({ file: path.join(dir, "b.log"), stdout: pipe, stdoutIsTTY: false, verbose: true });
   b.logger.debug({ method: "health" }, "req");
   await b.close();
   const rec = JSON.parse(pipe.text()) as Record<string, unknown>;
@@ -157,16 +162,33 @@ test("console: pretty on a TTY, JSON otherwise; --verbose mirrors debug to stdio
   assert.match(await fs.readFile(path.join(dir, "b.log"), "utf8"), /"msg":"req"/);
 
   const compact = collector();
-  const c = createGatewayLogger({ file: path.join(dir, "c.log"), stdout: compact, consoleStyle: "compact" });
+  const c = await createGatewayLogger({ file: path.join(dir, "c.log"), stdout: compact, consoleStyle: "compact" });
   c.logger.warn("careful");
   await c.close();
-  assert.match(compact.text(), /^\d{4}-\d\d-\d\dT[\d:.]+Z warn careful\n$/);
+  assert.match(compact.text(), /^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] WARN: careful\n$/);
+});
+
+test("pino-pretty is loaded only for a human console format, never for JSON stdout", () => {
+  // A fresh process each: the module cache of this one is shared with the tests above.
+  const probe = (isTTY: boolean): string => {
+    const code = [
+      'import { createRequire } from "node:module";',
+      'import { createGatewayLogger } from "./src/shared/log/logger.ts";',
+      `const log = await createGatewayLogger({ level: "silent", stdout: { write() {} }, stdoutIsTTY: ${isTTY} });`,
+      "await log.close();",
+      'const loaded = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes("/node_modules/pino-pretty/"));',
+      "process.stdout.write(String(loaded));",
+    ].join("\n");
+    return execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: ROOT, encoding: "utf8" });
+  };
+  assert.equal(probe(false), "false");
+  assert.equal(probe(true), "true");
 });
 
 test("logger rotation by size through pino keeps N files", async (t) => {
   const dir = await tempDir(t);
   const file = path.join(dir, "gw.log");
-  const log = createGatewayLogger({ file, consoleLevel: "silent", maxFileBytes: 2048, maxFiles: 2 });
+  const log = await createGatewayLogger({ file, consoleLevel: "silent", maxFileBytes: 2048, maxFiles: 2 });
   for (let i = 0; i < 200; i++) log.logger.info({ i }, "line");
   await log.close();
   assert.deepEqual((await fs.readdir(dir)).sort(), ["gw.log", "gw.log.1", "gw.log.2"]);

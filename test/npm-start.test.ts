@@ -44,7 +44,9 @@ test("npm start builds and serves; the compiled CLI's gateway call health prints
   assert.ok(!out.includes(token), "the token itself is never printed");
 
   const call = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const c = spawn(process.execPath, [join(root, "dist", "src", "cli", "main.js"), "gateway", "call", "health", "--url", url], { cwd: root, env: env.env });
+    // The local port, not --url: an explicit URL gets no credentials from the local state.
+    const port = new URL(url).port;
+    const c = spawn(process.execPath, [join(root, "dist", "src", "cli", "entry.js"), "gateway", "call", "health"], { cwd: root, env: { ...env.env, CLAWDBOT_GATEWAY_PORT: port } });
     let stdout = "";
     let stderr = "";
     c.stdout.on("data", (d) => (stdout += String(d)));

@@ -30,6 +30,8 @@ export interface RpcOptions {
   /** Use a device identity (default true). */
   useDevice?: boolean;
   version?: string;
+  /** Receives the `hello-ok` payload (server version, uptime in its snapshot) before the call. */
+  onHello?: (hello: unknown) => void;
 }
 
 export class RpcError extends Error {
@@ -138,6 +140,7 @@ export async function callGateway(method: string, params: unknown, o: RpcOptions
           return;
         }
         connected = true;
+        o.onHello?.(f.payload);
         const hello = f.payload as { auth?: { deviceToken?: string; scopes?: string[] } } | undefined;
         const save =
           identity && o.stateDir && hello?.auth?.deviceToken

@@ -3,6 +3,11 @@
  * (remote mode) > ws://127.0.0.1:<resolved port>; token `--token` > remote token
  * (remote mode) | CLAWDBOT_GATEWAY_TOKEN > gateway.auth.token > the token the gateway
  * generated into the state dir. Password likewise (without the generated fallback).
+ *
+ * An explicit `--url` may point anywhere (another host, another user's port): it gets only
+ * credentials given explicitly for this call — `--token`/`--password` or
+ * CLAWDBOT_GATEWAY_TOKEN/CLAWDBOT_GATEWAY_PASSWORD — never the local config's secrets, the
+ * generated token, or a stored device token (`stateDir` is then not used by the client).
  */
 import { loadConfig } from "../shared/config/load-config.js";
 import { resolveConfigPath, resolveStateDir, type Env } from "../shared/config/paths.js";
@@ -27,12 +32,25 @@ export interface RpcTarget {
   token?: string;
   password?: string;
   timeoutMs: number;
+  /** State dir for stored device tokens; undefined for an explicit `--url` (none are sent or saved). */
+  deviceStateDir?: string;
   stateDir: string;
   configPath: string;
   source: string;
+  /** True when the URL came from `--url` (only explicit credentials are used). */
+  explicitUrl: boolean;
 }
 
-export async function resolveRpcTarget(flags: RpcFlags, env: Env = process.env): Promise<RpcTarget> {
+/** Options of `resolveRpcTarget`. */
+export interface RpcTargetOptions {
+  /**
+   * `flags.url` was derived by the CLI itself from the local config/service (doctor, gateway
+   * status), not typed by the user: treat it like the default local URL. Default false.
+   */
+  urlIsLocal?: boolean;
+}
+
+export async function resolveRpcTarget(flags: RpcFlags, env: Env = process.env, opts: RpcTargetOptions = {}): Promise<RpcTarget> {
   const configPath = resolveConfigPath(env);
   const stateDir = resolveStateDir(env);
   const snap = await loadConfig({ path: configPath, env });
@@ -53,11 +71,17 @@ export async function resolveRpcTarget(flags: RpcFlags, env: Env = process.env):
     source = `local gateway (port from ${port.source})`;
     if (tls) tlsFingerprint = await localCertFingerprint(g.tls?.certPath, stateDir);
   }
-  const token =
-    flags.token ??
-    (remote ? g.remote?.token : (env.CLAWDBOT_GATEWAY_TOKEN ?? g.auth?.token ?? (await readGeneratedToken(stateDir))));
-  const password = flags.password ?? env.CLAWDBOT_GATEWAY_PASSWORD ?? (remote ? g.remote?.password : g.auth?.password);
+  const explicitUrl = flags.url !== undefined && opts.urlIsLocal !== true;
+  let token: string | undefined;
+  let password: string | undefined;
+  if (explicitUrl) {
+    token = flags.token ?? env.CLAWDBOT_GATEWAY_TOKEN;
+    password = flags.password ?? env.CLAWDBOT_GATEWAY_PASSWORD;
+  } else {
+    token = flags.token ?? (remote ? g.remote?.token : (env.CLAWDBOT_GATEWAY_TOKEN ?? g.auth?.token ?? (await readGeneratedToken(stateDir))));
+    password = flags.password ?? env.CLAWDBOT_GATEWAY_PASSWORD ?? (remote ? g.remote?.password : g.auth?.password);
+  }
   const timeoutMs = flags.timeout ? Number(flags.timeout) : 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new Error(`invalid --timeout ${JSON.stringify(flags.timeout)}: expected milliseconds > 0`);
-  return { url, tlsFingerprint, token, password, timeoutMs, stateDir, configPath, source };
+  return { url, tlsFingerprint, token, password, timeoutMs, stateDir, deviceStateDir: explicitUrl ? undefined : stateDir, configPath, source, explicitUrl };
 }

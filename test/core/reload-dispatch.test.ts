@@ -34,7 +34,7 @@ test("a config change reaches each module as exactly the hot actions of its keys
   const hooks: HotAction[][] = [];
   const cron: HotAction[][] = [];
   let applied!: () => void;
-  const logger = createGatewayLogger({ level: "silent", consoleLevel: "silent" });
+  const logger = await createGatewayLogger({ level: "silent", consoleLevel: "silent" });
   const proc = new GatewayProcess({
     flags: { port: "0" },
     env: {},

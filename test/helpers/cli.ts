@@ -1,5 +1,5 @@
 /**
- * Runs the real `clawdbot` CLI (src/cli/main.ts through tsx) as a child process with
+ * Runs the real `clawdbot` CLI (src/cli/entry.ts through tsx) as a child process with
  * an isolated HOME, state dir and config path.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CLI = join(ROOT, "src", "cli", "main.ts");
+/** The executable's entry (installs the early SIGUSR1 handler, then loads main.ts). */
+export const CLI_ENTRY = join(ROOT, "src", "cli", "entry.ts");
+const CLI = CLI_ENTRY;
 
 export interface CliEnv {
   home: string;

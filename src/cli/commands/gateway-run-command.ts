@@ -28,4 +28,5 @@ Examples:
   clawdbot --dev gateway --allow-unconfigured
 
 Signals: SIGTERM/SIGINT stop gracefully (exit 0); SIGUSR1 restarts in-process when commands.restart=true.
-Exit codes: 0 stopped, 1 fatal error (supervisor restarts), 78 configuration error (fix the config).`;
+Exit codes: 0 stopped, 1 fatal error (supervisor restarts), 78 will not fix itself: configuration error,
+port held by another listener, lock held by a running gateway, unsafe lock/log directory.`;

@@ -15,7 +15,7 @@ import type { Command } from "commander";
 
 import { callGateway } from "../gateway-client.js";
 import { resolveRpcTarget, type RpcFlags, type RpcTarget } from "../rpc-target.js";
-import { formatConsoleLine } from "../../shared/log/console-format.js";
+import { loadLineFormatter, type LineFormatter } from "../../shared/log/console-pretty.js";
 import { LOGS_TAIL_MAX_BYTES, LOGS_TAIL_MAX_LIMIT, type LogTailResult } from "../../shared/log/log-tail.js";
 
 interface LogsFlags extends RpcFlags {
@@ -35,8 +35,8 @@ function parseIntFlag(name: string, text: string, min: number, max: number): num
   return n;
 }
 
-/** Renders one log line for the chosen output mode (with its trailing newline). */
-export function renderLogLine(line: string, mode: { json: boolean; plain: boolean; colors: boolean }): string {
+/** Renders one log line for the chosen output mode (with its trailing newline); `pretty` formats the text modes. */
+export function renderLogLine(line: string, mode: { json: boolean; plain: boolean; colors: boolean }, pretty: LineFormatter): string {
   if (mode.json) {
     try {
       const rec: unknown = JSON.parse(line);
@@ -46,7 +46,7 @@ export function renderLogLine(line: string, mode: { json: boolean; plain: boolea
     }
     return `${JSON.stringify({ raw: line })}\n`;
   }
-  const out = formatConsoleLine(line, mode.plain ? "compact" : "pretty", mode.colors);
+  const out = pretty(line);
   return out.endsWith("\n") ? out : `${out}\n`;
 }
 
@@ -57,7 +57,7 @@ async function tailOnce(target: RpcTarget, params: Record<string, number>): Prom
     token: target.token,
     password: target.password,
     timeoutMs: target.timeoutMs,
-    stateDir: target.stateDir,
+    stateDir: target.deviceStateDir,
   })) as LogTailResult;
 }
 
@@ -83,6 +83,7 @@ export async function runLogs(flags: LogsFlags): Promise<number> {
     plain: flags.plain === true,
     colors: flags.plain !== true && flags.color !== false && process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
   };
+  const pretty = await loadLineFormatter(mode.json ? "json" : mode.plain ? "compact" : "pretty", mode.colors);
   let cursor: number | undefined;
   let file: string | undefined;
   for (;;) {
@@ -104,7 +105,7 @@ export async function runLogs(flags: LogsFlags): Promise<number> {
     }
     file = res.file;
     cursor = res.cursor;
-    if (res.lines.length > 0) process.stdout.write(res.lines.map((l) => renderLogLine(l, mode)).join(""));
+    if (res.lines.length > 0) process.stdout.write(res.lines.map((l) => renderLogLine(l, mode, pretty)).join(""));
     if (flags.follow !== true) return 0;
     await sleep(interval);
   }
@@ -123,7 +124,7 @@ export function registerLogsCommand(program: Command, setExit: (code: number) =>
     .option("--plain", "plain text output, no ANSI styling")
     .option("--no-color", "disable ANSI colours")
     .option("--url <url>", "gateway WebSocket URL (default: ws://127.0.0.1:<port>)")
-    .option("--token <token>", "gateway token (default: CLAWDBOT_GATEWAY_TOKEN, gateway.auth.token, or the generated token)")
+    .option("--token <token>", "gateway token (default: CLAWDBOT_GATEWAY_TOKEN, gateway.auth.token, or the generated token; with --url only --token/CLAWDBOT_GATEWAY_TOKEN)")
     .option("--password <password>", "gateway password")
     .option("--timeout <ms>", "RPC timeout in milliseconds", "10000")
     .addHelpText("after", "\nExample:\n  clawdbot logs --follow\n  clawdbot logs --json --limit 500 | jq .msg\n  clawdbot --dev logs --plain")

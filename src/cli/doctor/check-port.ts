@@ -29,8 +29,8 @@ export async function checkPort(ctx: DoctorContext): Promise<DoctorCheck> {
   if (state === "unknown") return { id: "port", status: "warn", message: `could not tell whether ${host}:${port} is in use (connect timed out)` };
   const url = `ws://${host}:${port}`;
   try {
-    const target = await resolveRpcTarget({ url, timeout: String(PROBE_TIMEOUT_MS) }, ctx.env);
-    await callGateway("health", {}, { url, token: target.token, password: target.password, timeoutMs: PROBE_TIMEOUT_MS, stateDir: target.stateDir });
+    const target = await resolveRpcTarget({ url, timeout: String(PROBE_TIMEOUT_MS) }, ctx.env, { urlIsLocal: true });
+    await callGateway("health", {}, { url, token: target.token, password: target.password, timeoutMs: PROBE_TIMEOUT_MS, stateDir: target.deviceStateDir });
     return { id: "port", status: "ok", message: `a gateway is running on ${url} and answered health` };
   } catch (err) {
     const e = err as Error & { code?: string };

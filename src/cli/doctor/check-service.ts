@@ -1,8 +1,11 @@
 /**
  * Doctor: does the installed unit/plist match what `gateway install` would write now
- * (same port and embedded token as installed; current node, CLI entry, version, env
- * and directives)? A drifted definition is offered for rewrite (--fix/--yes rewrites it).
+ * (same port and token as installed; current node, CLI entry, version, env and
+ * directives)? Is every file that may hold the token private (systemd: the unit has no
+ * inline token and its EnvironmentFile is 0600; launchd: the plist is 0600)? A drifted or
+ * exposed definition is offered for rewrite (--fix/--yes rewrites it).
  */
+import fsp from "node:fs/promises";
 import { createServiceManager } from "../service/create-manager.js";
 import type { ServiceManager } from "../service/service-manager.js";
 import { resolveInstallSpec } from "../service/service-lifecycle.js";
@@ -45,21 +48,28 @@ export async function checkService(ctx: DoctorContext): Promise<DoctorCheck> {
   if (text === null) return { id: "service", status: "ok", message: `no ${mgr.kindText} installed (optional: ${ctx.cli} gateway install)` };
   let port: number | undefined;
   let token: string | undefined;
+  const exposed: string[] = [];
   try {
     const installed = mgr.parse(text);
     port = portFromProgramArguments(installed.programArguments);
-    token = installed.environment.CLAWDBOT_GATEWAY_TOKEN;
+    token = (await mgr.loadEnvironment(installed)).CLAWDBOT_GATEWAY_TOKEN;
+    if (token !== undefined) {
+      for (const f of mgr.secretFiles(installed)) {
+        const st = await fsp.stat(f).catch(() => undefined);
+        if (st !== undefined && (st.mode & 0o077) !== 0) exposed.push(`${f} holds the gateway token with mode ${(st.mode & 0o777).toString(8).padStart(4, "0")}`);
+      }
+    }
   } catch (err) {
     return { id: "service", status: "warn", message: `cannot read ${mgr.definitionPath}: ${(err as Error).message}`, fix: `${ctx.cli} gateway install --force` };
   }
   const { spec } = await resolveInstallSpec(mgr, { env: ctx.env, homedir: ctx.homedir, version: ctx.version, port: port === undefined ? undefined : String(port), token });
   const expected = mgr.render(spec);
-  if (expected === text) return { id: "service", status: "ok", message: `${mgr.definitionPath} matches current defaults` };
-  const diff = summarizeDiff(text, expected, token === undefined ? [] : [token]).join("; ");
-  const drift = `${mgr.definitionPath} differs from current defaults (${diff})`;
+  if (expected === text && exposed.length === 0) return { id: "service", status: "ok", message: `${mgr.definitionPath} matches current defaults` };
+  const diff = [...exposed, ...summarizeDiff(text, expected, token === undefined ? [] : [token])].join("; ");
+  const drift = expected === text ? `${diff} (readable by other users)` : `${mgr.definitionPath} differs from current defaults (${diff})`;
   const fix = `${ctx.cli} doctor --fix (or ${ctx.cli} gateway install --force)`;
   if (!ctx.fix && !(await ctx.confirm(`${drift}\nRewrite ${mgr.definitionPath} now?`))) return { id: "service", status: "warn", message: drift, fix };
-  await mgr.writeDefinition(expected);
+  await mgr.writeDefinition(expected, spec);
   try {
     await mgr.reloadDefinition();
   } catch (err) {

@@ -5,6 +5,7 @@
  */
 import { generatedTokenPath, readGeneratedToken } from "../../main/lifecycle/generated-token.js";
 import { isPlaceholderSecret } from "../../main/auth/shared-auth.js";
+import { isPlaceholderSecretValue } from "../../shared/config/secret-strength.js";
 import type { DoctorCheck, DoctorContext } from "./doctor-types.js";
 
 /** Minimum length of a shared secret. */
@@ -17,7 +18,7 @@ const PLACEHOLDER_RE = /^(?:change[-_ ]?me.*|token|secret|password|passw0rd|test
 /** Why `secret` is weak, or undefined when it is fine. */
 export function secretWeakness(secret: string): string | undefined {
   const s = secret.trim();
-  if (isPlaceholderSecret(s) || PLACEHOLDER_RE.test(s)) return "is a placeholder, not a secret";
+  if (isPlaceholderSecret(s) || isPlaceholderSecretValue(s) || PLACEHOLDER_RE.test(s)) return "is a placeholder, not a secret";
   if (s.length < MIN_SECRET_LENGTH) return `is only ${s.length} characters long (want at least ${MIN_SECRET_LENGTH})`;
   if (new Set(s).size < MIN_SECRET_VARIETY) return `has low variety (${new Set(s).size} distinct characters)`;
   return undefined;

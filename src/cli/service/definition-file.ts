@@ -1,6 +1,8 @@
-/** Reading, writing and removing a service definition file (mode 0644, parents created). */
+/** Reading, writing and removing a service definition file (parents created). */
 import fsp from "node:fs/promises";
 import path from "node:path";
+
+import { writeFileAtomic } from "./service-secrets.js";
 
 /** The file's text, or null when it does not exist. */
 export async function readDefinitionFile(file: string): Promise<string | null> {
@@ -13,15 +15,13 @@ export async function readDefinitionFile(file: string): Promise<string | null> {
 }
 
 /**
- * Writes via a temp file + rename so a supervisor never reads half a definition.
- * 0644: supervisors read these as the user; secrets never go in unless `--token` asked.
+ * Writes via a temp file + fsync + rename so a supervisor never reads half a definition.
+ * `mode` 0644 (default) for a systemd unit, which never holds secrets; 0600 for a launchd
+ * plist, which may (`install --token`).
  */
-export async function writeDefinitionFile(file: string, text: string): Promise<void> {
+export async function writeDefinitionFile(file: string, text: string, mode = 0o644): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await fsp.writeFile(tmp, text, { mode: 0o644 });
-  await fsp.chmod(tmp, 0o644);
-  await fsp.rename(tmp, file);
+  await writeFileAtomic(file, text, mode);
 }
 
 /** Removes the file; false when it was not there. */

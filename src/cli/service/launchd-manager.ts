@@ -81,7 +81,10 @@ export function createLaunchdManager(o: LaunchdManagerOptions): ServiceManager {
     render: renderLaunchdPlist,
     parse: parseLaunchdPlist,
     readDefinition: () => readDefinitionFile(plistPath),
-    writeDefinition: (text) => writeDefinitionFile(plistPath, text),
+    // 0600: EnvironmentVariables may hold the token (`install --token`); launchd reads it as us.
+    writeDefinition: (text) => writeDefinitionFile(plistPath, text, 0o600),
+    loadEnvironment: async (cmd) => ({ ...cmd.environment }),
+    secretFiles: () => [plistPath],
     removeDefinition: () => removeDefinitionFile(plistPath),
     async activate() {
       // A job loaded from an older plist keeps its old definition until booted out.

@@ -10,7 +10,7 @@ import { loadConfig } from "../../shared/config/load-config.js";
 import { resolveConfigPath, type Env } from "../../shared/config/paths.js";
 import { resolveGatewayPort } from "../../shared/config/ports.js";
 import { ServiceCommandError, type ServiceManager } from "./service-manager.js";
-import { buildServiceSpec, type ServiceSpec } from "./service-spec.js";
+import { buildServiceSpec, SERVICE_NODE_FLAGS, type ServiceSpec } from "./service-spec.js";
 
 /** A lifecycle action. */
 export type LifecycleAction = "install" | "uninstall" | "start" | "stop" | "restart";
@@ -40,7 +40,7 @@ export interface InstallOptions {
   token?: string;
   /** `--force`: rewrite and re-register even when installed. Default false. */
   force?: boolean;
-  /** Node binary / CLI entry overrides (tests). Defaults: this node, dist/src/cli/main.js. */
+  /** Node binary / CLI entry overrides (tests). Defaults: this node, dist/src/cli/entry.js. */
   nodePath?: string;
   cliEntry?: string;
 }
@@ -79,7 +79,7 @@ export async function resolveInstallSpec(mgr: ServiceManager, o: InstallOptions)
     cliEntry: o.cliEntry,
     platform: mgr.kind === "launchd" ? "darwin" : "linux",
   });
-  const entry = spec.programArguments[1] ?? "";
+  const entry = spec.programArguments[1 + SERVICE_NODE_FLAGS.length] ?? "";
   if (!existsSync(entry)) warnings.push(`${entry} does not exist yet: run \`npm run build\` before the service starts`);
   return { spec, port, warnings };
 }
@@ -101,7 +101,7 @@ export async function installService(mgr: ServiceManager, o: InstallOptions): Pr
         message: `${mgr.label} is already installed at ${mgr.definitionPath}${upToDate ? "" : " (out of date)"}; nothing changed (use --force to reinstall)`,
       });
     }
-    await mgr.writeDefinition(text);
+    await mgr.writeDefinition(text, spec);
     await mgr.activate();
     const result = existing === null ? "installed" : "reinstalled";
     return withServiceState(mgr, { ...base, result, message: `${result} ${mgr.kindText} ${mgr.label} at ${mgr.definitionPath} (gateway on port ${port})` });

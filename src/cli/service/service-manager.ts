@@ -69,7 +69,15 @@ export interface ServiceManager {
   parse(text: string): ParsedServiceCommand;
   /** Installed definition text, or null when none. */
   readDefinition(): Promise<string | null>;
-  writeDefinition(text: string): Promise<void>;
+  /**
+   * Writes `text` (= `render(spec)`) and, for systemd, the 0600 secrets file of `spec`
+   * (removed when the spec has no secrets). launchd plists are written 0600.
+   */
+  writeDefinition(text: string, spec: ServiceSpec): Promise<void>;
+  /** The installed environment: the definition's variables plus its environment files. */
+  loadEnvironment(cmd: ParsedServiceCommand): Promise<Record<string, string>>;
+  /** Files of the installed definition that may hold secrets (must be 0600). */
+  secretFiles(cmd: ParsedServiceCommand): string[];
   /** Removes the definition; false when there was none. */
   removeDefinition(): Promise<boolean>;
   /** After a first write: register and start (systemd: daemon-reload + enable --now; launchd: bootstrap). */

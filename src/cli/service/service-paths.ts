@@ -5,7 +5,7 @@
  *   systemd system unit /etc/systemd/system/<unit>             (only scanned, never written)
  *   launchd agent       ~/Library/LaunchAgents/<label>.plist
  *   supervisor logs     <stateDir>/logs/gateway.log, gateway.err.log
- *   program             <node> <package>/dist/src/cli/main.js gateway --port <port>
+ *   program             <node> <package>/dist/src/cli/entry.js gateway --port <port>
  */
 import { existsSync } from "node:fs";
 import os from "node:os";
@@ -50,10 +50,11 @@ export function packageRoot(from: string = path.dirname(fileURLToPath(import.met
 }
 
 /**
- * Absolute path of the built CLI entry the service runs (`dist/src/cli/main.js`), also
+ * Absolute path of the built CLI entry the service runs (`dist/src/cli/entry.js`, which
+ * installs the early SIGUSR1 handler before loading the CLI), also
  * when this CLI itself runs from source through tsx: a supervisor must not depend on a
  * TypeScript loader.
  */
 export function resolveCliEntry(root: string = packageRoot()): string {
-  return path.join(root, "dist", "src", "cli", "main.js");
+  return path.join(root, "dist", "src", "cli", "entry.js");
 }

@@ -8,6 +8,7 @@ import { launchdLabel, resolveConfigPath, resolveStateDir, systemdUnitName } fro
 import type { Env } from "../../shared/config/paths.js";
 import { buildServiceEnvironment, profileOf, type ServiceManagerKind } from "./service-env.js";
 import { resolveCliEntry, serviceLogPaths } from "./service-paths.js";
+import { serviceSecretsPath } from "./service-secrets.js";
 
 /** A supervisor-neutral service definition. */
 export interface ServiceSpec {
@@ -16,13 +17,18 @@ export interface ServiceSpec {
   label: string;
   /** `Clawdbot Gateway (profile: <p>, v<version>)`, or `Clawdbot Gateway` without a profile. */
   description: string;
-  /** `<node> <cli entry> gateway --port <port>`. */
+  /** `<node> --inspect-publish-uid=stderr <cli entry> gateway --port <port>` (see `SERVICE_NODE_FLAGS`). */
   programArguments: string[];
   workingDirectory: string;
   environment: Record<string, string>;
   /** Supervisor stdout / stderr files (launchd writes them; systemd uses the journal). */
   stdoutPath: string;
   stderrPath: string;
+  /**
+   * systemd: the 0600 `EnvironmentFile=` that receives the secret variables of
+   * `environment` (`<stateDir>/gateway/<unit>.env`; see service-secrets.ts). Unused by launchd.
+   */
+  secretsPath: string;
 }
 
 /** Inputs of `buildServiceSpec`. */
@@ -43,6 +49,15 @@ export interface ServiceSpecInput {
   /** Target platform (PATH defaults). Default `process.platform`. */
   platform?: NodeJS.Platform;
 }
+
+/**
+ * Node flags of a service. `--inspect-publish-uid=stderr`: should the V8 inspector ever be
+ * opened by a SIGUSR1 that lands in Node's own bootstrap (before the entry's handler exists;
+ * Node 20 cannot turn that off), its random WebSocket id is printed only to the service's
+ * stderr (journal / 0700 state dir), not served at http://127.0.0.1:9229/json/list, so
+ * another local user cannot find the socket to connect to.
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = ["--inspect-publish-uid=stderr"];
 
 /** The service label for a manager and profile. */
 export function serviceLabel(manager: ServiceManagerKind, profile: string | undefined): string {
@@ -66,7 +81,7 @@ export function buildServiceSpec(input: ServiceSpecInput): ServiceSpec {
     manager: input.manager,
     label,
     description: serviceDescription(profile, input.version),
-    programArguments: [nodePath, input.cliEntry ?? resolveCliEntry(), "gateway", "--port", String(input.port)],
+    programArguments: [nodePath, ...SERVICE_NODE_FLAGS, input.cliEntry ?? resolveCliEntry(), "gateway", "--port", String(input.port)],
     workingDirectory: homedir,
     environment: buildServiceEnvironment({
       manager: input.manager,
@@ -83,6 +98,7 @@ export function buildServiceSpec(input: ServiceSpecInput): ServiceSpec {
     }),
     stdoutPath: logs.stdout,
     stderrPath: logs.stderr,
+    secretsPath: serviceSecretsPath(stateDir, label),
   };
 }
 

@@ -116,9 +116,9 @@ async function probeRpc(o: StatusOptions, probeUrl: string, serviceEnv: Record<s
   // Credentials and state of the *service* when it has its own (install --token, profile env).
   const env: Env = { ...o.env };
   for (const k of ["CLAWDBOT_CONFIG_PATH", "CLAWDBOT_STATE_DIR", "CLAWDBOT_GATEWAY_TOKEN"] as const) if (serviceEnv[k]) env[k] = serviceEnv[k];
-  const target = await resolveRpcTarget({ url: probeUrl, token: o.token, password: o.password, timeout: o.timeout }, env);
+  const target = await resolveRpcTarget({ url: probeUrl, token: o.token, password: o.password, timeout: o.timeout }, env, { urlIsLocal: o.url === undefined });
   try {
-    await callGateway("status", {}, { url: target.url, token: target.token, password: target.password, timeoutMs: target.timeoutMs, stateDir: target.stateDir });
+    await callGateway("status", {}, { url: target.url, token: target.token, password: target.password, timeoutMs: target.timeoutMs, stateDir: target.deviceStateDir });
     return { ok: true, url: target.url };
   } catch (err) {
     return { ok: false, error: (err as Error).message, url: target.url };
@@ -140,7 +140,7 @@ export async function gatherGatewayStatus(mgr: ServiceManager, o: StatusOptions)
   }
   const inspection = await mgr.inspect();
   const runtime: ServiceRuntime = parseError ? { ...inspection.runtime, detail: parseError } : inspection.runtime;
-  const serviceEnv = command?.environment ?? {};
+  const serviceEnv = command ? await mgr.loadEnvironment(command) : {};
 
   const cliSnap = await loadConfig({ path: resolveConfigPath(o.env, homedir), env: o.env, homedir });
   const daemonPath = serviceEnv.CLAWDBOT_CONFIG_PATH;

@@ -12,6 +12,8 @@ import { ServiceCommandError, type ExtraService, type ServiceInspection, type Se
 import { SYSTEMD_SYSTEM_UNIT_DIR, systemdUserUnitDir } from "./service-paths.js";
 import { createToolRunner, describeCommand, resolveToolBinary, type ToolRunner } from "./run-tool.js";
 import { parseSystemdUnit, renderSystemdUnit } from "./systemd-unit.js";
+import { loadEnvironmentFiles, renderEnvironmentFile, splitSecretEnvironment, writeFileAtomic } from "./service-secrets.js";
+import fsp from "node:fs/promises";
 
 /** Options of `createSystemdManager`. */
 export interface SystemdManagerOptions {
@@ -83,8 +85,24 @@ export function createSystemdManager(o: SystemdManagerOptions): ServiceManager {
     render: renderSystemdUnit,
     parse: parseSystemdUnit,
     readDefinition: () => readDefinitionFile(unitPath),
-    writeDefinition: (text) => writeDefinitionFile(unitPath, text),
-    removeDefinition: () => removeDefinitionFile(unitPath),
+    async writeDefinition(text, spec) {
+      // Secrets first: the unit never names a file that does not hold them yet.
+      const { secret } = splitSecretEnvironment(spec.environment);
+      if (Object.keys(secret).length > 0) await writeFileAtomic(spec.secretsPath, renderEnvironmentFile(secret), 0o600);
+      else await fsp.rm(spec.secretsPath, { force: true });
+      await writeDefinitionFile(unitPath, text);
+    },
+    loadEnvironment: (cmd) => loadEnvironmentFiles(cmd.environment, cmd.environmentFiles ?? []),
+    secretFiles: (cmd) => (cmd.environmentFiles ?? []).map((f) => f.replace(/^-/, "")),
+    async removeDefinition() {
+      const text = await readDefinitionFile(unitPath);
+      // Our own secrets file goes with the unit (only files named after this unit).
+      for (const f of text === null ? [] : (parseSystemdUnit(text).environmentFiles ?? [])) {
+        const file = f.replace(/^-/, "");
+        if (path.basename(file) === `${o.unit}.env`) await fsp.rm(file, { force: true });
+      }
+      return removeDefinitionFile(unitPath);
+    },
     async activate() {
       await systemctl(["daemon-reload"]);
       await systemctl(["enable", "--now", o.unit]);

@@ -10,12 +10,16 @@
  * Control characters (newlines) cannot be represented and are refused.
  */
 import type { ServiceSpec } from "./service-spec.js";
+import { splitSecretEnvironment } from "./service-secrets.js";
 
 /** What an installed definition runs (shared shape with the launchd reader). */
 export interface ParsedServiceCommand {
   programArguments: string[];
   workingDirectory?: string;
+  /** Variables written in the definition itself. */
   environment: Record<string, string>;
+  /** systemd `EnvironmentFile=` paths (a leading `-` kept: missing is fine); absent for launchd. */
+  environmentFiles?: string[];
 }
 
 function refuseControlChars(value: string, what: string): void {
@@ -42,10 +46,16 @@ export function formatSystemdEnvironment(key: string, value: string): string {
   return quoteWord(`${key}=${value.replace(/%/g, "%%")}`);
 }
 
-/** The unit file text for `spec` (deterministic: same spec → same bytes). */
+/**
+ * The unit file text for `spec` (deterministic: same spec → same bytes). Secret variables
+ * (service-secrets.ts) are not written here: the unit names their 0600 `EnvironmentFile=`.
+ */
 export function renderSystemdUnit(spec: ServiceSpec): string {
   refuseControlChars(spec.description, "the description");
   refuseControlChars(spec.workingDirectory, "the working directory");
+  const { plain, secret } = splitSecretEnvironment(spec.environment);
+  const hasSecrets = Object.keys(secret).length > 0;
+  if (hasSecrets) refuseControlChars(spec.secretsPath, "the environment file path");
   const lines = [
     "[Unit]",
     `Description=${spec.description.replace(/%/g, "%%")}`,
@@ -61,7 +71,8 @@ export function renderSystemdUnit(spec: ServiceSpec): string {
     "RestartPreventExitStatus=78",
     "SuccessExitStatus=0 143",
     `WorkingDirectory=${spec.workingDirectory.replace(/%/g, "%%")}`,
-    ...Object.entries(spec.environment).map(([k, v]) => `Environment=${formatSystemdEnvironment(k, v)}`),
+    ...Object.entries(plain).map(([k, v]) => `Environment=${formatSystemdEnvironment(k, v)}`),
+    ...(hasSecrets ? [`EnvironmentFile=${spec.secretsPath.replace(/%/g, "%%")}`] : []),
     "",
     "[Install]",
     "WantedBy=default.target",
@@ -121,6 +132,8 @@ export function parseSystemdUnit(text: string): ParsedServiceCommand {
       out.programArguments = splitSystemdWords(value).map((w) => w.replace(/\$\$/g, "$").replace(/%%/g, "%"));
     } else if (key === "WorkingDirectory") {
       out.workingDirectory = value.replace(/%%/g, "%");
+    } else if (key === "EnvironmentFile") {
+      (out.environmentFiles ??= []).push(value.replace(/%%/g, "%"));
     } else if (key === "Environment") {
       for (const word of splitSystemdWords(value)) {
         const i = word.indexOf("=");

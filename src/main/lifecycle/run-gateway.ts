@@ -14,6 +14,7 @@ import { ensureGeneratedToken, generatedTokenPath } from "./generated-token.js";
 import { authUnconfigured, resolveRuntime, type GatewayRunFlags } from "./runtime-options.js";
 import { GatewayProcess, type GatewayProcessOptions } from "./gateway-process.js";
 import { EXIT_CONFIG, EXIT_FAILURE, exitCodeFor } from "./exit-codes.js";
+import { probeHostFor, probeTcpPort } from "../../cli/port-probe.js";
 
 export interface RunGatewayIo {
   out: (line: string) => void;
@@ -59,7 +60,7 @@ export async function runGateway(
       const killed = await terminatePortHolders(probe.options.port);
       for (const h of killed) io.out(`--force: sent SIGTERM to pid ${h.pid} (${h.command || "unknown"}) listening on port ${probe.options.port}`);
     }
-    const logger = createGatewayLogger(loggerOptionsFromConfig(config.logging, { verbose: flags.verbose === true }));
+    const logger = await createGatewayLogger(loggerOptionsFromConfig(config.logging, { verbose: flags.verbose === true }));
     const proc = new GatewayProcess({
       flags,
       env,
@@ -73,7 +74,8 @@ export async function runGateway(
         io.out(`Gateway listening on ${url} (auth: ${runtime.options.auth.mode}; config: ${configPath}; state: ${stateDir})`);
         if (tls) io.out(`TLS certificate SHA-256 fingerprint: ${tls.fingerprintSha256}${tls.generated ? " (self-signed, generated now)" : ""}`);
         if (runtime.options.canvasHostPort !== null) io.out(`Canvas host on http://${runtime.options.host}:${runtime.options.canvasHostPort}/__clawdbot__/canvas/`);
-        io.out(`Try: clawdbot gateway call health${runtime.options.port !== 18789 ? ` --url ${url}` : ""}`);
+        // Not `--url`: an explicit URL gets no credentials from the local config.
+        io.out(`Try: ${inst.server.port !== 18789 ? `CLAWDBOT_GATEWAY_PORT=${inst.server.port} ` : ""}clawdbot gateway call health`);
       },
     });
     try {
@@ -85,7 +87,11 @@ export async function runGateway(
         const holders = await findPortHolders(probe.options.port).catch(() => []);
         for (const h of holders) io.err(`  port ${probe.options.port} is held by pid ${h.pid} (${h.command})`);
         io.err("Stop the other gateway (clawdbot gateway stop), pick another --port, or use --force to terminate the listener.");
-        return EXIT_FAILURE;
+        // A live listener will not go away by itself: 78 stops a supervisor's restart loop
+        // (RestartPreventExitStatus=78). A port held only by our previous run's closing
+        // connections (no SO_REUSEADDR) frees itself, so that stays 1 and is retried.
+        const listening = holders.length > 0 || (await probeTcpPort(probeHostFor(probe.options.host), probe.options.port)) === "listening";
+        return listening ? EXIT_CONFIG : EXIT_FAILURE;
       }
       throw err;
     }

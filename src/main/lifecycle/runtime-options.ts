@@ -9,8 +9,11 @@ import type { ResolvedConfig } from "../../shared/config/defaults.js";
 import { resolveBindHost, resolveGatewayPorts } from "../../shared/config/ports.js";
 import { expandHome, type Env } from "../../shared/config/paths.js";
 import { resolveAuthConfig, type AuthConfigInput } from "../auth/shared-auth.js";
+import type { ResolvedAuth } from "../auth/shared-auth.js";
 import type { GatewayOptions } from "../options.js";
 import { readGeneratedToken } from "./generated-token.js";
+import { gatewaySecretProblem } from "../../shared/config/secret-strength.js";
+import { GatewayError } from "../../shared/errors.js";
 
 export interface GatewayRunFlags {
   port?: string;
@@ -35,6 +38,31 @@ export function authUnconfigured(config: ResolvedConfig, flags: GatewayRunFlags,
   return !flags.token && !flags.password && !flags.auth && !a.mode && !a.token && !a.password && !env.CLAWDBOT_GATEWAY_TOKEN && !env.CLAWDBOT_GATEWAY_PASSWORD;
 }
 
+/**
+ * Refuses placeholder and too-short shared secrets (GW_ERR_AUTH_CONFIG → exit 78 at start,
+ * "keeping the last good config" on reload), naming where the secret came from.
+ */
+function assertUsableSecret(auth: ResolvedAuth, cli: AuthConfigInput, config: ResolvedConfig, env: Env): void {
+  const key = auth.mode === "token" ? "token" : auth.mode === "password" ? "password" : undefined;
+  const value = key === "token" ? auth.token : key === "password" ? auth.password : undefined;
+  if (key === undefined || value === undefined) return;
+  const problem = gatewaySecretProblem(value);
+  if (problem === undefined) return;
+  const source =
+    cli[key] !== undefined
+      ? `--${key}`
+      : config.gateway.auth?.[key] !== undefined
+        ? `gateway.auth.${key}`
+        : key === "token"
+          ? "CLAWDBOT_GATEWAY_TOKEN"
+          : "CLAWDBOT_GATEWAY_PASSWORD";
+  throw new GatewayError(
+    "GW_ERR_AUTH_CONFIG",
+    `${source} ${problem}: set a real ${key} (e.g. the output of \`openssl rand -hex 32\`)`,
+    { reason: "weak_secret" },
+  );
+}
+
 export async function resolveRuntime(
   config: ResolvedConfig,
   flags: GatewayRunFlags,
@@ -52,6 +80,7 @@ export async function resolveRuntime(
     if (generated) cli.token = generated;
   }
   const auth = resolveAuthConfig({ configAuth: config.gateway.auth, env, cliOverrides: cli, bind: bind.host });
+  assertUsableSecret(auth, cli, config, env);
   const g = config.gateway;
   const canvasEnabled = config.canvasHost.enabled && env.CLAWDBOT_SKIP_CANVAS_HOST !== "1";
   const options: GatewayOptions = {

@@ -12,7 +12,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 
 import { GatewayError } from "../errors.js";
-import { DEFAULT_LOG_DIR, ROLLING_LOG_RE, rollingLogPath } from "./log-paths.js";
+import { defaultLogDir, ROLLING_LOG_RE, rollingLogPath } from "./log-paths.js";
 
 /** Default number of lines. */
 export const LOGS_TAIL_DEFAULT_LIMIT = 500;
@@ -57,7 +57,7 @@ function clampInt(value: number | undefined, fallback: number, min: number, max:
  */
 export async function resolveLogTailFile(opts: { file?: string; dir?: string; now?: number } = {}): Promise<string> {
   if (opts.file !== undefined && opts.file !== "") return path.resolve(opts.file);
-  const dir = opts.dir ?? DEFAULT_LOG_DIR;
+  const dir = opts.dir ?? defaultLogDir();
   const today = rollingLogPath(opts.now ?? Date.now(), dir);
   if (await fsp.stat(today).then(() => true, () => false)) return today;
   let names: string[];

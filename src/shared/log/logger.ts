@@ -1,9 +1,10 @@
 /**
  * The gateway logger: pino, writing
  *   - JSON lines to a rolling file (rolling-file.ts), at `logging.level`;
- *   - the same records to stdout, human-formatted on a TTY and JSON otherwise, at
- *     `logging.consoleLevel` (`--verbose` lowers both to debug: handshakes, req/res,
- *     events show up in stdio).
+ *   - the same records to stdout, human-formatted by pino-pretty on a TTY and JSON
+ *     otherwise, at `logging.consoleLevel` (`--verbose` lowers both to debug: handshakes,
+ *     req/res, events show up in stdio). pino-pretty is imported only for a human format
+ *     (console-pretty.ts), so `createGatewayLogger` is async.
  * Every line passes the redactor once (pino `streamWrite` hook) before any destination.
  *
  * Line shape: pino's (`level` number, `time` ISO string, `pid`, `hostname`, `msg`, …)
@@ -15,8 +16,8 @@ import pino from "pino";
 import type { Level, Logger, StreamEntry } from "pino";
 
 import type { LoggingConfig } from "../config/schema.js";
-import { ConsoleDestination } from "./console-format.js";
-import type { ConsoleStyle, LineSink } from "./console-format.js";
+import { FormattedDestination, loadLineFormatter } from "./console-pretty.js";
+import type { ConsoleStyle, LineSink } from "./console-pretty.js";
 import { LineRedactor, pinoRedactPaths, REDACTED } from "./redact.js";
 import { RollingFileDestination } from "./rolling-file.js";
 
@@ -108,7 +109,7 @@ export function loggerOptionsFromConfig(logging: LoggingConfig | undefined, extr
 }
 
 /** Builds the gateway logger. See the module comment. */
-export function createGatewayLogger(opts: GatewayLoggerOptions = {}): GatewayLogger {
+export async function createGatewayLogger(opts: GatewayLoggerOptions = {}): Promise<GatewayLogger> {
   const verbose = opts.verbose === true;
   const fileLevel = lower(opts.level ?? "info", verbose);
   const consoleLevel = lower(opts.consoleLevel ?? "info", verbose);
@@ -136,7 +137,7 @@ export function createGatewayLogger(opts: GatewayLoggerOptions = {}): GatewayLog
   let consoleSink: LineSink | undefined;
   if (consoleLevel !== "silent") {
     consoleSink = opts.stdout ?? pino.destination({ dest: 1, sync: false });
-    streams.push({ level: consoleLevel, stream: new ConsoleDestination(consoleSink, style, colors) });
+    streams.push({ level: consoleLevel, stream: style === "json" ? consoleSink : new FormattedDestination(consoleSink, await loadLineFormatter(style, colors)) });
   }
   const minLevel = [fileLevel, consoleLevel].reduce((a, b) => (LEVEL_VALUES[a] <= LEVEL_VALUES[b] ? a : b));
 

@@ -19,13 +19,22 @@ import fs from "node:fs";
 import fsp from "node:fs/promises";
 import path from "node:path";
 
-import { DEFAULT_LOG_DIR, nextLocalMidnight, ROLLING_LOG_FAMILY_RE, rollingLogPath } from "./log-paths.js";
+import { ensurePrivateDir } from "../private-dir.js";
+import { defaultLogDir, nextLocalMidnight, ROLLING_LOG_FAMILY_RE, rollingLogPath } from "./log-paths.js";
+
+// O_NOFOLLOW: a log file name that is a symlink (planted in a shared directory) is refused
+// with ELOOP instead of appending to whatever it points at. 0 where the OS lacks it.
+const APPEND_FLAGS = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0);
 
 /** Options of `RollingFileDestination`. */
 export interface RollingFileOptions {
   /** Fixed log file. When unset, daily files `<dir>/clawdbot-YYYY-MM-DD.log` (local date). */
   file?: string;
-  /** Directory of the daily files. Default `/tmp/clawdbot`. */
+  /**
+   * Directory of the daily files. Default `defaultLogDir()` (`/tmp/clawdbot`, or
+   * `/tmp/clawdbot-<uid>` when another user owns that). The daily directory must be a
+   * private directory of ours (created 0700; refused otherwise, see private-dir.ts).
+   */
   dir?: string;
   /** Rotate before a line would push the file past this many bytes. Default 10 MiB. */
   maxFileBytes?: number;
@@ -81,7 +90,7 @@ export class RollingFileDestination extends EventEmitter<{ error: [Error]; rotat
   constructor(opts: RollingFileOptions = {}) {
     super();
     this.fixedFile = opts.file === undefined ? undefined : path.resolve(opts.file);
-    this.dir = opts.dir ?? DEFAULT_LOG_DIR;
+    this.dir = opts.dir ?? defaultLogDir();
     this.maxFileBytes = opts.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.maxFiles = opts.maxFiles ?? DEFAULT_MAX_FILES;
     this.pruneAfterMs = opts.pruneAfterMs ?? DAY_MS;
@@ -185,14 +194,21 @@ export class RollingFileDestination extends EventEmitter<{ error: [Error]; rotat
   private async openFile(): Promise<void> {
     const file = this.currentPath;
     try {
-      await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      let size = 0;
+      // Daily files live in a shared place (/tmp): the directory must be ours and private.
+      // A configured `logging.file` is where the operator put it; only its parents are made.
+      if (this.fixedFile === undefined) await ensurePrivateDir(this.dir);
+      else await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      const handle = await fsp.open(file, APPEND_FLAGS, 0o600);
+      let size: number;
       try {
-        size = (await fsp.stat(file)).size;
-      } catch {
-        size = 0;
+        const st = await handle.stat();
+        if (!st.isFile()) throw new Error(`${file} is not a regular file`);
+        size = st.size;
+      } catch (err) {
+        await handle.close();
+        throw err;
       }
-      const stream = fs.createWriteStream(file, { flags: "a", mode: 0o600 });
+      const stream = fs.createWriteStream(file, { fd: handle, flags: "a" });
       stream.on("error", (err) => this.fail(err));
       this.stream = stream;
       this.size = size;
