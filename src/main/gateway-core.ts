@@ -7,7 +7,7 @@
 import type { TemplatedApp } from "uWebSockets.js";
 import type { Logger } from "pino";
 import type { DevicePairingStore } from "../shared/store/device-pairing-store.js";
-import { AuthRateLimiter } from "./auth/auth-rate-limit.js";
+import { AuthRateLimiter, rateLimitKey } from "./auth/auth-rate-limit.js";
 import { EventBus } from "./events/event-bus.js";
 import { InflightCounter, LiveOptions, type ConnectionEvents, type GatewayContext } from "./gateway-context.js";
 import { HealthCache } from "./health/health-cache.js";
@@ -52,7 +52,8 @@ export interface GatewayCore {
 export function createGatewayCore(options: GatewayOptions, deps: GatewayCoreDeps): GatewayCore {
   const { app, log } = deps;
   const live = new LiveOptions(options);
-  const registry = new ConnectionRegistry();
+  // Budgets share the auth limiter's address key: IPv6 clients by /64.
+  const registry = new ConnectionRegistry(rateLimitKey);
   const closeSlow = (conn: Connection, what: string): void => {
     log.warn({ connId: conn.connId, ip: conn.info.clientIp, what, buffered: conn.ws?.getBufferedAmount() }, "slow consumer closed");
     transport.closeWhenDrained(conn, CLOSE_POLICY, "slow consumer", SLOW_CLOSE_FLUSH_BELOW);

@@ -4,7 +4,6 @@
  * reload that replaces `GatewayContext.options` takes effect without a restart.
  */
 import type { ResolvedAuth } from "./auth/shared-auth.js";
-import type { GatewayTlsOptions } from "./server/tls.js";
 
 export interface PolicyLimits {
   /** Largest inbound frame in bytes; larger frames close the socket with 1009. Default 524288. */
@@ -70,3 +69,17 @@ export interface GatewayOptions {
 }
 
 export const DEFAULT_POLICY: PolicyLimits = { maxPayload: 524_288, maxBufferedBytes: 1_572_864, tickIntervalMs: 30_000 };
+
+/** Resolved `gateway.tls` settings. */
+export interface GatewayTlsOptions {
+  /** Serve wss:// (https for HTTP routes). */
+  enabled: boolean;
+  /** Create a self-signed pair under the state dir when no cert is configured or stored. Default true. */
+  autoGenerate: boolean;
+  /** PEM certificate (chain) file; with keyPath. */
+  certPath?: string;
+  /** PEM private key file; with certPath. */
+  keyPath?: string;
+  /** PEM intermediate certificates appended to the served chain. */
+  caPath?: string;
+}

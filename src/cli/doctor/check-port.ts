@@ -4,7 +4,7 @@
  * a clawdbot gateway from any other process.
  */
 import { callGateway } from "../gateway-client.js";
-import { probeHostFor, probeTcpPort } from "../port-probe.js";
+import { probeHostFor, probeTcpPort } from "../../shared/net/port-probe.js";
 import { resolveRpcTarget } from "../rpc-target.js";
 import { resolveBindHost, resolveGatewayPort } from "../../shared/config/ports.js";
 import { findPortHolders } from "../../main/lifecycle/port-holders.js";

@@ -7,7 +7,7 @@
 import os from "node:os";
 
 import { callGateway } from "../gateway-client.js";
-import { probeHostFor, probeTcpPort, type PortState } from "../port-probe.js";
+import { probeHostFor, probeTcpPort, type PortState } from "../../shared/net/port-probe.js";
 import { resolveRpcTarget } from "../rpc-target.js";
 import type { ResolvedConfig } from "../../shared/config/defaults.js";
 import { loadConfig, type ConfigSnapshot } from "../../shared/config/load-config.js";

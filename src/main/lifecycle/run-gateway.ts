@@ -14,7 +14,7 @@ import { ensureGeneratedToken, generatedTokenPath } from "./generated-token.js";
 import { authUnconfigured, resolveRuntime, type GatewayRunFlags } from "./runtime-options.js";
 import { GatewayProcess, type GatewayProcessOptions } from "./gateway-process.js";
 import { EXIT_CONFIG, EXIT_FAILURE, exitCodeFor } from "./exit-codes.js";
-import { probeHostFor, probeTcpPort } from "../../cli/port-probe.js";
+import { probeHostFor, probeTcpPort } from "../../shared/net/port-probe.js";
 
 export interface RunGatewayIo {
   out: (line: string) => void;

@@ -13,6 +13,7 @@
  * The SHA-256 fingerprint of the served certificate is logged at start so that
  * clients can pin it (`gateway.remote.tlsFingerprint`).
  */
+import type { GatewayTlsOptions } from "../options.js";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
@@ -20,19 +21,6 @@ import { generate } from "selfsigned";
 import { GatewayError } from "../../shared/errors.js";
 import { writeFileAtomic } from "../../shared/store/atomic-json.js";
 
-/** Resolved `gateway.tls` settings. */
-export interface GatewayTlsOptions {
-  /** Serve wss:// (https for HTTP routes). */
-  enabled: boolean;
-  /** Create a self-signed pair under the state dir when no cert is configured or stored. Default true. */
-  autoGenerate: boolean;
-  /** PEM certificate (chain) file; with keyPath. */
-  certPath?: string;
-  /** PEM private key file; with certPath. */
-  keyPath?: string;
-  /** PEM intermediate certificates appended to the served chain. */
-  caPath?: string;
-}
 
 /** What the server needs to serve TLS. */
 export interface PreparedTls {

@@ -16,7 +16,6 @@
  * Sets keep insertion order, so the first element of each is its oldest socket; every
  * operation is O(1).
  */
-import { rateLimitKey } from "../auth/auth-rate-limit.js";
 import type { Connection } from "./connection.js";
 
 /** Bounds of the budget. */
@@ -36,9 +35,15 @@ export const PRE_AUTH_EVICTED_REASON = "too many unauthenticated connections; re
 /** Largest frame a socket may send before `hello-ok` (the reference's pre-auth cap). */
 export const PRE_AUTH_MAX_PAYLOAD = 64 * 1024;
 
+/** Budget key of a client address (the gateway uses the auth limiter's: IPv6 by /64). */
+export type AddressKey = (ip: string) => string;
+
 export class PreAuthBudget {
   readonly #byKey = new Map<string, Set<Connection>>();
   readonly #all = new Set<Connection>();
+
+  /** @param keyOf the budget key of an address; default the address itself. */
+  constructor(private readonly keyOf: AddressKey = (ip) => ip) {}
 
   /** Unauthenticated sockets now. */
   get size(): number {
@@ -47,7 +52,7 @@ export class PreAuthBudget {
 
   /** Unauthenticated sockets of this client address's key. */
   countFor(ip: string): number {
-    return this.#byKey.get(rateLimitKey(ip))?.size ?? 0;
+    return this.#byKey.get(this.keyOf(ip))?.size ?? 0;
   }
 
   /**
@@ -55,7 +60,7 @@ export class PreAuthBudget {
    * (already uncounted; the caller closes them). `conn` itself is never among them.
    */
   admit(conn: Connection, limits: PreAuthLimits): Connection[] {
-    const key = rateLimitKey(conn.info.clientIp);
+    const key = this.keyOf(conn.info.clientIp);
     let set = this.#byKey.get(key);
     if (set === undefined) {
       set = new Set();

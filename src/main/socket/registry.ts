@@ -4,13 +4,18 @@
  * unauthenticated sockets per address and in total (the pre-auth budget).
  */
 import { Phase, type Connection } from "./connection.js";
-import { PreAuthBudget, type PreAuthLimits } from "./pre-auth-budget.js";
+import { PreAuthBudget, type AddressKey, type PreAuthLimits } from "./pre-auth-budget.js";
 
 export class ConnectionRegistry {
   readonly open = new Set<Connection>();
   readonly operators = new Set<Connection>();
-  readonly preAuth = new PreAuthBudget();
+  readonly preAuth: PreAuthBudget;
   private readyCount = 0;
+
+  /** @param addressKey the pre-auth budget key of a client address (see PreAuthBudget). */
+  constructor(addressKey?: AddressKey) {
+    this.preAuth = new PreAuthBudget(addressKey);
+  }
 
   /**
    * Registers a new socket as unauthenticated. Never refuses it: returns the older
