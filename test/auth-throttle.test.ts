@@ -7,7 +7,8 @@ import { TestClient, buildConnectParams, connectClient, connectOk, type Frame } 
 import { AuthThrottle } from "../src/main/auth/auth-throttle.js";
 
 test("300 wrong tokens from 127.0.0.1 at once: one is evaluated, the rest wait their turn or are refused", async (t) => {
-  const gw = await startTestGateway({ preAuthMaxPerIp: 1000 });
+  // A long first wait, so that no second guess is evaluated however slowly the 300 arrive.
+  const gw = await startTestGateway({ preAuthMaxPerIp: 1000, authThrottle: { baseDelayMs: 60_000 } });
   t.after(() => gw.close());
   const clients = await Promise.all(Array.from({ length: 300 }, () => TestClient.open(gw.url)));
   t.after(() => clients.forEach((c) => c.terminate()));
@@ -30,8 +31,9 @@ test("300 wrong tokens from 127.0.0.1 at once: one is evaluated, the rest wait t
   void Promise.allSettled(pending);
 });
 
-test("sequential failures from loopback wait 250 ms, 500 ms, …; a correct login waits only for the current turn", async (t) => {
-  const gw = await startTestGateway();
+test("sequential failures from loopback wait base, 2× base, …; a correct login waits only for the current turn", async (t) => {
+  // Base 1 s (default 250 ms): wide enough that a loaded machine cannot blur the steps.
+  const gw = await startTestGateway({ authThrottle: { baseDelayMs: 1000 } });
   t.after(() => gw.close());
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -43,13 +45,13 @@ test("sequential failures from loopback wait 250 ms, 500 ms, …; a correct logi
     assert.match(r.error!.message, /^unauthorized: gateway token mismatch/);
     c.close();
   }
-  assert.ok(times[0]! < 200, `first failure answered at once (${times[0]} ms)`);
-  assert.ok(times[1]! >= 200, `second failure waited (${times[1]} ms)`);
-  assert.ok(times[2]! >= 450, `third failure waited longer (${times[2]} ms)`);
+  assert.ok(times[0]! < 950, `first failure answered at once (${times[0]} ms)`);
+  assert.ok(times[1]! >= 950, `second failure waited (${times[1]} ms)`);
+  assert.ok(times[2]! >= 1950, `third failure waited longer (${times[2]} ms)`);
   const t0 = performance.now();
   const ok = await connectOk(gw.url);
   ok.client.close();
-  assert.ok(performance.now() - t0 < 1500, "correct login waited at most the current 1 s turn");
+  assert.ok(performance.now() - t0 < 4000 + 2000, "correct login waited at most the current 4 s turn");
 });
 
 test("correct logins from loopback are never delayed", async (t) => {

@@ -103,7 +103,7 @@ export function createGatewayCore(options: GatewayOptions, deps: GatewayCoreDeps
     health,
     systemEvents: new SystemEventQueue(),
     devices: deps.devices,
-    authLimiter: new AuthRateLimiter(),
+    authLimiter: new AuthRateLimiter({ loopback: options.authThrottle }),
     listeners: deps.listeners,
     canvasAccess: null,
     advertisedMethods: deps.advertisedMethods,

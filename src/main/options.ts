@@ -4,6 +4,7 @@
  * reload that replaces `GatewayContext.options` takes effect without a restart.
  */
 import type { ResolvedAuth } from "./auth/shared-auth.js";
+import type { AuthThrottleOptions } from "./auth/auth-throttle.js";
 
 export interface PolicyLimits {
   /** Largest inbound frame in bytes; larger frames close the socket with 1009. Default 524288. */
@@ -60,6 +61,11 @@ export interface GatewayOptions {
    */
   stuckReaderMs?: number;
   /** `gateway.tls`: serve wss:// (needs a restart). Default: disabled. */
+  /**
+   * Loopback auth throttle timings (tests; not a config key). Default: 250 ms doubling to
+   * 5 s, 16 waiting attempts (see auth/auth-throttle.ts).
+   */
+  authThrottle?: AuthThrottleOptions;
   tls?: GatewayTlsOptions;
   /**
    * File `logs.tail` reads (`logging.file`, absolute). Default: today's rolling file
