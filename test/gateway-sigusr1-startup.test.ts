@@ -2,11 +2,12 @@
  * SIGUSR1 during start-up must never open the V8 inspector (Node's default action for
  * SIGUSR1), and after start-up it keeps its meaning (in-process restart when allowed).
  *
- * The child is the real executable entry through tsx. A data: module imported right after
- * tsx prints a marker when the loader is ready and the entry is about to load: signals go
- * out from then on, every few ms, through the whole module loading and start-up of the
- * CLI, until the gateway listens. (Node's own bootstrap, before any user code, is out of
- * reach on Node 20; see entry.ts.)
+ * The child is the real executable entry through tsx. The entry reports (on request, through
+ * CLAWDBOT_REPORT_SIGUSR1_GUARD) once its first statement armed the guard: signals go out
+ * from then on, every few ms, through the whole module loading and start-up of the CLI,
+ * until the gateway listens. An entry that loaded anything before arming it never reports
+ * and the test fails. (Node's own bootstrap and tsx's hand-over, before any user code, are
+ * out of reach on Node 20; see entry.ts.)
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,10 +18,7 @@ import net from "node:net";
 import { SERVICE_NODE_FLAGS } from "../src/cli/service/service-spec.js";
 import { CLI_ENTRY, localGatewayEnv } from "./helpers/cli.js";
 
-const MARKER = "harness-loader-ready";
-/** Time for tsx to hand over to the entry module after the marker (the harness's share of the window). */
-const HANDOVER_MS = 150;
-const MARKER_MODULE = `data:text/javascript,process.stdout.write(${encodeURIComponent(JSON.stringify(`${MARKER}\n`))})`;
+const GUARD_ARMED = "clawdbot: SIGUSR1 guard armed";
 
 /** Resolves true when something accepts TCP connections on 127.0.0.1:port. */
 function listening(port: number): Promise<boolean> {
@@ -39,8 +37,8 @@ test("SIGUSR1 storm from the first line of user code until the gateway listens: 
   // A port of our own for the inspector, so a parallel test can never be mistaken for ours.
   const inspectPort = 19229 + Math.floor(Math.random() * 500);
   for (let round = 0; round < 2; round++) {
-    const child = spawn(process.execPath, [`--inspect-port=127.0.0.1:${inspectPort}`, "--import", "tsx", "--import", MARKER_MODULE, CLI_ENTRY, "gateway", "run", "--port", "0"], {
-      env: env.env,
+    const child = spawn(process.execPath, [`--inspect-port=127.0.0.1:${inspectPort}`, "--import", "tsx", CLI_ENTRY, "gateway", "run", "--port", "0"], {
+      env: { ...env.env, CLAWDBOT_REPORT_SIGUSR1_GUARD: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     t.after(() => void child.kill("SIGKILL"));
@@ -58,17 +56,18 @@ test("SIGUSR1 storm from the first line of user code until the gateway listens: 
         }
       });
     });
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the entry never armed its SIGUSR1 guard\n${stderr}`)), 60_000);
       const onData = (): void => {
-        if (!stdout.includes(MARKER)) return;
-        child.stdout.off("data", onData);
+        if (!stderr.includes(GUARD_ARMED)) return;
+        clearTimeout(timer);
+        child.stderr.off("data", onData);
         resolve();
       };
-      child.stdout.on("data", onData);
+      child.stderr.on("data", onData);
+      onData();
     });
-    // Give the loader a moment to compile and start the (import-free) entry module, then
-    // signal continuously through the loading of everything else.
-    await new Promise((r) => setTimeout(r, HANDOVER_MS));
+    // Signal continuously through the loading of everything else.
     const t0 = Date.now();
     let sent = 0;
     let started = false;

@@ -20,5 +20,7 @@ process.on("SIGUSR1", () => {
   noted = true;
   process.stderr.write("clawdbot: SIGUSR1 received while starting; ignored\n");
 });
+// Lets the start-up signal test know the guard is armed (it cannot observe it otherwise).
+if (process.env.CLAWDBOT_REPORT_SIGUSR1_GUARD === "1") process.stderr.write("clawdbot: SIGUSR1 guard armed\n");
 
 await import("./main.js");
