@@ -17,6 +17,7 @@ import type { HttpRouteDeps } from "./http/routes.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { registerCoreMethods } from "./methods/index.js";
 import { ModuleHost } from "./module-host.js";
+import { agentsModule } from "./agents/agents-module.js";
 import { nodesModule } from "./nodes/nodes-module.js";
 import { MethodTable } from "./router.js";
 import type { Connection } from "./socket/connection.js";
@@ -52,7 +53,7 @@ export interface GatewayDeps {
 
 /** The modules every gateway loads. */
 function builtInModules(): GatewayModuleDef[] {
-  return [nodesModule()];
+  return [nodesModule(), agentsModule()];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */

@@ -26,6 +26,12 @@ export interface MethodCall<P = unknown> {
 /** Returns the payload (→ ok:true), a `RawJson` (pre-serialised payload), or throws. */
 export type MethodHandler<P = unknown> = (call: MethodCall<P>) => unknown;
 
+/**
+ * Returned by a handler that already sent its last `res` through `call.respond` (e.g. an
+ * `ok:false` answer that also carries a payload): the router sends nothing more.
+ */
+export const RESPONDED: unique symbol = Symbol("responded");
+
 /** A payload already serialised (cached snapshots). */
 export class RawJson {
   constructor(readonly json: string) {}
@@ -100,7 +106,7 @@ export function dispatch(
   ctx.inflight.begin();
   const finish = (result: unknown): void => {
     ctx.inflight.end();
-    if (conn.phase === Phase.Closed) return;
+    if (conn.phase === Phase.Closed || result === RESPONDED) return;
     if (result instanceof RawJson) ctx.transport.sendOkRaw(conn, id, result.json);
     else respond(true, result);
   };

@@ -74,6 +74,12 @@ export async function resolveRuntime(
     presenceBroadcastWindowMs: 100,
     // Resolved like the logger's RollingFileDestination does, so logs.tail reads the file written.
     logFile: config.logging.file ? resolve(config.logging.file) : undefined,
+    agentConfig: { agents: config.agents, models: config.models, tools: config.tools, session: config.session, ui: config.ui },
+    httpEndpoints: {
+      chatCompletions: g.http?.endpoints?.chatCompletions?.enabled === true,
+      responses: g.http?.endpoints?.responses?.enabled === true,
+      responsesMaxBodyBytes: g.http?.endpoints?.responses?.maxBodyBytes,
+    },
   };
   return {
     options,
