@@ -19,6 +19,7 @@ import type { GatewayErrorCode } from "../../shared/errors.js";
 import { SessionStore } from "../../shared/store/sessions/session-store.js";
 import type { SessionEntry } from "../../shared/store/sessions/session-store.js";
 import { agentIdOfKey, canonicalSessionKey, parseAgentSessionKey } from "../../shared/store/sessions/session-key.js";
+import { agentEntry } from "../../workers/agent/agent-config.js";
 import { shouldRelay } from "../../workers/agent/agent-events.js";
 import type { AgentEvent, VerboseLevel } from "../../workers/agent/agent-events.js";
 import type { AgentPool, PoolRun } from "../../workers/agent/pool/agent-pool-host.js";
@@ -244,8 +245,16 @@ export class AgentRuntime {
       release = await this.lanes.acquire(ctx.key, ctx.ac.signal);
       if (ctx.ac.signal.aborted) return { ...base, status: "aborted", endedAt: Date.now() };
       const live = this.deps.live.current;
-      const pool = await this.#getPool();
       const cfg = runtimeConfig(live);
+      if (cfg.agents?.defaults?.model === undefined && agentEntry(cfg, agentId)?.model === undefined) {
+        // Fails at once, without starting the pool (the thread would say the same).
+        const error = new GatewayError("GW_ERR_AGENT_NO_MODEL", "no model configured: set agents.defaults.model (\"provider/model\" or {primary, fallbacks}) and models.providers.<id>");
+        const t0 = Date.now();
+        this.#onEvent({ runId: ctx.runId, seq: 1, stream: "lifecycle", ts: t0, sessionKey: shownKey, data: { phase: "start", startedAt: t0 } });
+        this.#onEvent({ runId: ctx.runId, seq: 2, stream: "lifecycle", ts: t0, sessionKey: shownKey, data: { phase: "error", startedAt: t0, endedAt: t0, error: error.message } });
+        return { ...base, status: "error", error };
+      }
+      const pool = await this.#getPool();
       const run = pool.run({
         stateDir: live.stateDir,
         config: cfg,
