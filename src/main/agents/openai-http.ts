@@ -11,6 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { HttpRequest, HttpResponse } from "uWebSockets.js";
+import { GatewayError } from "../../shared/errors.js";
 import { requireBearer } from "../http/bearer-auth.js";
 import type { HttpMountTable } from "../http/mount-table.js";
 import { HttpBodyError, readBody } from "../http/read-body.js";
@@ -68,6 +69,10 @@ async function prepare(res: HttpResponse, req: HttpRequest, live: LiveOptions, m
   return { body, agentHeader, sessionHeader };
 }
 
+function asGatewayError(err: unknown): GatewayError {
+  return err instanceof GatewayError ? err : new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", err instanceof Error ? err.message : String(err));
+}
+
 const nowS = (): number => Math.floor(Date.now() / 1000);
 
 /** Mounts both endpoints. */
@@ -122,7 +127,7 @@ async function chatCompletions(res: HttpResponse, req: HttpRequest, runtime: Age
     if (sse === null) state.signal.addEventListener("abort", () => runtime.abort(runId, "client"), { once: true });
     outcome = await started.done;
   } catch (err) {
-    outcome = { runId, sessionKey, sessionId: "", status: "error", text: "", startedAt: 0, endedAt: 0, error: err instanceof Error ? (err as never) : undefined };
+    outcome = { runId, sessionKey, sessionId: "", status: "error", text: "", startedAt: 0, endedAt: 0, error: asGatewayError(err) };
   }
   const errorText = outcome.status === "error" ? (outcome.error?.message ?? "agent run failed") : undefined;
   if (sse !== null) {
@@ -207,7 +212,7 @@ async function responses(res: HttpResponse, req: HttpRequest, runtime: AgentRunt
     if (sse === null) state.signal.addEventListener("abort", () => runtime.abort(runId, "client"), { once: true });
     outcome = await started.done;
   } catch (err) {
-    outcome = { runId, sessionKey, sessionId: "", status: "error", text: "", startedAt: 0, endedAt: 0, error: err instanceof Error ? (err as never) : undefined };
+    outcome = { runId, sessionKey, sessionId: "", status: "error", text: "", startedAt: 0, endedAt: 0, error: asGatewayError(err) };
   }
   const failed = outcome.status === "error";
   if (sse !== null) {
