@@ -22,6 +22,8 @@ export interface RpcOptions {
   /** Use a device identity (default true). */
   useDevice?: boolean;
   version?: string;
+  /** Events received after the handshake (streamed `agent` / `chat` output). Default none. */
+  onEvent?: (event: string, payload: unknown) => void;
 }
 
 export class RpcError extends Error {
@@ -104,6 +106,10 @@ export async function callGateway(method: string, params: unknown, o: RpcOptions
         if (challengeTimer) clearTimeout(challengeTimer);
         challengeTimer = undefined;
         sendConnect((f.payload as { nonce?: string } | undefined)?.nonce);
+        return;
+      }
+      if (f.type === "event" && connected && typeof f.event === "string") {
+        o.onEvent?.(f.event, f.payload);
         return;
       }
       if (f.type !== "res") return;
