@@ -23,6 +23,7 @@ import { agentEntry } from "../../workers/agent/agent-config.js";
 import { shouldRelay } from "../../workers/agent/agent-events.js";
 import type { AgentEvent, VerboseLevel } from "../../workers/agent/agent-events.js";
 import type { AgentPool, PoolRun } from "../../workers/agent/pool/agent-pool-host.js";
+import type { AgentPoolTask } from "../../workers/agent/pool/pool-protocol.js";
 import type { SessionTurnResult } from "../../workers/agent/session-turn.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { LiveOptions } from "../gateway-context.js";
@@ -95,13 +96,19 @@ interface RunCtx {
 /** Extra time past the run's own deadline before the main thread gives up on the thread. */
 const DEADLINE_GRACE_MS = 10_000;
 
+/** What runs turns: the piscina `AgentPool`, or (benches) anything with its `run`/`close`. */
+export interface RunPlane {
+  run(task: AgentPoolTask): PoolRun;
+  close(): Promise<void>;
+}
+
 /** Options of `AgentRuntime`. */
 export interface AgentRuntimeDeps {
   live: LiveOptions;
   bus: EventBus;
   log: Logger;
   /** Creates the pool on the first run (tests pass small pools). */
-  createPool: (onEvent: (ev: AgentEvent) => void) => Promise<AgentPool>;
+  createPool: (onEvent: (ev: AgentEvent) => void) => Promise<RunPlane>;
 }
 
 /** One per gateway instance (owned by the agents module). */
@@ -110,7 +117,7 @@ export class AgentRuntime {
   readonly lanes: RunLanes;
   readonly #runs = new Map<string, RunCtx>();
   readonly #stores = new Map<string, Promise<SessionStore>>();
-  #pool: Promise<AgentPool> | null = null;
+  #pool: Promise<RunPlane> | null = null;
   #closed = false;
 
   constructor(private readonly deps: AgentRuntimeDeps) {
@@ -122,9 +129,9 @@ export class AgentRuntime {
     return this.#pool !== null;
   }
 
-  /** The pool, if started (health, tests). */
+  /** The piscina pool, if started (health, tests). */
   pool(): Promise<AgentPool> | null {
-    return this.#pool;
+    return this.#pool as Promise<AgentPool> | null;
   }
 
   /** Runs in flight (queued or running). */
@@ -228,7 +235,7 @@ export class AgentRuntime {
     for (const s of this.#stores.values()) await (await s.catch(() => null))?.close();
   }
 
-  #getPool(): Promise<AgentPool> {
+  #getPool(): Promise<RunPlane> {
     if (this.#pool === null) {
       this.#pool = this.deps.createPool((ev) => this.#onEvent(ev));
       this.#pool.catch(() => (this.#pool = null));

@@ -8,13 +8,14 @@
  * imported and created on the first run; session stores open on first use.
  */
 import { randomUUID } from "node:crypto";
-import type { AgentPool, AgentPoolOptions } from "../../workers/agent/pool/agent-pool-host.js";
+import type { AgentPoolOptions } from "../../workers/agent/pool/agent-pool-host.js";
 import type { AgentEvent } from "../../workers/agent/agent-events.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
 import { setNodeAgentHooks } from "../nodes/node-events.js";
 import { registerAgentMethods } from "./agent-methods.js";
 import type { DedupeEntry } from "./agent-methods.js";
 import { AgentRuntime } from "./agent-runtime.js";
+import type { RunPlane } from "./agent-runtime.js";
 import { registerChatMethods } from "./chat-methods.js";
 import { mountOpenAiHttp } from "./openai-http.js";
 import { registerSessionMethods } from "./session-methods.js";
@@ -30,6 +31,8 @@ const DEDUPE_MAX = 1000;
 export interface AgentsModuleOptions {
   /** Pool sizing (default: cores, at most 4 threads; 64 runs per thread). */
   pool?: Omit<AgentPoolOptions, "onEvent">;
+  /** Replaces the piscina pool (benches: the same loop on the main thread). Default: `AgentPool`. */
+  createPlane?: (onEvent: (ev: AgentEvent) => void) => Promise<RunPlane>;
 }
 
 export function agentsModule(opts: AgentsModuleOptions = {}): GatewayModuleDef {
@@ -42,10 +45,12 @@ export function agentsModule(opts: AgentsModuleOptions = {}): GatewayModuleDef {
         live,
         bus,
         log,
-        createPool: async (onEvent: (ev: AgentEvent) => void): Promise<AgentPool> => {
-          const { AgentPool: Pool } = await import("../../workers/agent/pool/agent-pool-host.js");
-          return new Pool({ ...opts.pool, onEvent });
-        },
+        createPool:
+          opts.createPlane ??
+          (async (onEvent: (ev: AgentEvent) => void): Promise<RunPlane> => {
+            const { AgentPool } = await import("../../workers/agent/pool/agent-pool-host.js");
+            return new AgentPool({ ...opts.pool, onEvent });
+          }),
       });
       const dedupe = new TtlCache<DedupeEntry>(DEDUPE_TTL_MS, DEDUPE_MAX);
       registerAgentMethods(r.extra.methods, runtime, dedupe);
