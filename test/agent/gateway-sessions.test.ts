@@ -37,6 +37,10 @@ test("sessions.list / preview / patch / reset / delete and chat.inject", async (
 
   const p1 = await c.request("sessions.patch", { key: "agent:main:one", label: "Uno", sendPolicy: "deny" });
   assert.equal(p1.payload.entry.label, "Uno");
+  const blocked = await c.request("chat.send", { sessionKey: "agent:main:one", message: "x", idempotencyKey: "blocked-1" });
+  assert.deepEqual(blocked.error, { code: "INVALID_REQUEST", message: "send blocked by session policy" });
+  const blockedAgent = await c.request("agent", { sessionKey: "agent:main:one", message: "x", idempotencyKey: "blocked-2" });
+  assert.equal(blockedAgent.error?.message, "invalid agent params: send blocked by session policy");
   const dup = await c.request("sessions.patch", { key: "agent:main:two", label: "Uno" });
   assert.equal(dup.error?.message, "label already in use: Uno");
   const bad = await c.request("sessions.patch", { key: "agent:main:two", verboseLevel: "loud" });
@@ -71,6 +75,12 @@ test("sessions.list / preview / patch / reset / delete and chat.inject", async (
   assert.ok(readdirSync(join(h.gw.stateDir, "agents", "main", "sessions")).some((f) => f.includes(".jsonl.deleted.")));
   const list2 = await c.request("sessions.list", {});
   assert.equal(list2.payload.sessions.some((s: { key: string }) => s.key === "agent:main:two"), false);
+
+  h.openai.script("gpt-a", { type: "text", text: "by id" });
+  const [, byId] = await agentTwoStage(c, { message: "via id", sessionId: "sess-fixed-1", idempotencyKey: "sid-1" });
+  assert.equal(byId.payload.result.meta.agentMeta.sessionId, "sess-fixed-1");
+  const mainEntry = (await c.request("sessions.list", {})).payload.sessions.find((s: { key: string }) => s.key === "agent:main:main");
+  assert.equal(mainEntry, undefined, "a sessionId-only run does not take over the main session");
 
   const ident = await c.request("agent.identity.get", {});
   assert.deepEqual(ident.payload, { agentId: "main", name: "Assistant", avatar: "A" });

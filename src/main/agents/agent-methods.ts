@@ -69,7 +69,8 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
       started = await runtime.start({
         runId: p.idempotencyKey,
         message,
-        sessionKey: p.sessionKey ?? (p.sessionId === undefined ? undefined : "main"),
+        // Only `to` (no channel delivery here): the main session, as an E.164 target maps to it.
+        sessionKey: p.sessionKey ?? (p.agentId === undefined && p.sessionId === undefined ? "main" : undefined),
         agentId: p.agentId,
         sessionId: p.sessionId,
         timeoutSeconds: p.timeout,

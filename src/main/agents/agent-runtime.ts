@@ -166,8 +166,8 @@ export class AgentRuntime {
   async start(req: RunRequest): Promise<StartedRun> {
     if (this.#closed) throw new GatewayError("GW_ERR_SERVER_SHUTTING_DOWN", "gateway is shutting down");
     if (this.#runs.has(req.runId)) throw invalid(`run ${req.runId} is already in flight`);
-    const { key, agentId } = this.resolveKey(req.sessionKey ?? "", req.agentId);
-    const store = await this.store(agentId);
+    const { key, agentId, store } = await this.#sessionFor(req);
+    if (store.get(key)?.sendPolicy === "deny") throw invalid("send blocked by session policy");
     const { entry } = store.resolveForRun(key, req.sessionId);
     const patch: Partial<SessionEntry> = {};
     if (req.label !== undefined) patch.label = req.label;
@@ -192,6 +192,18 @@ export class AgentRuntime {
     const done = this.#execute(ctx, req, agentId, entry.sessionId, shownKey, store);
     ctx.done = done;
     return { runId: req.runId, sessionKey: key, sessionId: entry.sessionId, done };
+  }
+
+  /** The session of a request: its key (or the agent's main key); only a `sessionId`: the entry holding it, else `agent:<default>:<sessionId>`. */
+  async #sessionFor(req: RunRequest): Promise<{ key: string; agentId: string; store: SessionStore }> {
+    if ((req.sessionKey ?? "").trim() === "" && req.agentId === undefined && req.sessionId !== undefined) {
+      const agentId = agentSettings(this.deps.live.current).defaultAgentId;
+      const store = await this.store(agentId);
+      const found = store.list().find(([, e]) => e.sessionId === req.sessionId);
+      return { key: found?.[0] ?? this.resolveKey(`agent:${agentId}:${req.sessionId}`).key, agentId, store };
+    }
+    const { key, agentId } = this.resolveKey(req.sessionKey ?? "", req.agentId);
+    return { key, agentId, store: await this.store(agentId) };
   }
 
   /** Aborts one run (queued or running). Returns false when it is not in flight. */
