@@ -24,6 +24,4 @@ test("clawdbot agent streams the reply and waits for the final; --json prints th
   const payload = JSON.parse(j.stdout);
   assert.equal(payload.status, "ok");
   assert.equal(payload.result.payloads[0].text, "json reply");
-  const bad = await runCli(["agent", "--message", "x", "--url", gw.url, "--token", "wrong"], env.env, 60_000);
-  assert.equal(bad.code, 1);
 });
