@@ -82,6 +82,10 @@ test("sessions.list / preview / patch / reset / delete and chat.inject", async (
   const mainEntry = (await c.request("sessions.list", {})).payload.sessions.find((s: { key: string }) => s.key === "agent:main:main");
   assert.equal(mainEntry, undefined, "a sessionId-only run does not take over the main session");
 
+  const health = await c.request("health", { probe: true });
+  assert.ok(Array.isArray(health.payload.agents), "health.agents stays the reference's list");
+  assert.equal(health.payload.agentRuns.poolStarted, true);
+
   const ident = await c.request("agent.identity.get", {});
   assert.deepEqual(ident.payload, { agentId: "main", name: "Assistant", avatar: "A" });
 });

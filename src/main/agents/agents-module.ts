@@ -70,7 +70,7 @@ export function agentsModule(opts: AgentsModuleOptions = {}): GatewayModuleDef {
           background("agent.request", runId, runtime.start({ runId, message: p.message, sessionKey: p.sessionKey ?? `node-${nodeId}`, timeoutSeconds: p.timeoutSeconds }).then((s) => s.done));
         },
       });
-      r.healthSection("agents", () => ({ poolStarted: runtime.poolStarted, active: runtime.active, running: runtime.lanes.running, queued: runtime.lanes.queued }));
+      r.healthSection("agentRuns", () => ({ poolStarted: runtime.poolStarted, active: runtime.active, running: runtime.lanes.running, queued: runtime.lanes.queued }));
       return {
         api: runtime,
         stop: async () => {
