@@ -3,9 +3,9 @@
  * `maxConcurrent`), aborts, a deadline backstop, and the relay of pool events to clients.
  *
  *   start(req) → resolve session (store flushed) → ack-able StartedRun
- *              → lanes.acquire(session) → pool.run(task) ─ events over the rings ─► #onEvent
+ *              → lanes.acquire(session) → pool.run(task) ─ events over the rings ─► RunRelay
  *              → recordTurn + flush → RunOutcome
- *   #onEvent   → seq-gap notice · agent.wait cache · verbose rule · ONE serialisation,
+ *   (run-relay.ts) seq-gap notice · agent.wait cache · verbose rule · ONE serialisation,
  *                broadcast `agent` + unicast to subscribed nodes · `chat` events
  *
  * The pool (and the provider SDKs inside its threads) is created on the first run, so a
@@ -20,19 +20,18 @@ import { SessionStore } from "../../shared/store/sessions/session-store.js";
 import type { SessionEntry } from "../../shared/store/sessions/session-store.js";
 import { agentIdOfKey, canonicalSessionKey, parseAgentSessionKey } from "../../shared/store/sessions/session-key.js";
 import { agentEntry } from "../../workers/agent/agent-config.js";
-import { shouldRelay } from "../../workers/agent/agent-events.js";
 import type { AgentEvent, VerboseLevel } from "../../workers/agent/agent-events.js";
 import type { AgentPool, PoolRun } from "../../workers/agent/pool/agent-pool-host.js";
 import type { AgentPoolTask } from "../../workers/agent/pool/pool-protocol.js";
 import type { SessionTurnResult } from "../../workers/agent/session-turn.js";
 import type { EventBus } from "../events/event-bus.js";
 import type { LiveOptions } from "../gateway-context.js";
-import { nodeServiceOf } from "../nodes/node-events.js";
 import { agentSettings, runtimeConfig } from "./agent-settings.js";
 import { ChatStream } from "./chat-stream.js";
-import type { ChatEventPayload } from "./chat-stream.js";
 import { RunLanes } from "./run-lanes.js";
 import { RunWaits } from "./run-waits.js";
+import { RunRelay } from "./run-relay.js";
+import type { RunCtx } from "./run-relay.js";
 
 /** What starts a run. */
 export interface RunRequest {
@@ -77,21 +76,6 @@ export interface StartedRun {
   done: Promise<RunOutcome>;
 }
 
-interface RunCtx {
-  runId: string;
-  key: string;
-  /** Keys nodes may have subscribed with (as sent, canonical). */
-  aliases: string[];
-  verbose: VerboseLevel;
-  lastSeq: number;
-  terminal: boolean;
-  abortedBy?: string;
-  ac: AbortController;
-  pool?: PoolRun;
-  chat: ChatStream;
-  listener?: (ev: AgentEvent) => void;
-  done?: Promise<RunOutcome>;
-}
 
 /** Extra time past the run's own deadline before the main thread gives up on the thread. */
 const DEADLINE_GRACE_MS = 10_000;
@@ -116,12 +100,14 @@ export class AgentRuntime {
   readonly waits = new RunWaits();
   readonly lanes: RunLanes;
   readonly #runs = new Map<string, RunCtx>();
+  readonly #relay: RunRelay;
   readonly #stores = new Map<string, Promise<SessionStore>>();
   #pool: Promise<RunPlane> | null = null;
   #closed = false;
 
   constructor(private readonly deps: AgentRuntimeDeps) {
     this.lanes = new RunLanes(() => agentSettings(deps.live.current).maxConcurrent);
+    this.#relay = new RunRelay({ bus: deps.bus, log: deps.log, live: deps.live, waits: this.waits, runs: this.#runs });
   }
 
   /** True once the pool was created (first run). */
@@ -185,7 +171,7 @@ export class AgentRuntime {
       lastSeq: 0,
       terminal: false,
       ac: new AbortController(),
-      chat: new ChatStream(req.runId, shownKey, (p) => this.#emitChat(ctx, p)),
+      chat: new ChatStream(req.runId, shownKey, (p) => this.#relay.emitChat(ctx, p)),
       listener: req.onEvent,
     };
     this.#runs.set(req.runId, ctx);
@@ -249,7 +235,7 @@ export class AgentRuntime {
 
   #getPool(): Promise<RunPlane> {
     if (this.#pool === null) {
-      this.#pool = this.deps.createPool((ev) => this.#onEvent(ev));
+      this.#pool = this.deps.createPool((ev) => this.#relay.onEvent(ev));
       this.#pool.catch(() => (this.#pool = null));
     }
     return this.#pool;
@@ -269,8 +255,8 @@ export class AgentRuntime {
         // Fails at once, without starting the pool (the thread would say the same).
         const error = new GatewayError("GW_ERR_AGENT_NO_MODEL", "no model configured: set agents.defaults.model (\"provider/model\" or {primary, fallbacks}) and models.providers.<id>");
         const t0 = Date.now();
-        this.#onEvent({ runId: ctx.runId, seq: 1, stream: "lifecycle", ts: t0, sessionKey: shownKey, data: { phase: "start", startedAt: t0 } });
-        this.#onEvent({ runId: ctx.runId, seq: 2, stream: "lifecycle", ts: t0, sessionKey: shownKey, data: { phase: "error", startedAt: t0, endedAt: t0, error: error.message } });
+        this.#relay.onEvent({ runId: ctx.runId, seq: 1, stream: "lifecycle", ts: t0, sessionKey: shownKey, data: { phase: "start", startedAt: t0 } });
+        this.#relay.onEvent({ runId: ctx.runId, seq: 2, stream: "lifecycle", ts: t0, sessionKey: shownKey, data: { phase: "error", startedAt: t0, endedAt: t0, error: error.message } });
         return { ...base, status: "error", error };
       }
       const pool = await this.#getPool();
@@ -305,7 +291,7 @@ export class AgentRuntime {
       const e = err instanceof GatewayError ? err : new GatewayError("GW_ERR_PROTO_HANDLER_FAILED", String(err));
       if (ctx.abortedBy !== undefined && e.code === "GW_ERR_AGENT_ABORTED") return { ...base, status: "aborted", endedAt: Date.now() };
       // The thread died (or stopped answering) before its terminal event: end the stream here.
-      if (!ctx.terminal) this.#onEvent({ runId: ctx.runId, seq: ctx.lastSeq + 1, stream: "lifecycle", ts: Date.now(), sessionKey: shownKey, data: { phase: "error", endedAt: Date.now(), error: e.message } });
+      if (!ctx.terminal) this.#relay.onEvent({ runId: ctx.runId, seq: ctx.lastSeq + 1, stream: "lifecycle", ts: Date.now(), sessionKey: shownKey, data: { phase: "error", endedAt: Date.now(), error: e.message } });
       return { ...base, status: "error", endedAt: Date.now(), error: e };
     } finally {
       clearTimeout(deadline);
@@ -323,54 +309,6 @@ export class AgentRuntime {
     out.usage = { input: t.usage.input, output: t.usage.output, cacheRead: t.usage.cacheRead, cacheWrite: t.usage.cacheWrite, total: t.usage.totalTokens };
     if (t.status === "error" && t.error !== undefined) out.error = new GatewayError(t.error.code as GatewayErrorCode, t.error.message, t.error.details);
     return out;
-  }
-
-  /** Every pool event, in per-run seq order (from the rings). */
-  #onEvent(ev: AgentEvent): void {
-    const ctx = this.#runs.get(ev.runId);
-    if (ctx !== undefined) {
-      if (ev.seq !== ctx.lastSeq + 1) this.#broadcastAgent(ctx, { runId: ev.runId, stream: "error", ts: Date.now(), sessionKey: ev.sessionKey, data: { reason: "seq gap", expected: ctx.lastSeq + 1, received: ev.seq } });
-      ctx.lastSeq = ev.seq;
-    }
-    const phase = ev.stream === "lifecycle" ? ev.data.phase : undefined;
-    if (phase === "start" && typeof ev.data.startedAt === "number") this.waits.started(ev.runId, ev.data.startedAt);
-    if (phase === "end" || phase === "error") this.waits.finished(ev.runId, ev.data);
-    if (ctx === undefined) {
-      this.deps.bus.broadcast("agent", ev);
-      return;
-    }
-    if (phase === "end" || phase === "error") ctx.terminal = true;
-    if (ctx.listener !== undefined) {
-      try {
-        ctx.listener(ev);
-      } catch (err) {
-        this.deps.log.warn({ runId: ev.runId, err: String(err) }, "agent run listener failed");
-      }
-    }
-    // §3.8: suppressed tool events still advanced lastSeq above.
-    if (shouldRelay(ev, ctx.verbose)) this.#broadcastAgent(ctx, ev);
-    if (ctx.abortedBy !== undefined) return; // aborted runs emit no final/error from the stream
-    if (ev.stream === "assistant" && typeof ev.data.text === "string") ctx.chat.assistant(ev.seq, ev.data.text);
-    else if (phase === "end") ctx.chat.final(ev.seq);
-    else if (phase === "error") ctx.chat.error(ev.seq, typeof ev.data.error === "string" ? ev.data.error : "agent run failed");
-  }
-
-  /** Serialises once; the same JSON goes to every operator and every subscribed node. */
-  #broadcastAgent(ctx: RunCtx, payload: Record<string, unknown> | AgentEvent): void {
-    const json = JSON.stringify(payload);
-    this.deps.bus.broadcast("agent", payload, { payloadJson: json });
-    this.#toNodes(ctx, "agent", payload);
-  }
-
-  #emitChat(ctx: RunCtx, p: ChatEventPayload): void {
-    this.deps.bus.broadcast("chat", p, { payloadJson: JSON.stringify(p) });
-    this.#toNodes(ctx, "chat", p);
-  }
-
-  #toNodes(ctx: RunCtx, event: string, payload: unknown): void {
-    const nodes = nodeServiceOf(this.deps.live);
-    if (nodes === undefined) return;
-    for (const k of ctx.aliases) nodes.subscriptions.sendToSession(k, event, payload);
   }
 }
 
