@@ -32,6 +32,8 @@ export interface RpcOptions {
   version?: string;
   /** Receives the `hello-ok` payload (server version, uptime in its snapshot) before the call. */
   onHello?: (hello: unknown) => void;
+  /** Events received after the handshake (streamed `agent` / `chat` output). Default none. */
+  onEvent?: (event: string, payload: unknown) => void;
 }
 
 export class RpcError extends Error {
@@ -129,6 +131,10 @@ export async function callGateway(method: string, params: unknown, o: RpcOptions
         if (challengeTimer) clearTimeout(challengeTimer);
         challengeTimer = undefined;
         sendConnect((f.payload as { nonce?: string } | undefined)?.nonce);
+        return;
+      }
+      if (f.type === "event" && connected && typeof f.event === "string") {
+        o.onEvent?.(f.event, f.payload);
         return;
       }
       if (f.type !== "res") return;

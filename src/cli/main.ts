@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { applyProfileEnv, resolveProfileFlag } from "../shared/config/paths.js";
 import { addGatewayRunOptions, gatewayRunAction, GATEWAY_RUN_HELP } from "./commands/gateway-run-command.js";
+import { registerAgentCommand } from "./commands/agent-command.js";
 import { registerDoctorCommand } from "./commands/doctor-command.js";
 import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerRpcCommands } from "./commands/rpc-commands.js";
@@ -53,6 +54,7 @@ registerServiceCommands(gateway, setExit);
 registerLogsCommand(program, setExit);
 registerSetupCommand(program, setExit);
 registerDoctorCommand(program, setExit);
+registerAgentCommand(program, setExit);
 
 try {
   await program.parseAsync(process.argv);

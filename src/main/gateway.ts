@@ -17,6 +17,7 @@ import type { HttpRouteDeps } from "./http/routes.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { registerCoreMethods } from "./methods/index.js";
 import { ModuleHost } from "./module-host.js";
+import { agentsModule, type AgentsModuleOptions } from "./agents/agents-module.js";
 import { nodesModule } from "./nodes/nodes-module.js";
 import { MethodTable } from "./router.js";
 import type { Connection } from "./socket/connection.js";
@@ -50,11 +51,13 @@ export interface GatewayDeps {
   registerMethods?: (table: MethodTable) => void;
   /** Extra (plugin, test) HTTP entries mounted into the table. */
   http?: HttpRouteDeps;
+  /** Options of the built-in agents module (pool sizing; benches swap the run plane). */
+  agents?: AgentsModuleOptions;
 }
 
 /** The modules every gateway loads. */
-function builtInModules(): GatewayModuleDef[] {
-  return [nodesModule()];
+function builtInModules(deps: GatewayDeps): GatewayModuleDef[] {
+  return [nodesModule(), agentsModule(deps.agents)];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
@@ -104,7 +107,7 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   let server: GatewayServer;
   try {
     registerCoreMethods(methods);
-    await host.register([...builtInModules(), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    await host.register([...builtInModules(deps), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
   } catch (err) {

@@ -72,6 +72,13 @@ export interface GatewayOptions {
    * `/tmp/clawdbot/clawdbot-YYYY-MM-DD.log` (see `resolveLogTailFile`).
    */
   logFile?: string;
+  /**
+   * The config sections agent runs read (`agents`, `models`, `tools`, `session`, `ui`), as
+   * loaded (reload kind "none": read at each run). Default: none (no model configured).
+   */
+  agentConfig?: Record<string, unknown>;
+  /** `gateway.http.endpoints.{chatCompletions,responses}.enabled` (hot). Default both off. */
+  httpEndpoints?: { chatCompletions: boolean; responses: boolean; responsesMaxBodyBytes?: number };
 }
 
 export const DEFAULT_POLICY: PolicyLimits = { maxPayload: 524_288, maxBufferedBytes: 1_572_864, tickIntervalMs: 30_000 };

@@ -28,6 +28,12 @@ export interface MethodCall<P = unknown> {
 /** Returns the payload (→ ok:true), a `RawJson` (pre-serialised payload), or throws. */
 export type MethodHandler<P = unknown> = (call: MethodCall<P>) => unknown;
 
+/**
+ * Returned by a handler that already sent its last `res` through `call.respond` (e.g. an
+ * `ok:false` answer that also carries a payload): the router sends nothing more.
+ */
+export const RESPONDED: unique symbol = Symbol("responded");
+
 /** A payload already serialised (cached snapshots). */
 export class RawJson {
   constructor(readonly json: string) {}
@@ -108,7 +114,7 @@ export function dispatch(
   const call: MethodCall<never> = { ctx, conn, id, method, params: params as never, respond };
   const finish = (result: unknown): void => {
     if (req) ctx.inflight.end(req);
-    if (conn.phase === Phase.Closed || req?.answered) return;
+    if (conn.phase === Phase.Closed || req?.answered || result === RESPONDED) return;
     if (result instanceof RawJson) ctx.transport.sendOkRaw(conn, id, result.json);
     else respond(true, result);
   };

@@ -63,6 +63,16 @@ export const ERROR_REGISTRY = {
   GW_ERR_WORKER_UNAVAILABLE: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_WORKER_TIMEOUT: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_WORKER_CANCELLED: { protocol: "UNAVAILABLE", retryable: true },
+  // agent runs (src/workers/agent/agent-errors.ts raises them in pool threads)
+  GW_ERR_AGENT_NO_MODEL: { protocol: "UNAVAILABLE" },
+  GW_ERR_AGENT_PROVIDER_CONFIG: { protocol: "UNAVAILABLE" },
+  GW_ERR_AGENT_PROVIDER_AUTH: { protocol: "UNAVAILABLE" },
+  GW_ERR_AGENT_PROVIDER_FAILED: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_AGENT_TIMEOUT: { protocol: "AGENT_TIMEOUT" },
+  GW_ERR_AGENT_ABORTED: { protocol: "UNAVAILABLE" },
+  GW_ERR_AGENT_PERSIST_FAILED: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_AGENT_TOOL_LOOP: { protocol: "UNAVAILABLE" },
+  GW_ERR_AGENT_SESSION_BUSY: { protocol: "UNAVAILABLE", retryable: true },
   // server / lifecycle
   GW_ERR_SERVER_SHUTTING_DOWN: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_SERVER_LISTEN: { protocol: "UNAVAILABLE" },

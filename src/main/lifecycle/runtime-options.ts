@@ -113,6 +113,12 @@ export async function resolveRuntime(
       : undefined,
     // Resolved like the logger's RollingFileDestination does, so logs.tail reads the file written.
     logFile: config.logging.file ? resolve(config.logging.file) : undefined,
+    agentConfig: { agents: config.agents, models: config.models, tools: config.tools, session: config.session, ui: config.ui },
+    httpEndpoints: {
+      chatCompletions: g.http?.endpoints?.chatCompletions?.enabled === true,
+      responses: g.http?.endpoints?.responses?.enabled === true,
+      responsesMaxBodyBytes: g.http?.endpoints?.responses?.maxBodyBytes,
+    },
   };
   return {
     options,

@@ -4,8 +4,9 @@
  *   chat.subscribe / chat.unsubscribe   {sessionKey}  → node chat subscriptions
  *   exec.started / .finished / .denied                → system event for the session
  *                                                       (default `node-<nodeId>`)
- *   voice.transcript / agent.request                  → would start an agent run; until
- *                                                       agent runs exist: UNAVAILABLE
+ *   voice.transcript / agent.request                  → start an agent run through the
+ *                                                       hooks the agents module set
+ *                                                       (none set: UNAVAILABLE)
  *   anything else                                     → ignored, `{ok:true}`
  *
  * Like the reference, malformed payloads are ignored silently (the node gets `{ok:true}`).
@@ -52,12 +53,50 @@ export function execEventText(event: string, nodeId: string, o: Record<string, u
   return `Exec denied (node=${nodeId}${id}${reason ? `, ${reason}` : ""})${command ? `: ${command}` : ""}`;
 }
 
+/** What the agents module provides for node-started runs (fire and forget; errors are logged there). */
+export interface NodeAgentHooks {
+  /** `voice.transcript {text, sessionKey?}`: a turn in `sessionKey` or the main key. */
+  voiceTranscript(nodeId: string, p: { text: string; sessionKey?: string }): void;
+  /** `agent.request {message, sessionKey?, thinking?, timeoutSeconds?, key?}`: a turn in `sessionKey` or `node-<nodeId>`. */
+  agentRequest(nodeId: string, p: { message: string; sessionKey?: string; timeoutSeconds?: number; key?: string }): void;
+}
+
+interface AgentLink {
+  hooks?: NodeAgentHooks;
+  nodes?: NodeService;
+}
+
+/**
+ * Per gateway instance (keyed by its live-options cell, which the core and every module
+ * share): the agents module's hooks, and the node service (recorded on its first
+ * `node.event`) so agent relays can reach subscribed nodes without a dependency on it.
+ */
+const links = new WeakMap<object, AgentLink>();
+
+function linkOf(live: object): AgentLink {
+  let l = links.get(live);
+  if (l === undefined) links.set(live, (l = {}));
+  return l;
+}
+
+/** Installs (or clears) the agent-run hooks of the gateway owning `live`. */
+export function setNodeAgentHooks(live: object, hooks: NodeAgentHooks | undefined): void {
+  linkOf(live).hooks = hooks;
+}
+
+/** The node service of the gateway owning `live`, once a node sent an event (subscriptions need one). */
+export function nodeServiceOf(live: object): NodeService | undefined {
+  return links.get(live)?.nodes;
+}
+
 function agentUnavailable(event: string): GatewayError {
   return new GatewayError("GW_ERR_NODE_AGENT_UNAVAILABLE", "agent runs are not available yet", { event });
 }
 
 /** Handles one `node.event` from `node` (its live or replaced session). */
 export function handleNodeEvent(nodes: NodeService, node: NodeSession, event: string, payloadJson: string | null): void {
+  const link = linkOf(nodes.deps.live);
+  link.nodes = nodes;
   switch (event) {
     case "chat.subscribe":
     case "chat.unsubscribe": {
@@ -78,13 +117,24 @@ export function handleNodeEvent(nodes: NodeService, node: NodeSession, event: st
       return;
     }
     case "voice.transcript": {
-      const text = str(parseObject(payloadJson)?.text);
-      if (text && text.length <= MAX_TEXT) throw agentUnavailable(event);
+      const o = parseObject(payloadJson);
+      const text = str(o?.text);
+      if (!text || text.length > MAX_TEXT) return;
+      if (link.hooks === undefined) throw agentUnavailable(event);
+      const sessionKey = str(o?.sessionKey);
+      link.hooks.voiceTranscript(node.nodeId, sessionKey ? { text, sessionKey } : { text });
       return;
     }
     case "agent.request": {
-      const message = str(parseObject(payloadJson)?.message);
-      if (message && message.length <= MAX_TEXT) throw agentUnavailable(event);
+      const o = parseObject(payloadJson);
+      const message = str(o?.message);
+      if (!message || message.length > MAX_TEXT) return;
+      if (link.hooks === undefined) throw agentUnavailable(event);
+      const p: Parameters<NodeAgentHooks["agentRequest"]>[1] = { message };
+      if (str(o?.sessionKey)) p.sessionKey = str(o?.sessionKey);
+      if (str(o?.key)) p.key = str(o?.key);
+      if (typeof o?.timeoutSeconds === "number" && Number.isFinite(o.timeoutSeconds) && o.timeoutSeconds > 0) p.timeoutSeconds = o.timeoutSeconds;
+      link.hooks.agentRequest(node.nodeId, p);
       return;
     }
     default:

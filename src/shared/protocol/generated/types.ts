@@ -254,6 +254,114 @@ export type DeviceTokenRevokeParams = {
   role: string;
 };
 
+export type AgentParams = {
+  message: string;
+  agentId?: string;
+  to?: string;
+  replyTo?: string;
+  sessionId?: string;
+  sessionKey?: string;
+  thinking?: string;
+  deliver?: boolean;
+  attachments?: Array<unknown>;
+  channel?: string;
+  replyChannel?: string;
+  accountId?: string;
+  replyAccountId?: string;
+  threadId?: string;
+  groupId?: string;
+  groupChannel?: string;
+  groupSpace?: string;
+  timeout?: number;
+  lane?: string;
+  extraSystemPrompt?: string;
+  idempotencyKey: string;
+  label?: string;
+  spawnedBy?: string;
+};
+
+export type AgentWaitParams = {
+  runId: string;
+  timeoutMs?: number;
+};
+
+export type AgentIdentityGetParams = {
+  agentId?: string;
+  sessionKey?: string;
+};
+
+export type ChatSendParams = {
+  sessionKey: string;
+  message: string;
+  thinking?: string;
+  deliver?: boolean;
+  attachments?: Array<unknown>;
+  timeoutMs?: number;
+  idempotencyKey: string;
+};
+
+export type ChatHistoryParams = {
+  sessionKey: string;
+  limit?: number;
+};
+
+export type ChatAbortParams = {
+  sessionKey: string;
+  runId?: string;
+};
+
+export type ChatInjectParams = {
+  sessionKey: string;
+  message: string;
+  label?: string;
+};
+
+export type SessionsListParams = {
+  limit?: number;
+  activeMinutes?: number;
+  includeGlobal?: boolean;
+  includeUnknown?: boolean;
+  includeDerivedTitles?: boolean;
+  includeLastMessage?: boolean;
+  label?: string;
+  spawnedBy?: string;
+  agentId?: string;
+  search?: string;
+};
+
+export type SessionsPreviewParams = {
+  keys: Array<string>;
+  limit?: number;
+  maxChars?: number;
+};
+
+export type SessionsResetParams = {
+  key: string;
+};
+
+export type SessionsDeleteParams = {
+  key: string;
+  deleteTranscript?: boolean;
+};
+
+export type SessionsPatchParams = {
+  key: string;
+  label?: string | null;
+  thinkingLevel?: string | null;
+  verboseLevel?: string | null;
+  reasoningLevel?: string | null;
+  responseUsage?: "off" | "tokens" | "full" | "on" | null;
+  elevatedLevel?: string | null;
+  execHost?: string | null;
+  execSecurity?: string | null;
+  execAsk?: string | null;
+  execNode?: string | null;
+  model?: string | null;
+  spawnedBy?: string | null;
+  sendPolicy?: "allow" | "deny" | null;
+  groupActivation?: "mention" | "always" | null;
+};
+
 /** Every definition by name. */
 export interface ProtocolTypes {
   RequestFrame: RequestFrame;
@@ -281,4 +389,16 @@ export interface ProtocolTypes {
   DevicePairRejectParams: DevicePairRejectParams;
   DeviceTokenRotateParams: DeviceTokenRotateParams;
   DeviceTokenRevokeParams: DeviceTokenRevokeParams;
+  AgentParams: AgentParams;
+  AgentWaitParams: AgentWaitParams;
+  AgentIdentityGetParams: AgentIdentityGetParams;
+  ChatSendParams: ChatSendParams;
+  ChatHistoryParams: ChatHistoryParams;
+  ChatAbortParams: ChatAbortParams;
+  ChatInjectParams: ChatInjectParams;
+  SessionsListParams: SessionsListParams;
+  SessionsPreviewParams: SessionsPreviewParams;
+  SessionsResetParams: SessionsResetParams;
+  SessionsDeleteParams: SessionsDeleteParams;
+  SessionsPatchParams: SessionsPatchParams;
 }

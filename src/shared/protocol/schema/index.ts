@@ -8,6 +8,9 @@ import { ErrorShape, EventFrame, RequestFrame, ResponseFrame, StateVersion } fro
 import { ConnectParams } from "./connect.js";
 import { HelloOk, PresenceEntry } from "./hello.js";
 import * as M from "./methods.js";
+import * as A from "./agent.js";
+import * as C from "./chat.js";
+import * as S from "./sessions.js";
 
 export const PROTOCOL_SCHEMAS = {
   RequestFrame,
@@ -35,6 +38,18 @@ export const PROTOCOL_SCHEMAS = {
   DevicePairRejectParams: M.DevicePairRejectParams,
   DeviceTokenRotateParams: M.DeviceTokenRotateParams,
   DeviceTokenRevokeParams: M.DeviceTokenRevokeParams,
+  AgentParams: A.AgentParams,
+  AgentWaitParams: A.AgentWaitParams,
+  AgentIdentityGetParams: A.AgentIdentityGetParams,
+  ChatSendParams: C.ChatSendParams,
+  ChatHistoryParams: C.ChatHistoryParams,
+  ChatAbortParams: C.ChatAbortParams,
+  ChatInjectParams: C.ChatInjectParams,
+  SessionsListParams: S.SessionsListParams,
+  SessionsPreviewParams: S.SessionsPreviewParams,
+  SessionsResetParams: S.SessionsResetParams,
+  SessionsDeleteParams: S.SessionsDeleteParams,
+  SessionsPatchParams: S.SessionsPatchParams,
 } as const;
 
 export type ProtocolSchemaName = keyof typeof PROTOCOL_SCHEMAS;

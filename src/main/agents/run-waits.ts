@@ -1,0 +1,68 @@
+/**
+ * `agent.wait` (§3.6): a 10-minute cache of finished runs fed by lifecycle events
+ * (`end` → `ok`, `error` → `error` with `data.error`; `startedAt` from the event or
+ * remembered from `start`), and waiters woken when a run finishes. A wait that starts after
+ * the run ended is answered from the cache.
+ */
+import { TtlCache } from "./ttl-cache.js";
+
+/** `agent.wait` result. */
+export interface WaitResult {
+  runId: string;
+  status: "ok" | "error" | "timeout";
+  startedAt?: number;
+  endedAt?: number;
+  error?: string;
+}
+
+/** Cache entries kept at most (10 min each). */
+const MAX_FINISHED = 10_000;
+
+/** Finished runs and their waiters. */
+export class RunWaits {
+  readonly #done = new TtlCache<WaitResult>(10 * 60_000, MAX_FINISHED);
+  readonly #started = new Map<string, number>();
+  readonly #waiters = new Map<string, Set<(r: WaitResult) => void>>();
+
+  /** `lifecycle start`. */
+  started(runId: string, startedAt: number): void {
+    this.#started.set(runId, startedAt);
+  }
+
+  /** `lifecycle end` / `error`. */
+  finished(runId: string, data: Record<string, unknown>): void {
+    const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+    const r: WaitResult = { runId, status: data.phase === "error" ? "error" : "ok" };
+    const startedAt = num(data.startedAt) ?? this.#started.get(runId);
+    if (startedAt !== undefined) r.startedAt = startedAt;
+    const endedAt = num(data.endedAt);
+    if (endedAt !== undefined) r.endedAt = endedAt;
+    if (r.status === "error") r.error = typeof data.error === "string" ? data.error : JSON.stringify(data.error ?? "error");
+    this.#started.delete(runId);
+    this.#done.set(runId, r);
+    const ws = this.#waiters.get(runId);
+    this.#waiters.delete(runId);
+    for (const w of ws ?? []) w(r);
+  }
+
+  /** Waits up to `timeoutMs` (0: cache only) for the run's end. */
+  wait(runId: string, timeoutMs: number): Promise<WaitResult> {
+    const hit = this.#done.get(runId);
+    if (hit !== undefined) return Promise.resolve(hit);
+    if (timeoutMs <= 0) return Promise.resolve({ runId, status: "timeout" });
+    return new Promise((resolve) => {
+      let set = this.#waiters.get(runId);
+      if (set === undefined) this.#waiters.set(runId, (set = new Set()));
+      const waiter = (r: WaitResult): void => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        set.delete(waiter);
+        if (set.size === 0) this.#waiters.delete(runId);
+        resolve({ runId, status: "timeout" });
+      }, timeoutMs);
+      set.add(waiter);
+    });
+  }
+}
