@@ -19,7 +19,8 @@ import "./panels/chat-panel.js";
 import "./panels/logs-panel.js";
 import "./panels/pairing-panel.js";
 
-const NODES_POLL_MS = 5000;
+/** Poll period of node.list and system-presence while connected. */
+const NODES_POLL_MS = 3000;
 
 export class ControlApp extends LitElement {
   static override properties = {
@@ -89,7 +90,12 @@ export class ControlApp extends LitElement {
       this.health = hello.snapshot.health;
       void this.#refreshHealth();
       void this.#refreshNodes();
-      this.#nodesTimer = setInterval(() => void this.#refreshNodes(), NODES_POLL_MS);
+      // Presence is broadcast on disconnects and system events, not on connects (§2.9), and
+      // node.list has no event: both are also polled.
+      this.#nodesTimer = setInterval(() => {
+        void this.#refreshNodes();
+        void this.#refreshPresence();
+      }, NODES_POLL_MS);
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);
     }
@@ -122,6 +128,16 @@ export class ControlApp extends LitElement {
       // Shown as stale; the next poll retries.
     } finally {
       this.#nodesPending = false;
+    }
+  }
+
+  async #refreshPresence(): Promise<void> {
+    if (!this.client.has("system-presence")) return;
+    try {
+      const list = await this.client.request<PresenceEntry[]>("system-presence");
+      if (Array.isArray(list)) this.presence = list;
+    } catch {
+      // The next poll retries.
     }
   }
 

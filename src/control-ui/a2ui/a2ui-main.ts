@@ -19,6 +19,7 @@ import { Data, type Types } from "@a2ui/lit/v0_8";
 import { Context } from "@a2ui/lit/ui";
 import { ContextProvider } from "@lit/context";
 import { LitElement, css, html, nothing } from "lit";
+import { renderMarkdown } from "./a2ui-markdown.js";
 import { DEFAULT_THEME } from "./a2ui-theme.js";
 
 /** Most messages accepted in one call (a push is one surface update, not a stream). */
@@ -78,6 +79,7 @@ export class A2uiHost extends LitElement {
     super();
     // The A2UI components read their class maps from this context.
     new ContextProvider(this, { context: Context.themeContext, initialValue: DEFAULT_THEME });
+    new ContextProvider(this, { context: Context.markdown, initialValue: renderMarkdown });
     this.addEventListener("a2uiaction", (e) => this.#forward(e));
   }
 
