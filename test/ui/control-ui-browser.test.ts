@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { a2uiModule } from "../../src/main/a2ui/a2ui-module.js";
@@ -23,7 +23,16 @@ import { standInChat } from "./helpers/stand-in-chat.js";
 import { uiBundle } from "./helpers/ui-bundle.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"];
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  // The insecure-context case loads the UI by the machine's host name; it must stay on loopback.
+  `--host-resolver-rules=MAP ${hostname().toLowerCase()} 127.0.0.1`,
+];
 
 let browser: Browser | null = null;
 let skip: string | false = false;
@@ -219,6 +228,32 @@ test("Control UI in chromium", { skip, timeout: 60_000 }, async (t) => {
     await probe.getByTestId("conn-state").filter({ hasText: "connected" }).waitFor();
     assert.deepEqual(sockets, [`ws://127.0.0.1:${gw.port}/`]);
     await probe.close();
+  });
+
+  await t.test("insecure context: token-only, refused unless gateway.controlUi.allowInsecureAuth", async () => {
+    // The machine's host name is a name the gateway answers to (origin check) but not a
+    // "potentially trustworthy" origin for the browser: no WebCrypto device identity there.
+    // The resolver rule keeps the traffic on 127.0.0.1.
+    const name = hostname().toLowerCase();
+    const insecure = await b.newContext();
+    t.after(() => insecure.close());
+    const lax = await startTestGateway({
+      controlUi: { enabled: true, basePath: "", allowInsecureAuth: true, allowedOrigins: [] },
+      extra: { modules: [controlUiModule({ assetsDir: ui.controlUiDir })] },
+    });
+    t.after(() => lax.close());
+    const p = await insecure.newPage();
+    for (const [g, expect] of [[gw, "refused"], [lax, "connected"]] as const) {
+      await p.goto(`http://${name}:${g.port}/#token=${TEST_TOKEN}`);
+      assert.equal(await p.evaluate("window.isSecureContext"), false);
+      await p.getByText("token-only (not a secure context)").waitFor();
+      if (expect === "refused") {
+        await p.getByTestId("connect-error").filter({ hasText: "control ui requires HTTPS or localhost (secure context)" }).waitFor();
+        await p.screenshot({ path: join(shots, "10-insecure-refused.png"), fullPage: true });
+      } else {
+        await p.getByTestId("conn-state").filter({ hasText: "connected" }).waitFor();
+      }
+    }
   });
 
   await t.test("logs pane and health pane render; the token never reached the console", async () => {
