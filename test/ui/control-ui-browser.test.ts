@@ -196,6 +196,17 @@ test("Control UI in chromium", { skip, timeout: 60_000 }, async (t) => {
     const pushed = await agent.request("node.invoke", { nodeId: node.nodeId, command: "canvas.a2ui.pushJSONL", params: { jsonl }, idempotencyKey: "a2ui-2" }, 15_000);
     assert.equal(pushed.ok, true, JSON.stringify(pushed.error));
     await webview.getByText("Deployed").waitFor();
+    // Text is markdown, inserted as HTML: markup in it must stay text.
+    const hostile = [
+      { surfaceUpdate: { surfaceId: "x", components: [{ id: "t", component: { Text: { text: { literalString: '<img src=x onerror="globalThis.__pwned=1"> **bold**' } } } }] } },
+      { beginRendering: { surfaceId: "x", root: "t" } },
+    ];
+    await webview.evaluate(`globalThis.clawdbotA2UI.applyMessages(${JSON.stringify(JSON.stringify(hostile))})`);
+    await webview.getByText('<img src=x onerror="globalThis.__pwned=1">').waitFor();
+    await webview.locator("strong").filter({ hasText: "bold" }).waitFor();
+    assert.equal(await webview.locator("a2ui-surface img").count(), 0);
+    assert.equal(await webview.evaluate("globalThis.__pwned"), undefined);
+    await webview.screenshot({ path: join(shots, "06b-a2ui-escaped.png"), fullPage: true });
     const reset = await agent.request("node.invoke", { nodeId: node.nodeId, command: "canvas.a2ui.reset", params: {}, idempotencyKey: "a2ui-3" }, 15_000);
     assert.deepEqual(reset.payload.payload, { ok: true, surfaces: [] });
     await webview.getByText("No A2UI surface yet.").waitFor();
