@@ -52,5 +52,16 @@ export const DEFAULT_THEME: Types.Theme = {
   additionalStyles: {
     Button: { padding: "0.5rem 1rem", "border-radius": "0.5rem", border: "1px solid #888", cursor: "pointer" },
     Card: { padding: "1rem", "border-radius": "0.75rem", border: "1px solid #8884" },
+    // Per usage hint; the renderer applies these only when every hint (h1–h6, body, caption) is present.
+    Text: {
+      h1: { "font-size": "2rem", "font-weight": "600" },
+      h2: { "font-size": "1.5rem", "font-weight": "600" },
+      h3: { "font-size": "1.25rem", "font-weight": "600" },
+      h4: { "font-size": "1.1rem", "font-weight": "600" },
+      h5: { "font-size": "1rem", "font-weight": "600" },
+      h6: { "font-size": "0.9rem", "font-weight": "600" },
+      body: {},
+      caption: { "font-size": "0.8rem", opacity: "0.7" },
+    } as NonNullable<Types.Theme["additionalStyles"]>["Text"],
   },
 };
