@@ -3,6 +3,8 @@ import type { Command } from "commander";
 import { runGateway } from "../../main/lifecycle/run-gateway.js";
 import type { GatewayRunFlags } from "../../main/lifecycle/runtime-options.js";
 import { canvasHostModules } from "../../main/canvas/canvas-host.js";
+import { a2uiModules } from "../../main/a2ui/a2ui-module.js";
+import { controlUiModules } from "../../main/control-ui/control-ui-module.js";
 
 export function addGatewayRunOptions(cmd: Command): Command {
   return cmd
@@ -17,7 +19,11 @@ export function addGatewayRunOptions(cmd: Command): Command {
 }
 
 export async function gatewayRunAction(flags: GatewayRunFlags): Promise<number> {
-  return runGateway(flags, process.env, undefined, (runtime) => canvasHostModules(runtime.canvas));
+  return runGateway(flags, process.env, undefined, (runtime) => [
+    ...canvasHostModules(runtime.canvas),
+    ...a2uiModules(runtime.canvas.enabled),
+    ...controlUiModules(runtime.options.controlUi),
+  ]);
 }
 
 export const GATEWAY_RUN_HELP = `

@@ -11,7 +11,9 @@
  * with backoff (or trips its breaker) and its state shows in the `workers` health
  * section (`health`/`status`).
  */
+import { existsSync } from "node:fs";
 import net from "node:net";
+import { join } from "node:path";
 import { WorkerSupervisor } from "../workers/worker-supervisor.js";
 import type { WorkerState } from "../workers/supervisor-types.js";
 import { isLoopbackAddress } from "../auth/client-ip.js";
@@ -19,6 +21,7 @@ import { CanvasCapabilityIssuer } from "../../workers/canvas/canvas-capability.j
 import type { CanvasLinkProtocol, CanvasWorkerData } from "../../workers/canvas/canvas-link-protocol.js";
 import type { WorkerHealth } from "../health/health-summary.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
+import { defaultA2uiDir } from "../a2ui/a2ui-module.js";
 
 export const CANVAS_HOST_MODULE = "canvas-host";
 
@@ -54,6 +57,12 @@ function toHealth(s: WorkerState): WorkerHealth {
   return h;
 }
 
+/** The built A2UI page directory, when `npm run build` produced it. */
+function builtA2uiDir(): string | undefined {
+  const dir = defaultA2uiDir();
+  return existsSync(join(dir, "index.html")) ? dir : undefined;
+}
+
 /** Resolved canvas host settings (`canvasHost.*`, `CLAWDBOT_SKIP_CANVAS_HOST`). */
 export interface CanvasHostOptions {
   enabled: boolean;
@@ -63,6 +72,12 @@ export interface CanvasHostOptions {
   port: number;
   /** Live reload of open pages on file changes. Default true. */
   liveReload: boolean;
+  /**
+   * Directory of the A2UI page served at `/__clawdbot__/a2ui/`. Default: the page built from
+   * `@a2ui/lit` by `npm run build` (`dist/a2ui`, the one the gateway port serves) when it
+   * exists, else the worker's built-in fallback page.
+   */
+  a2uiRoot?: string;
 }
 
 /** The canvas host module, or none when the canvas host is disabled. */
@@ -89,7 +104,8 @@ export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
           const host = live.current.host;
           const port = canvas.port === 0 ? await freePort(host) : canvas.port;
           const requireCapability = !isLoopbackBind(host);
-          const data: CanvasWorkerData = { root: canvas.root, host, port, liveReload: canvas.liveReload, requireCapability };
+          const a2uiRoot = canvas.a2uiRoot ?? builtA2uiDir();
+          const data: CanvasWorkerData = { root: canvas.root, host, port, liveReload: canvas.liveReload, requireCapability, ...(a2uiRoot ? { a2uiRoot } : {}) };
           const sup = new WorkerSupervisor<CanvasLinkProtocol>({
             name: "canvas",
             entry: workerEntry("../../workers/canvas/canvas-link-worker"),

@@ -1,11 +1,13 @@
 /**
- * The built-in A2UI asset set, served from memory at `/__clawdbot__/a2ui/` when no
- * `a2uiRoot` directory is configured. Kept as strings so `tsc` output needs no copy step.
+ * The fallback A2UI asset set, served from memory at `/__clawdbot__/a2ui/` only when the
+ * worker got no `a2uiRoot`. The gateway passes the A2UI page built from `@a2ui/lit`
+ * (`dist/a2ui`, src/control-ui/a2ui/, the same page the gateway port serves) whenever
+ * `npm run build` produced it, so this shim only serves a tree that was never built (tsx
+ * development). Kept as strings so `tsc` output needs no copy step.
  *
  * It is a shim, not the A2UI renderer: `a2ui.bundle.js` exposes `window.clawdbotA2UI` with
  * `render(messages)` that shows the raw A2UI messages and forwards user actions through the
- * injected bridge (`window.Clawdbot.sendUserAction`). A real bundle dropped into an
- * `a2uiRoot` directory replaces it file for file.
+ * injected bridge (`window.Clawdbot.sendUserAction`).
  */
 
 const INDEX_HTML = `<!doctype html>
@@ -45,7 +47,16 @@ const BUNDLE_JS = `(() => {
     const bridge = globalThis.Clawdbot;
     return bridge && typeof bridge.sendUserAction === "function" ? bridge.sendUserAction(action) : false;
   }
-  globalThis.clawdbotA2UI = { version: "shim-1", render, sendUserAction };
+  // The page API the node apps call (as the built @a2ui/lit page exposes it).
+  function applyMessages(messages) {
+    render(typeof messages === "string" ? JSON.parse(messages) : messages);
+    return { ok: true, surfaces: [] };
+  }
+  function reset() {
+    root().textContent = "";
+    return { ok: true, surfaces: [] };
+  }
+  globalThis.clawdbotA2UI = { version: "shim-1", render, applyMessages, reset, getSurfaces: () => [], sendUserAction };
 })();
 `;
 
