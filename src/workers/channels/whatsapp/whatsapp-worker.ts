@@ -38,9 +38,16 @@ async function loadFactory(): Promise<CreateSocket> {
 const factory = loadFactory();
 
 let endpoint: WorkerEndpoint<WhatsAppLinkProtocol> | null = null;
-const log = (level: WhatsAppLogLevel, msg: string, fields: Record<string, unknown>): void => {
-  endpoint?.link.emit({ type: "log", level, msg, fields });
-};
+/** Events to main; dropped once the link is closed (stopping), never thrown into Baileys' callbacks. */
+function emit(event: WhatsAppLinkProtocol["main"]["events"]): void {
+  if (!endpoint || endpoint.link.closed) return;
+  try {
+    endpoint.link.emit(event);
+  } catch (err) {
+    process.stderr.write(`whatsapp worker: event ${event.type} dropped: ${String(err)}\n`);
+  }
+}
+const log = (level: WhatsAppLogLevel, msg: string, fields: Record<string, unknown>): void => emit({ type: "log", level, msg, fields });
 
 const conn: WhatsAppConnection = new WhatsAppConnection(
   {
@@ -53,37 +60,46 @@ const conn: WhatsAppConnection = new WhatsAppConnection(
     textChunkLimit: data.textChunkLimit ?? WHATSAPP_TEXT_CHUNK_LIMIT,
   },
   {
-    onState: (s) => endpoint?.link.emit({ type: "state", ...s }),
+    onState: (s) => emit({ type: "state", ...s }),
     onQr: (qr) => {
       void login.onQr(qr).then(
-        (dataUrl) => endpoint?.link.emit({ type: "qr", qr, dataUrl }),
+        (dataUrl) => emit({ type: "qr", qr, dataUrl }),
         (err: unknown) => log("error", "whatsapp: rendering the QR failed", { err: String(err) }),
       );
     },
     onOpen: () => login.onOpen(),
     onGiveUp: (reason, loggedOut) => login.onGiveUp(reason, loggedOut),
-    onInbound: (m) => endpoint?.link.emit({ type: "inbound", ...m }),
+    onInbound: (m) => emit({ type: "inbound", ...m }),
     log,
   },
 );
 const login = new LoginSessions(conn, data.authDir, data.loginTtlMs ?? 180_000);
+// Requests that depend on the linked state wait for start() (creds read, socket opened).
+const started = (async () => {
+  await factory;
+  await conn.start(data.autoConnect ?? true);
+})();
+const afterStart = async <T>(fn: () => T | Promise<T>): Promise<T> => {
+  await started;
+  return fn();
+};
 
 endpoint = connectWorker<WhatsAppLinkProtocol>(
   {
     requests: {
-      send: (p) => conn.send(p),
-      status: () => conn.snapshot(),
-      loginStart: (p) => login.start(p),
-      loginWait: (p) => login.wait(p),
-      logout: async () => {
-        login.cancel();
-        return conn.logout();
-      },
+      send: (p) => afterStart(() => conn.send(p)),
+      status: () => afterStart(() => conn.snapshot()),
+      loginStart: (p) => afterStart(() => login.start(p)),
+      loginWait: (p) => afterStart(() => login.wait(p)),
+      logout: () =>
+        afterStart(() => {
+          login.cancel();
+          return conn.logout();
+        }),
     },
     events: {},
   },
   { onStop: () => conn.close() },
 );
 
-await factory;
-await conn.start(data.autoConnect ?? true);
+await started;
