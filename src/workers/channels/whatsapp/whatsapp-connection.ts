@@ -64,6 +64,8 @@ export class WhatsAppConnection {
   private idleTimer: NodeJS.Timeout | null = null;
   private restartedFor515 = false;
   private closed = false;
+  /** The last creds save; a new socket reads creds only after it settled (pairing's creds.update races the 515 restart). */
+  private savingCreds: Promise<void> = Promise.resolve();
   private readonly sends = new Map<string, Promise<WhatsAppSendResult>>();
 
   constructor(
@@ -115,6 +117,7 @@ export class WhatsAppConnection {
 
   private async openSocket(): Promise<void> {
     this.retire(true);
+    await this.savingCreds;
     const auth = await loadAuthState(this.opts.authDir);
     if (auth.restored) this.hooks.log("warn", "whatsapp: creds.json was corrupt; restored from creds.json.bak", { accountId: this.opts.accountId });
     if (this.closed) return;
@@ -131,7 +134,7 @@ export class WhatsAppConnection {
       "connection.update": (u) => this.onUpdate(sock, u),
       "creds.update": () => {
         this.touch(sock);
-        auth.saveCreds().catch((err: unknown) => this.hooks.log("error", "whatsapp: saving creds failed", { err: String(err) }));
+        this.savingCreds = auth.saveCreds().catch((err: unknown) => this.hooks.log("error", "whatsapp: saving creds failed", { err: String(err) }));
       },
       "messages.upsert": (u) => this.onUpsert(sock, u),
     };
