@@ -105,6 +105,7 @@ test("corrupt creds.json is restored from creds.json.bak; every creds save refre
   await h.fake.sockets(1);
   assert.equal(h.fake.of("created")[0]?.registeredMe, SELF_JID, "the socket got the restored creds");
   assert.equal(await readFile(join(h.authDir, "creds.json"), "utf8"), backup);
+  assert.equal((await stat(h.authDir)).mode & 0o777, 0o700, "an existing auth dir is made owner-only");
   h.fake.send({ op: "open", user: { id: SELF_JID } });
   await h.waitState((s) => s.connected && s.linked, "connected");
   h.fake.send({ op: "pair", me: "15550009999:3@s.whatsapp.net" });

@@ -39,6 +39,9 @@ test("login: start returns the QR as a PNG data URL (reused within the session);
   assert.ok(qrEvents.includes(QR), "QR event reached main");
   const creds = JSON.parse(await readFile(join(h.authDir, "creds.json"), "utf8")) as { me?: { id?: string } };
   assert.equal(creds.me?.id, SELF_JID);
+  assert.equal((await stat(h.authDir)).mode & 0o777, 0o700, "auth dir is owner-only");
+  assert.equal((await stat(join(h.authDir, "creds.json"))).mode & 0o777, 0o600, "creds.json is owner-only");
+  assert.equal((await stat(join(h.authDir, "..", ".."))).mode & 0o777, 0o700, "credentials/ created owner-only");
   const st = await h.account.status();
   assert.equal(st.linked, true);
   assert.equal(st.connected, true);
@@ -52,7 +55,7 @@ test("login: start returns the QR as a PNG data URL (reused within the session);
 });
 
 test("login wait: no session, still waiting, expired session", async (t) => {
-  const h = await startHarness(t, { worker: { loginTtlMs: 2500 } });
+  const h = await startHarness(t, { worker: { loginTtlMs: 6000 } });
   assert.deepEqual(await h.account.loginWait({ timeoutMs: 1000 }), { connected: false, message: "No active WhatsApp login in progress." });
   const started = h.account.loginStart({ timeoutMs: 5000 });
   await h.fake.sockets(1);

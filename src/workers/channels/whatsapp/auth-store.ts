@@ -8,7 +8,7 @@
  * every successful save refreshes `creds.json.bak` the same way; at load a `creds.json`
  * that does not parse is replaced by the backup before Baileys reads it.
  */
-import { readFile, rm, stat } from "node:fs/promises";
+import { chmod, mkdir, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../../../shared/store/atomic-json.js";
 import type { AuthStateLike } from "./socket-types.js";
@@ -75,6 +75,10 @@ export async function readSelfJid(authDir: string): Promise<string | null> {
  * first). Baileys is imported here, inside the worker only.
  */
 export async function loadAuthState(authDir: string): Promise<LoadedAuth & { restored: boolean }> {
+  // The signal keys and creds are the account: owner-only. Baileys writes key files with the
+  // default mode (0644 under umask 022), so the directory is what keeps them private.
+  await mkdir(authDir, { recursive: true, mode: 0o700 });
+  await chmod(authDir, 0o700);
   const restored = await restoreCredsFromBackup(authDir);
   const { useMultiFileAuthState, BufferJSON } = await import("@whiskeysockets/baileys");
   const { state } = await useMultiFileAuthState(authDir);
