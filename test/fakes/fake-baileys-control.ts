@@ -37,7 +37,7 @@ export class FakeBaileysControl {
   }
 
   /** Resolves when `pred` holds over the reports (re-checked on each report). */
-  waitFor(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  waitFor(pred: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
     if (pred()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

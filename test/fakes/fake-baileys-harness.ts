@@ -52,7 +52,7 @@ export async function startHarness(t: TestContext, o: HarnessOptions = {}): Prom
     authDir,
     worker: { reconnect: { initialMs: 50, factor: 1.8, jitter: 0, maxMs: 200, maxAttempts: 12 }, ...o.worker, ...fake.workerSettings },
     restart: { initialDelayMs: 50, ...o.restart },
-    supervisor: { heartbeatIntervalMs: 200, startTimeoutMs: 20_000 },
+    supervisor: { heartbeatIntervalMs: 200, startTimeoutMs: 60_000 },
   });
   const inbound: WhatsAppInbound[] = [];
   const states: WhatsAppAccountSnapshot[] = [];
@@ -70,7 +70,7 @@ export async function startHarness(t: TestContext, o: HarnessOptions = {}): Prom
     fake.close();
     await rm(stateDir, { recursive: true, force: true });
   });
-  const waitUntil = (check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> =>
+  const waitUntil = (check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> =>
     new Promise((resolve, reject) => {
       if (check()) return resolve();
       const timer = setTimeout(() => {
