@@ -29,7 +29,7 @@ test("login: start returns the QR as a PNG data URL (reused within the session);
   assert.equal(again.qrDataUrl, res.qrDataUrl, "same QR within the 3-minute session");
   assert.equal(h.fake.of("created").length, 1, "no second socket for a repeated start");
 
-  const waiting = h.account.loginWait({ timeoutMs: 10_000 });
+  const waiting = h.account.loginWait({ timeoutMs: 30_000 });
   h.fake.send({ op: "pair", me: SELF_JID });
   h.fake.send({ op: "close", status: 515, message: "Stream Errored (restart required)", wrapped: true });
   await h.fake.sockets(2);
@@ -55,7 +55,7 @@ test("login: start returns the QR as a PNG data URL (reused within the session);
 });
 
 test("login wait: no session, still waiting, expired session", async (t) => {
-  const h = await startHarness(t, { worker: { loginTtlMs: 6000 } });
+  const h = await startHarness(t, { worker: { loginTtlMs: 8000 } });
   assert.deepEqual(await h.account.loginWait({ timeoutMs: 1000 }), { connected: false, message: "No active WhatsApp login in progress." });
   const started = h.account.loginStart({ timeoutMs: 5000 });
   await h.fake.sockets(1);
@@ -64,7 +64,7 @@ test("login wait: no session, still waiting, expired session", async (t) => {
   const still = await h.account.loginWait({ timeoutMs: 1000 });
   assert.equal(still.connected, false);
   assert.match(still.message, /^Still waiting for the QR scan/);
-  const expired = await h.account.loginWait({ timeoutMs: 10_000 });
+  const expired = await h.account.loginWait({ timeoutMs: 30_000 });
   assert.equal(expired.connected, false);
   assert.match(expired.message, /^The login QR expired/);
 });
@@ -75,7 +75,7 @@ test("login fails when the pairing socket closes before linking (no reconnect lo
   await h.fake.sockets(1);
   h.fake.send({ op: "emit", event: "connection.update", data: { qr: QR } });
   await started;
-  const waiting = h.account.loginWait({ timeoutMs: 10_000 });
+  const waiting = h.account.loginWait({ timeoutMs: 30_000 });
   h.fake.send({ op: "close", status: 408, message: "QR refs attempts ended" });
   const out = await waiting;
   assert.equal(out.connected, false);
