@@ -64,3 +64,25 @@ test("reconnectDelay: 2 s ×1.8 ±25 % capped at 30 s by default", () => {
   assert.equal(reconnectDelay(p, 20, () => 1), 30_000);
   assert.equal(reconnectDelay(p, 20, () => 0), 22_500);
 });
+
+test("Baileys is never imported statically: only `import()` inside the WhatsApp worker (start-up path stays free of it)", async () => {
+  const { readdir, readFile } = await import("node:fs/promises");
+  const { join } = await import("node:path");
+  const root = new URL("../../src/", import.meta.url).pathname;
+  const offenders: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (p.endsWith(".ts")) {
+        const text = await readFile(p, "utf8");
+        const rel = p.slice(root.length);
+        // Static value imports (type-only imports are erased) and any dynamic import outside the worker.
+        if (/^import\s+(?!type\b)[^;]*from\s+["']@whiskeysockets\/baileys["']/m.test(text)) offenders.push(`${rel}: static import`);
+        if (/import\(\s*["']@whiskeysockets\/baileys["']\s*\)/.test(text) && !rel.startsWith("workers/channels/whatsapp/")) offenders.push(`${rel}: dynamic import outside the worker`);
+      }
+    }
+  };
+  await walk(root);
+  assert.deepEqual(offenders, []);
+});
