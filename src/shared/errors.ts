@@ -73,6 +73,10 @@ export const ERROR_REGISTRY = {
   GW_ERR_AGENT_PERSIST_FAILED: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_AGENT_TOOL_LOOP: { protocol: "UNAVAILABLE" },
   GW_ERR_AGENT_SESSION_BUSY: { protocol: "UNAVAILABLE", retryable: true },
+  // whatsapp channel
+  GW_ERR_WHATSAPP_NOT_LINKED: { protocol: "NOT_LINKED" },
+  GW_ERR_WHATSAPP_INVALID_TARGET: { protocol: "INVALID_REQUEST" },
+  GW_ERR_WHATSAPP_SEND_FAILED: { protocol: "UNAVAILABLE", retryable: true },
   // server / lifecycle
   GW_ERR_SERVER_SHUTTING_DOWN: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_SERVER_LISTEN: { protocol: "UNAVAILABLE" },
