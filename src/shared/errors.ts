@@ -63,6 +63,12 @@ export const ERROR_REGISTRY = {
   GW_ERR_WORKER_UNAVAILABLE: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_WORKER_TIMEOUT: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_WORKER_CANCELLED: { protocol: "UNAVAILABLE", retryable: true },
+  // channels (channel workers, send, channel pairing)
+  GW_ERR_CHANNEL_UNSUPPORTED: { protocol: "INVALID_REQUEST" },
+  GW_ERR_CHANNEL_NOT_RUNNING: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_CHANNEL_SEND_FAILED: { protocol: "UNAVAILABLE" },
+  GW_ERR_CHANNEL_OUTCOME_UNKNOWN: { protocol: "UNAVAILABLE" },
+  GW_ERR_CHANNEL_PAIRING_UNKNOWN_CODE: { protocol: "INVALID_REQUEST" },
   // server / lifecycle
   GW_ERR_SERVER_SHUTTING_DOWN: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_SERVER_LISTEN: { protocol: "UNAVAILABLE" },

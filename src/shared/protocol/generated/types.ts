@@ -254,6 +254,28 @@ export type DeviceTokenRevokeParams = {
   role: string;
 };
 
+export type SendParams = {
+  to: string;
+  message: string;
+  mediaUrl?: string;
+  mediaUrls?: Array<string>;
+  gifPlayback?: boolean;
+  channel?: string;
+  accountId?: string;
+  sessionKey?: string;
+  idempotencyKey: string;
+};
+
+export type ChannelsStatusParams = {
+  probe?: boolean;
+  timeoutMs?: number;
+};
+
+export type ChannelsLogoutParams = {
+  channel: string;
+  accountId?: string;
+};
+
 /** Every definition by name. */
 export interface ProtocolTypes {
   RequestFrame: RequestFrame;
@@ -281,4 +303,7 @@ export interface ProtocolTypes {
   DevicePairRejectParams: DevicePairRejectParams;
   DeviceTokenRotateParams: DeviceTokenRotateParams;
   DeviceTokenRevokeParams: DeviceTokenRevokeParams;
+  SendParams: SendParams;
+  ChannelsStatusParams: ChannelsStatusParams;
+  ChannelsLogoutParams: ChannelsLogoutParams;
 }

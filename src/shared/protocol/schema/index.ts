@@ -8,6 +8,7 @@ import { ErrorShape, EventFrame, RequestFrame, ResponseFrame, StateVersion } fro
 import { ConnectParams } from "./connect.js";
 import { HelloOk, PresenceEntry } from "./hello.js";
 import * as M from "./methods.js";
+import * as Ch from "./channels.js";
 
 export const PROTOCOL_SCHEMAS = {
   RequestFrame,
@@ -35,6 +36,7 @@ export const PROTOCOL_SCHEMAS = {
   DevicePairRejectParams: M.DevicePairRejectParams,
   DeviceTokenRotateParams: M.DeviceTokenRotateParams,
   DeviceTokenRevokeParams: M.DeviceTokenRevokeParams,
+  SendParams: Ch.SendParams, ChannelsStatusParams: Ch.ChannelsStatusParams, ChannelsLogoutParams: Ch.ChannelsLogoutParams,
 } as const;
 
 export type ProtocolSchemaName = keyof typeof PROTOCOL_SCHEMAS;

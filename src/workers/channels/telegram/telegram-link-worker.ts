@@ -1,0 +1,124 @@
+/**
+ * Telegram account worker (one per account, supervised by the channels module): grammY
+ * against `apiRoot`, long polling (or webhook updates handed in by main), `send`, `probe`.
+ *
+ * Polling and acknowledgement: grammY's built-in poller handles a batch sequentially and
+ * commits the offset (the next getUpdates' `offset`) only after every update of the batch
+ * went through the middleware; our middleware awaits main's `inbound` answer, which comes
+ * only once the message is fsync'd. A worker that dies before that never committed the
+ * offset: Telegram re-delivers and main dedupes by message id.
+ *
+ * One poller per token: this worker polls only while it lives; main starts the next one
+ * for the same token only after this thread exited (see main/channels/token-lease.ts).
+ *
+ * Crash contract: 401/409 from getUpdates, a failed `inbound` request, an uncaught
+ * exception or an unhandled rejection end the thread with code 1; the supervisor restarts
+ * it with the channel's backoff.
+ */
+import { workerData } from "node:worker_threads";
+import { Bot, GrammyError } from "grammy";
+import { connectWorker, isWorkerLinkData } from "../../../shared/ring/worker-link.js";
+import type { WorkerEndpoint } from "../../../shared/ring/worker-link.js";
+import type { ChannelLinkProtocol, ChannelLogLevel, ChannelProbe } from "../channel-link-protocol.js";
+import { normalizeTelegramMessage, type TgMessage } from "./telegram-normalize.js";
+import type { TelegramWorkerData } from "./telegram-worker-data.js";
+
+function die(err: unknown): never {
+  const e = err instanceof Error ? err : new Error(String(err));
+  process.stderr.write(`telegram worker: ${e.message}\n`);
+  process.exit(1);
+}
+process.on("uncaughtException", die);
+process.on("unhandledRejection", die);
+
+const data = (isWorkerLinkData(workerData) ? workerData.user : undefined) as TelegramWorkerData;
+const DEFAULT_API_ROOT = "https://api.telegram.org";
+/** Sends retried on 429 at most this often, waiting `retry_after` (capped) between. */
+const SEND_ATTEMPTS = 3;
+const MAX_RETRY_AFTER_S = 30;
+
+const bot = new Bot(data.token, { client: { apiRoot: data.apiRoot ?? DEFAULT_API_ROOT } });
+let stopping = false;
+
+const endpoint: WorkerEndpoint<ChannelLinkProtocol> = connectWorker<ChannelLinkProtocol>(
+  {
+    requests: {
+      send: async (p) => {
+        const opts = p.threadId !== undefined ? { message_thread_id: Number(p.threadId) } : {};
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const m = await bot.api.sendMessage(p.to, p.text, opts);
+            return { messageId: String(m.message_id), chatId: String(m.chat.id) };
+          } catch (err) {
+            // 429: not delivered; wait as told and try again (a bounded number of times).
+            const wait = err instanceof GrammyError && err.error_code === 429 ? (err.parameters.retry_after ?? 1) : null;
+            if (wait === null || attempt >= SEND_ATTEMPTS || wait > MAX_RETRY_AFTER_S) throw err;
+            await new Promise((r) => setTimeout(r, wait * 1000));
+          }
+        }
+      },
+      probe: async (p) => probe(p.timeoutMs),
+      update: async (p) => {
+        await bot.handleUpdate(p.update as Parameters<typeof bot.handleUpdate>[0]);
+        return { ok: true };
+      },
+    },
+    events: { noop: () => undefined },
+  },
+  {
+    onStop: async () => {
+      stopping = true;
+      // Aborts the long poll and commits the offset of what was handled.
+      if (bot.isRunning()) await bot.stop().catch(() => undefined);
+    },
+  },
+);
+
+const log = (level: ChannelLogLevel, msg: string, fields: Record<string, unknown> = {}): void =>
+  endpoint.link.emit({ type: "log", level, msg, fields: { account: data.accountId, ...fields } });
+
+async function probe(timeoutMs: number): Promise<ChannelProbe> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`getMe timed out after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const me = await Promise.race([bot.api.getMe(), timeout]);
+    return { ok: true, bot: { id: me.id, username: me.username }, elapsedMs: Date.now() - started };
+  } catch (err) {
+    return { ok: false, error: err instanceof Error ? err.message : String(err), elapsedMs: Date.now() - started };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+bot.on("message", async (ctx) => {
+  const msg = normalizeTelegramMessage(ctx.message as TgMessage, bot.botInfo);
+  if (!msg) return;
+  // Awaited: grammY commits the offset only after this resolves (persisted in main).
+  await endpoint.link.request("inbound", msg);
+});
+// A middleware failure (main could not persist) must not commit the offset: crash instead.
+bot.catch((err) => die(err.error));
+
+// getMe: who we are (username for mention gating) and whether the token works.
+await bot.init();
+endpoint.link.emit({ type: "state", state: { bot: { id: bot.botInfo.id, username: bot.botInfo.username }, mode: data.mode } });
+
+if (data.mode === "webhook") {
+  await bot.api.setWebhook(data.webhookUrl ?? "", data.webhookSecret ? { secret_token: data.webhookSecret } : {});
+  endpoint.link.emit({ type: "state", state: { connected: true, lastError: null } });
+  log("info", "telegram webhook set");
+} else if (!stopping) {
+  await bot.api.deleteWebhook();
+  await bot.start({
+    timeout: data.pollTimeoutSec ?? 30,
+    allowed_updates: ["message"],
+    onStart: () => {
+      endpoint.link.emit({ type: "state", state: { connected: true, lastError: null } });
+      log("info", "telegram polling started", { username: bot.botInfo.username });
+    },
+  });
+  if (!stopping) die(new Error("polling ended unexpectedly"));
+}
