@@ -70,6 +70,9 @@ const endpoint: WorkerEndpoint<ChannelLinkProtocol> = connectWorker<ChannelLinkP
       stopping = true;
       // Aborts the long poll and commits the offset of what was handled.
       if (bot.isRunning()) await bot.stop().catch(() => undefined);
+      // grammY's keep-alive sockets would hold the thread open; the link closes right after
+      // this returns, so end the thread shortly if nothing else does.
+      setTimeout(() => process.exit(0), 50).unref();
     },
   },
 );
