@@ -103,7 +103,7 @@ test("send: the same idempotency key delivers once (in flight, after completion,
   assert.equal(fake.sent.length, 2);
   const f = await call(s2.gw.url, { ...params, channel: "pigeon", idempotencyKey: "k-3" });
   assert.equal(f.ok, false);
-  assert.match(f.error.message, /unsupported channel: pigeon/);
+  assert.match(f.error!.message, /unsupported channel: pigeon/);
 });
 
 test("a crashing channel worker is restarted while health keeps answering; status shows it", async (t) => {
