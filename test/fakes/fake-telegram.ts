@@ -53,6 +53,8 @@ export class FakeTelegram {
   /** update_id → how many getUpdates answers carried it. */
   readonly deliveries = new Map<number, number>();
   conflicts = 0;
+  /** While true, sendMessage is recorded (counted as delivered) but never answered (a lost response). */
+  holdSends = false;
   maxConcurrentPollers = 0;
   readonly calls: { method: string; token: string }[] = [];
   #tokens = new Map<string, TokenState>();
@@ -177,6 +179,7 @@ export class FakeTelegram {
         const msg: SentMessage = { token, chatId: String(body.chat_id), text: String(body.text), messageId: this.#nextMessage++ };
         this.sent.push(msg);
         for (const w of this.#sendWaiters.splice(0)) w();
+        if (this.holdSends) return;
         return this.#json(res, 200, { ok: true, result: { message_id: msg.messageId, date: Math.floor(Date.now() / 1000), chat: { id: Number(body.chat_id), type: "private" }, text: msg.text } });
       }
       case "getUpdates": {
