@@ -40,6 +40,8 @@ test("a worker killed after the update was persisted but before the offset commi
 
 test("at most one poller per token across worker restarts and config reloads", async (t) => {
   const s = await startChannels(t, { dmPolicy: "open" });
+  // Each stopping worker's final offset commit lingers: a successor started early would overlap.
+  s.fake.shortPollMs = 2500;
   const runner = () => s.api.runner("telegram")!;
   await until(() => s.fake.polling(TOKEN) === 1, "first poller");
   for (let i = 0; i < 2; i++) {
@@ -48,9 +50,11 @@ test("at most one poller per token across worker restarts and config reloads", a
     await until(() => (runner().supervisor!.getState().generation > gen && s.fake.polling(TOKEN) === 1), "restarted poller");
   }
   for (let i = 0; i < 2; i++) {
+    const prev = runner();
     s.config.telegram.allowFrom = [`${i}`]; // changes the account's fingerprint → restart
     await s.gw.instance.reload(s.gw.server.ctx.options, [{ type: "restart-channel", channel: "telegram" }]);
-    await until(() => s.fake.polling(TOKEN) === 1, "poller after reload");
+    assert.notEqual(runner(), prev, "the changed account was restarted");
+    await until(() => s.fake.polling(TOKEN) === 1 && runner().supervisor!.getState().state === "running", "poller after reload");
   }
   // A reload that does not touch the account keeps its worker.
   const before = runner();

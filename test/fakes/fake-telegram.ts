@@ -55,6 +55,11 @@ export class FakeTelegram {
   conflicts = 0;
   /** While true, sendMessage is recorded (counted as delivered) but never answered (a lost response). */
   holdSends = false;
+  /**
+   * How long a getUpdates with `timeout: 0` (grammY's offset commit at stop) is held before
+   * its empty answer. A slow-stopping poller: a new one started before it is gone conflicts.
+   */
+  shortPollMs = 0;
   maxConcurrentPollers = 0;
   readonly calls: { method: string; token: string }[] = [];
   #tokens = new Map<string, TokenState>();
@@ -199,7 +204,8 @@ export class FakeTelegram {
           return this.#json(res, 200, { ok: true, result: out });
         }
         const timeoutS = typeof body.timeout === "number" ? body.timeout : 0;
-        const held: Held = { res, limit, timer: setTimeout(() => this.#answer(t, []), Math.min(timeoutS, 5) * 1000) };
+        const holdMs = timeoutS === 0 ? this.shortPollMs : Math.min(timeoutS, 5) * 1000;
+        const held: Held = { res, limit, timer: setTimeout(() => this.#answer(t, []), holdMs) };
         t.held = held;
         t.polling++;
         this.maxConcurrentPollers = Math.max(this.maxConcurrentPollers, t.polling);
