@@ -60,6 +60,8 @@ export class FakeTelegram {
    * its empty answer. A slow-stopping poller: a new one started before it is gone conflicts.
    */
   shortPollMs = 0;
+  /** getUpdates long polls (timeout > 0) received so far. */
+  longPolls = 0;
   maxConcurrentPollers = 0;
   readonly calls: { method: string; token: string }[] = [];
   #tokens = new Map<string, TokenState>();
@@ -204,6 +206,7 @@ export class FakeTelegram {
           return this.#json(res, 200, { ok: true, result: out });
         }
         const timeoutS = typeof body.timeout === "number" ? body.timeout : 0;
+        if (timeoutS > 0) this.longPolls++;
         const holdMs = timeoutS === 0 ? this.shortPollMs : Math.min(timeoutS, 5) * 1000;
         const held: Held = { res, limit, timer: setTimeout(() => this.#answer(t, []), holdMs) };
         t.held = held;
