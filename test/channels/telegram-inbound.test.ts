@@ -67,3 +67,18 @@ test("pairing: an unknown DM sender gets a code once; after approval their messa
   assert.equal(fake.sent.length, 2);
   await assert.rejects(store.approve(code), /no pending telegram pairing request/);
 });
+
+test("CLAWDBOT_SKIP_CHANNELS=1 starts no account; status says why", async (t) => {
+  const { startTestGateway } = await import("../helpers/gateway.js");
+  const { channelsModule, CHANNELS_MODULE } = await import("../../src/main/channels/channels-module.js");
+  const gw = await startTestGateway({
+    extra: { modules: [channelsModule({ handler: async () => null, readChannelsConfig: () => ({ telegram: { botToken: TOKEN } }), env: { CLAWDBOT_SKIP_CHANNELS: "1" } })] },
+  });
+  t.after(() => gw.close());
+  const api = gw.instance.module<import("../../src/main/channels/channels-module.js").ChannelsApi>(CHANNELS_MODULE)!;
+  assert.equal(api.runner("telegram"), undefined);
+  const snap = api.snapshots().telegram![0]!;
+  assert.equal(snap.running, false);
+  assert.equal(snap.configured, true);
+  assert.match(snap.lastError ?? "", /CLAWDBOT_SKIP_CHANNELS/);
+});

@@ -135,3 +135,13 @@ export function resolveTelegramAccounts(channels: unknown, env: NodeJS.ProcessEn
 export function resolveChannelAccounts(channels: unknown, env: NodeJS.ProcessEnv): ChannelAccount[] {
   return resolveTelegramAccounts(channels, env);
 }
+
+/**
+ * `readChannelsConfig` for the lifecycle: the `channels` section of the config file, read
+ * anew at each call (a `restart-channel` reload happens after the file changed).
+ */
+export async function channelsSectionFromFile(configPath: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+  const { loadConfig } = await import("../../shared/config/load-config.js");
+  const snap = await loadConfig({ path: configPath, env });
+  return (snap.config as { channels?: unknown }).channels;
+}
