@@ -23,6 +23,8 @@ export interface SentMessage {
   chatId: string;
   text: string;
   messageId: number;
+  /** performance.now() when the fake received it. */
+  at: number;
 }
 
 interface Held {
@@ -183,7 +185,7 @@ export class FakeTelegram {
       case "setWebhook":
         return this.#json(res, 200, { ok: true, result: true });
       case "sendMessage": {
-        const msg: SentMessage = { token, chatId: String(body.chat_id), text: String(body.text), messageId: this.#nextMessage++ };
+        const msg: SentMessage = { token, chatId: String(body.chat_id), text: String(body.text), messageId: this.#nextMessage++, at: performance.now() };
         this.sent.push(msg);
         for (const w of this.#sendWaiters.splice(0)) w();
         if (this.holdSends) return;
