@@ -44,11 +44,17 @@ test("at most one poller per token across worker restarts and config reloads", a
   s.fake.shortPollMs = 2500;
   const runner = () => s.api.runner("telegram")!;
   await until(() => s.fake.polling(TOKEN) === 1, "first poller");
-  for (let i = 0; i < 1; i++) {
-    const polls = s.fake.longPolls;
-    runner().supervisor!.terminate("test restart");
-    await until(() => s.fake.longPolls > polls, "the restarted worker polls");
-  }
+  let sent = 0;
+  // Each worker handles a message, so it confirms an offset on its way out (held 2.5 s).
+  const roundTrip = async (): Promise<void> => {
+    s.fake.push(TOKEN, { chatId: 3, fromId: 3, text: `m${sent}` });
+    await s.fake.waitSent(++sent);
+  };
+  await roundTrip();
+  const polls0 = s.fake.longPolls;
+  runner().supervisor!.terminate("test restart");
+  await until(() => s.fake.longPolls > polls0, "the restarted worker polls");
+  await roundTrip();
   for (let i = 0; i < 2; i++) {
     const prev = runner();
     const polls = s.fake.longPolls;
@@ -56,13 +62,13 @@ test("at most one poller per token across worker restarts and config reloads", a
     await s.gw.instance.reload(s.gw.server.ctx.options, [{ type: "restart-channel", channel: "telegram" }]);
     assert.notEqual(runner(), prev, "the changed account was restarted");
     await until(() => s.fake.longPolls > polls, "the new worker polls");
+    await roundTrip();
   }
   // A reload that does not touch the account keeps its worker.
   const before = runner();
   await s.gw.instance.reload(s.gw.server.ctx.options, [{ type: "restart-channel", channel: "telegram" }]);
   assert.equal(runner(), before);
-  s.fake.push(TOKEN, { chatId: 3, fromId: 3, text: "still here" });
-  await s.fake.waitSent(1);
+  await roundTrip();
   assert.equal(s.fake.conflicts, 0, "no 409 conflict: never two getUpdates at once");
   assert.equal(s.fake.maxConcurrentPollers, 1);
 });

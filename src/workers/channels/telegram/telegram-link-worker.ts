@@ -2,11 +2,12 @@
  * Telegram account worker (one per account, supervised by the channels module): grammY
  * against `apiRoot`, long polling (or webhook updates handed in by main), `send`, `probe`.
  *
- * Polling and acknowledgement: grammY's built-in poller handles a batch sequentially and
- * commits the offset (the next getUpdates' `offset`) only after every update of the batch
- * went through the middleware; our middleware awaits main's `inbound` answer, which comes
- * only once the message is fsync'd. A worker that dies before that never committed the
- * offset: Telegram re-delivers and main dedupes by message id.
+ * Polling and acknowledgement (`pollLoop`): the offset that confirms a batch (the next
+ * getUpdates' `offset`) is sent only after main answered `inbound` for every update of the
+ * batch, which it does once the message is fsync'd. The batch goes to main concurrently so
+ * its appends share one group commit (grammY's built-in poller handles updates one by one,
+ * one fsync each). A worker that dies before that never confirmed the batch: Telegram
+ * re-delivers and main dedupes by message id.
  *
  * One poller per token: this worker polls only while it lives; main starts the next one
  * for the same token only after this thread exited (see main/channels/token-lease.ts).
@@ -33,6 +34,11 @@ process.on("unhandledRejection", die);
 
 const data = (isWorkerLinkData(workerData) ? workerData.user : undefined) as TelegramWorkerData;
 const DEFAULT_API_ROOT = "https://api.telegram.org";
+/** Long-poll state: the offset to confirm, and the abort of the poll in flight. */
+let offset = 0;
+let pollAbort: AbortController | null = null;
+let polling: Promise<void> | null = null;
+
 /** Sends retried on 429 at most this often, waiting `retry_after` (capped) between. */
 const SEND_ATTEMPTS = 3;
 const MAX_RETRY_AFTER_S = 30;
@@ -68,8 +74,9 @@ const endpoint: WorkerEndpoint<ChannelLinkProtocol> = connectWorker<ChannelLinkP
   {
     onStop: async () => {
       stopping = true;
-      // Aborts the long poll and commits the offset of what was handled.
-      if (bot.isRunning()) await bot.stop().catch(() => undefined);
+      // Abort the long poll; the loop confirms the offset of what was handled, then returns.
+      pollAbort?.abort();
+      await polling?.catch(() => undefined);
       // grammY's keep-alive sockets would hold the thread open; the link closes right after
       // this returns, so end the thread shortly if nothing else does.
       setTimeout(() => process.exit(0), 50).unref();
@@ -96,13 +103,54 @@ async function probe(timeoutMs: number): Promise<ChannelProbe> {
   }
 }
 
+/** Hands one update to main; resolves once main made it durable (or dropped it). */
+async function handOver(update: { message?: unknown }): Promise<void> {
+  if (!update.message) return;
+  const msg = normalizeTelegramMessage(update.message as TgMessage, bot.botInfo);
+  if (msg) await endpoint.link.request("inbound", msg);
+}
+
+/**
+ * Long polling. A batch's updates go to main concurrently (their queue appends share one
+ * group commit, in arrival order); the offset that confirms the batch is sent only after all
+ * of them were answered, in the next getUpdates. At stop: abort the poll, confirm, return.
+ */
+function pollLoop(): Promise<void> {
+  polling = (async () => {
+    let first = true;
+    while (!stopping) {
+      pollAbort = new AbortController();
+      let updates: { update_id: number; message?: unknown }[];
+      try {
+        const params = { offset, timeout: data.pollTimeoutSec ?? 30, ...(first ? { allowed_updates: ["message" as const] } : {}) };
+        updates = await bot.api.getUpdates(params, pollAbort.signal as never);
+        first = false;
+      } catch (err) {
+        if (stopping) break;
+        if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 409)) throw err;
+        const waitS = err instanceof GrammyError && err.error_code === 429 ? Math.min(err.parameters.retry_after ?? 3, MAX_RETRY_AFTER_S) : 3;
+        log("warn", "getUpdates failed; retrying", { err: err instanceof Error ? err.message : String(err), waitS });
+        endpoint.link.emit({ type: "state", state: { lastError: err instanceof Error ? err.message : String(err) } });
+        await new Promise((r) => setTimeout(r, waitS * 1000));
+        continue;
+      }
+      await Promise.all(updates.map((u) => handOver(u)));
+      const last = updates[updates.length - 1];
+      if (last) offset = last.update_id + 1;
+    }
+    // Confirm what was handled (no long poll: timeout 0).
+    if (offset > 0) await bot.api.getUpdates({ offset, limit: 1, timeout: 0 }).catch(() => undefined);
+  })();
+  return polling;
+}
+
 bot.on("message", async (ctx) => {
   const msg = normalizeTelegramMessage(ctx.message as TgMessage, bot.botInfo);
   if (!msg) return;
-  // Awaited: grammY commits the offset only after this resolves (persisted in main).
+  // Webhook mode: awaited, so the HTTP answer (Telegram's ack) follows persistence in main.
   await endpoint.link.request("inbound", msg);
 });
-// A middleware failure (main could not persist) must not commit the offset: crash instead.
+// A middleware failure (main could not persist) must not be acknowledged: crash instead.
 bot.catch((err) => die(err.error));
 
 // getMe: who we are (username for mention gating) and whether the token works.
@@ -115,13 +163,8 @@ if (data.mode === "webhook") {
   log("info", "telegram webhook set");
 } else if (!stopping) {
   await bot.api.deleteWebhook();
-  await bot.start({
-    timeout: data.pollTimeoutSec ?? 30,
-    allowed_updates: ["message"],
-    onStart: () => {
-      endpoint.link.emit({ type: "state", state: { connected: true, lastError: null } });
-      log("info", "telegram polling started", { username: bot.botInfo.username });
-    },
-  });
+  endpoint.link.emit({ type: "state", state: { connected: true, lastError: null } });
+  log("info", "telegram polling started", { username: bot.botInfo.username });
+  await pollLoop();
   if (!stopping) die(new Error("polling ended unexpectedly"));
 }
