@@ -4,7 +4,7 @@
  * Methods: getMe, deleteWebhook, setWebhook, getUpdates (long poll: held until an update is
  * pushed or `timeout` s pass; `offset` confirms earlier updates), sendMessage. Like the real
  * server, a second getUpdates for a token while one is held answers the OLDER one with 409
- * ("terminated by other getUpdates request") and counts a conflict. Scripted failures
+ * ("terminated by other getUpdates request"); a second long poll counts as a conflict. Scripted failures
  * (`failNext`) answer 409/429 with `retry_after`. Counts deliveries of each update and every
  * sent message.
  */
@@ -117,7 +117,7 @@ export class FakeTelegram {
   }
 
   /** Resolves once at least `n` messages were sent. */
-  async waitSent(n: number, timeoutMs = 10_000): Promise<SentMessage[]> {
+  async waitSent(n: number, timeoutMs = 30_000): Promise<SentMessage[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.sent.length < n) {
       if (Date.now() > deadline) throw new Error(`fake telegram: waited for ${n} sent messages, have ${this.sent.length}`);
@@ -195,8 +195,13 @@ export class FakeTelegram {
         const offset = typeof body.offset === "number" ? body.offset : 0;
         if (offset > 0) t.updates = t.updates.filter((u) => u.update_id >= offset);
         const limit = typeof body.limit === "number" ? body.limit : 100;
+        const timeoutS = typeof body.timeout === "number" ? body.timeout : 0;
+        if (timeoutS > 0) this.longPolls++;
         if (t.held) {
-          this.conflicts++;
+          // A long poll arriving while another getUpdates is held is a second poller. A short
+          // one (timeout 0) is the offset confirmation a stopping poller sends right after
+          // aborting its own long poll (whose close may not have reached us yet): not counted.
+          if (timeoutS > 0) this.conflicts++;
           const older = t.held;
           t.held = null;
           clearTimeout(older.timer);
@@ -207,8 +212,6 @@ export class FakeTelegram {
           for (const u of out) this.deliveries.set(u.update_id, (this.deliveries.get(u.update_id) ?? 0) + 1);
           return this.#json(res, 200, { ok: true, result: out });
         }
-        const timeoutS = typeof body.timeout === "number" ? body.timeout : 0;
-        if (timeoutS > 0) this.longPolls++;
         const holdMs = timeoutS === 0 ? this.shortPollMs : Math.min(timeoutS, 5) * 1000;
         const held: Held = { res, limit, timer: setTimeout(() => this.#answer(t, []), holdMs) };
         t.held = held;
