@@ -31,6 +31,8 @@ interface Held {
   res: ServerResponse;
   timer: NodeJS.Timeout;
   limit: number;
+  /** Stops counting this poll as live (answered or closed, whichever comes first). */
+  release: () => void;
 }
 
 interface TokenState {
@@ -154,6 +156,7 @@ export class FakeTelegram {
     if (!h) return;
     t.held = null;
     clearTimeout(h.timer);
+    h.release();
     for (const u of updates) this.deliveries.set(u.update_id, (this.deliveries.get(u.update_id) ?? 0) + 1);
     this.#json(h.res, 200, { ok: true, result: updates });
   }
@@ -205,6 +208,7 @@ export class FakeTelegram {
           const older = t.held;
           t.held = null;
           clearTimeout(older.timer);
+          older.release();
           this.#json(older.res, 409, { ok: false, error_code: 409, description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running" });
         }
         if (t.updates.length > 0) {
@@ -213,12 +217,17 @@ export class FakeTelegram {
           return this.#json(res, 200, { ok: true, result: out });
         }
         const holdMs = timeoutS === 0 ? this.shortPollMs : Math.min(timeoutS, 5) * 1000;
-        const held: Held = { res, limit, timer: setTimeout(() => this.#answer(t, []), holdMs) };
+        let live = true;
+        const release = (): void => {
+          if (live) t.polling--;
+          live = false;
+        };
+        const held: Held = { res, limit, release, timer: setTimeout(() => this.#answer(t, []), holdMs) };
         t.held = held;
         t.polling++;
         this.maxConcurrentPollers = Math.max(this.maxConcurrentPollers, t.polling);
         res.once("close", () => {
-          t.polling--;
+          release();
           if (t.held === held) {
             clearTimeout(held.timer);
             t.held = null;
