@@ -12,6 +12,9 @@ import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerRpcCommands } from "./commands/rpc-commands.js";
 import { registerServiceCommands } from "./commands/service-commands.js";
 import { registerSetupCommand } from "./commands/setup-command.js";
+import { registerMessageCommand } from "./commands/message-command.js";
+import { registerChannelsCommand } from "./commands/channels-command.js";
+import { registerPairingCommand } from "./commands/pairing-command.js";
 import { CLI_VERSION } from "./version.js";
 
 let exitCode = 0;
@@ -55,6 +58,9 @@ registerLogsCommand(program, setExit);
 registerSetupCommand(program, setExit);
 registerDoctorCommand(program, setExit);
 registerAgentCommand(program, setExit);
+registerMessageCommand(program, setExit);
+registerChannelsCommand(program, setExit);
+registerPairingCommand(program, setExit);
 
 try {
   await program.parseAsync(process.argv);

@@ -77,6 +77,12 @@ export const ERROR_REGISTRY = {
   GW_ERR_WHATSAPP_NOT_LINKED: { protocol: "NOT_LINKED" },
   GW_ERR_WHATSAPP_INVALID_TARGET: { protocol: "INVALID_REQUEST" },
   GW_ERR_WHATSAPP_SEND_FAILED: { protocol: "UNAVAILABLE", retryable: true },
+  // channels (channel workers, send, channel pairing)
+  GW_ERR_CHANNEL_UNSUPPORTED: { protocol: "INVALID_REQUEST" },
+  GW_ERR_CHANNEL_NOT_RUNNING: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_CHANNEL_SEND_FAILED: { protocol: "UNAVAILABLE" },
+  GW_ERR_CHANNEL_OUTCOME_UNKNOWN: { protocol: "UNAVAILABLE" },
+  GW_ERR_CHANNEL_PAIRING_UNKNOWN_CODE: { protocol: "INVALID_REQUEST" },
   // server / lifecycle
   GW_ERR_SERVER_SHUTTING_DOWN: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_SERVER_LISTEN: { protocol: "UNAVAILABLE" },

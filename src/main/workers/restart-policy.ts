@@ -22,6 +22,10 @@ export interface RestartPolicyOptions {
   windowMs?: number;
   /** A worker that ran at least this long before failing resets the backoff. Default 10 000. */
   stableAfterMs?: number;
+  /** Random extra delay, as a fraction of the delay (0.25 → up to +25 %), still capped at maxDelayMs. Default 0. */
+  jitter?: number;
+  /** Source of randomness in [0, 1) for the jitter. Default Math.random. */
+  random?: () => number;
 }
 
 /** What to do after a failure. */
@@ -35,6 +39,8 @@ export class RestartPolicy {
   private readonly maxRestarts: number;
   private readonly windowMs: number;
   private readonly stableAfterMs: number;
+  private readonly jitter: number;
+  private readonly random: () => number;
   private restartTimes: number[] = [];
   private consecutive = 0;
 
@@ -45,6 +51,8 @@ export class RestartPolicy {
     this.maxRestarts = options.maxRestarts ?? 5;
     this.windowMs = options.windowMs ?? 60_000;
     this.stableAfterMs = options.stableAfterMs ?? 10_000;
+    this.jitter = options.jitter ?? 0;
+    this.random = options.random ?? Math.random;
   }
 
   /**
@@ -59,7 +67,8 @@ export class RestartPolicy {
     if (ranForMs >= this.stableAfterMs) this.consecutive = 0;
     this.consecutive++;
     this.restartTimes.push(now);
-    const delayMs = Math.min(this.maxDelayMs, this.initialDelayMs * this.factor ** (this.consecutive - 1));
+    const base = this.initialDelayMs * this.factor ** (this.consecutive - 1);
+    const delayMs = Math.round(Math.min(this.maxDelayMs, base * (1 + this.jitter * this.random())));
     return { action: "restart", delayMs };
   }
 

@@ -36,6 +36,11 @@ export interface AppendLogOptions {
   mode?: number;
   /** Mode of parent directories created on the way. Default `0o700`. */
   dirMode?: number;
+  /**
+   * fsync each commit. Default true. `false` exists only so benchmarks can show the cost of
+   * durability; an appended record is then NOT safe against a power cut when `append` resolves.
+   */
+  fsync?: boolean;
 }
 
 /** What `readAppendLog` found. */
@@ -167,9 +172,11 @@ export class AppendLog<T = unknown> {
   #commits = 0;
   /** Bytes known to be whole lines on disk: a failed commit truncates back to it. */
   #goodSize: number;
+  readonly #fsync: boolean;
 
-  private constructor(file: string, handle: FileHandle, maxLine: number, size: number) {
+  private constructor(file: string, handle: FileHandle, maxLine: number, size: number, fsync: boolean) {
     this.file = file;
+    this.#fsync = fsync;
     this.#handle = handle;
     this.#maxLine = maxLine;
     this.#goodSize = size;
@@ -181,7 +188,7 @@ export class AppendLog<T = unknown> {
     await repairTornTail(file);
     const handle = await open(file, "a", opts.mode ?? 0o600);
     const { size } = await handle.stat();
-    return new AppendLog<T>(file, handle, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, size);
+    return new AppendLog<T>(file, handle, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, size, opts.fsync ?? true);
   }
 
   /** Number of write+fsync commits so far (tests and metrics). */
@@ -249,7 +256,7 @@ export class AppendLog<T = unknown> {
           const data = batch.chunks.length === 1 ? batch.chunks[0]! : Buffer.concat(batch.chunks);
           let off = 0;
           while (off < data.length) off += (await this.#handle.write(data, off, data.length - off)).bytesWritten;
-          await this.#handle.sync();
+          if (this.#fsync) await this.#handle.sync();
           this.#goodSize += data.length;
           this.#commits++;
           for (const w of batch.waiters) w.resolve();

@@ -362,6 +362,28 @@ export type SessionsPatchParams = {
   groupActivation?: "mention" | "always" | null;
 };
 
+export type SendParams = {
+  to: string;
+  message: string;
+  mediaUrl?: string;
+  mediaUrls?: Array<string>;
+  gifPlayback?: boolean;
+  channel?: string;
+  accountId?: string;
+  sessionKey?: string;
+  idempotencyKey: string;
+};
+
+export type ChannelsStatusParams = {
+  probe?: boolean;
+  timeoutMs?: number;
+};
+
+export type ChannelsLogoutParams = {
+  channel: string;
+  accountId?: string;
+};
+
 /** Every definition by name. */
 export interface ProtocolTypes {
   RequestFrame: RequestFrame;
@@ -401,4 +423,7 @@ export interface ProtocolTypes {
   SessionsResetParams: SessionsResetParams;
   SessionsDeleteParams: SessionsDeleteParams;
   SessionsPatchParams: SessionsPatchParams;
+  SendParams: SendParams;
+  ChannelsStatusParams: ChannelsStatusParams;
+  ChannelsLogoutParams: ChannelsLogoutParams;
 }

@@ -11,6 +11,7 @@ import * as M from "./methods.js";
 import * as A from "./agent.js";
 import * as C from "./chat.js";
 import * as S from "./sessions.js";
+import * as Ch from "./channels.js";
 
 export const PROTOCOL_SCHEMAS = {
   RequestFrame,
@@ -50,6 +51,7 @@ export const PROTOCOL_SCHEMAS = {
   SessionsResetParams: S.SessionsResetParams,
   SessionsDeleteParams: S.SessionsDeleteParams,
   SessionsPatchParams: S.SessionsPatchParams,
+  SendParams: Ch.SendParams, ChannelsStatusParams: Ch.ChannelsStatusParams, ChannelsLogoutParams: Ch.ChannelsLogoutParams,
 } as const;
 
 export type ProtocolSchemaName = keyof typeof PROTOCOL_SCHEMAS;

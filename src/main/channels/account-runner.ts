@@ -1,0 +1,262 @@
+/**
+ * One channel account: its supervised worker, its durable inbound queue, the hand-off to the
+ * inbound handler and the replies.
+ *
+ *   worker ──inbound──► access control ──► queue.accept (fsync) ──► answer (worker acks platform)
+ *                                                   └──► per-chat chain: handler → markHandled
+ *                                                          → reply chunks via outbox → markDone
+ *
+ * Per chat, messages are handled in arrival order; chats run concurrently. A reply chunk is
+ * sent under the outbox key `reply:<channel>:<account>:<messageId>:<n>`, so replaying a
+ * half-finished entry after a crash never sends a chunk twice.
+ */
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { GatewayError } from "../../shared/errors.js";
+import { InboundQueue, type PendingInbound } from "../../shared/store/inbound-queue.js";
+import type { Outbox } from "../../shared/store/outbox.js";
+import type { ChannelInbound, ChannelLinkProtocol, ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
+import type { RestartPolicyOptions } from "../workers/restart-policy.js";
+import { WorkerSupervisor } from "../workers/worker-supervisor.js";
+import { decideAccess } from "./access-control.js";
+import type { ChannelAccount } from "./channel-config.js";
+import { pairingReplyText, type ChannelPairingStore } from "./channel-pairing-store.js";
+import { inboundSessionKey, type AccountSnapshot, type InboundHandler } from "./channel-types.js";
+import { CHANNEL_TEXT_LIMITS, chunkText } from "./chunk-text.js";
+
+/** What a runner needs from the module. */
+export interface AccountRunnerDeps {
+  account: ChannelAccount;
+  stateDir: string;
+  log: Logger;
+  handler: InboundHandler;
+  outbox: Outbox;
+  pairing: ChannelPairingStore;
+  /** Worker entry module. */
+  entry: URL;
+  /** `workerData.user` of the worker. */
+  workerData: unknown;
+  restart: RestartPolicyOptions;
+  heartbeatTimeoutMs?: number;
+  /** fsync the inbound queue (default true; false only for benchmarks). */
+  queueFsync?: boolean;
+}
+
+export class AccountRunner {
+  readonly key: string;
+  readonly account: ChannelAccount;
+  readonly #d: AccountRunnerDeps;
+  #queue: InboundQueue<ChannelInbound> | null = null;
+  #sup: WorkerSupervisor<ChannelLinkProtocol> | null = null;
+  readonly #chats = new Map<string, Promise<void>>();
+  #stopped = false;
+  readonly snap: AccountSnapshot;
+
+  constructor(deps: AccountRunnerDeps) {
+    this.#d = deps;
+    this.account = deps.account;
+    this.key = `${deps.account.channel}:${deps.account.accountId}`;
+    const a = deps.account;
+    this.snap = {
+      accountId: a.accountId,
+      enabled: a.enabled,
+      configured: a.configured,
+      running: false,
+      connected: false,
+      mode: a.webhookUrl ? "webhook" : "polling",
+      tokenSource: a.tokenSource,
+      reconnectAttempts: 0,
+      lastConnectedAt: null,
+      lastDisconnect: null,
+      lastMessageAt: null,
+      lastInboundAt: null,
+      lastOutboundAt: null,
+      lastStartAt: null,
+      lastStopAt: null,
+      lastError: null,
+      lastProbeAt: null,
+      dmPolicy: a.access.dmPolicy,
+      allowFrom: a.access.allowFrom,
+      queueDepth: 0,
+      worker: null,
+    };
+  }
+
+  /** The supervisor (null before start). */
+  get supervisor(): WorkerSupervisor<ChannelLinkProtocol> | null {
+    return this.#sup;
+  }
+
+  /** Snapshot with live worker/queue fields. */
+  snapshot(): AccountSnapshot {
+    const st = this.#sup?.getState();
+    if (st) this.snap.worker = { state: st.state, generation: st.generation, restarts: st.restarts };
+    this.snap.queueDepth = this.#queue?.depth ?? 0;
+    return { ...this.snap };
+  }
+
+  /** Opens the queue, starts the worker (not awaiting it) and replays what is pending. */
+  async start(): Promise<void> {
+    const { account: a, log } = this.#d;
+    const dir = join(this.#d.stateDir, "channels", a.channel, a.accountId);
+    this.#queue = await InboundQueue.open<ChannelInbound>(join(dir, "inbound.jsonl"), { fsync: this.#d.queueFsync });
+    const wlog = log.child({ channel: a.channel, account: a.accountId });
+    const sup = new WorkerSupervisor<ChannelLinkProtocol>({
+      name: `channel:${this.key}`,
+      entry: this.#d.entry,
+      workerData: this.#d.workerData,
+      restart: this.#d.restart,
+      heartbeatTimeoutMs: this.#d.heartbeatTimeoutMs,
+      logger: wlog,
+      handlers: {
+        requests: { inbound: (m) => this.#inbound(m) },
+        events: {
+          state: (e) => {
+            const s = e.state;
+            if (s.bot) this.snap.bot = s.bot;
+            if (s.mode) this.snap.mode = s.mode;
+            if (s.connected === true && !this.snap.connected) this.snap.lastConnectedAt = Date.now();
+            if (s.connected !== undefined) this.snap.connected = s.connected;
+            if (s.lastError !== undefined) this.snap.lastError = s.lastError;
+          },
+          log: (e) => wlog[e.level](e.fields, e.msg),
+        },
+      },
+    });
+    sup.onStateChange((st) => {
+      this.snap.reconnectAttempts = st.restarts;
+      if (st.state === "backoff" || st.state === "broken") {
+        if (this.snap.connected) this.snap.lastDisconnect = { at: Date.now(), ...(st.lastError ? { error: st.lastError } : {}) };
+        this.snap.connected = false;
+        this.snap.lastError = st.lastError;
+      }
+      if (st.state === "broken") this.snap.running = false;
+    });
+    this.#sup = sup;
+    this.snap.running = true;
+    this.snap.lastStartAt = Date.now();
+    this.snap.lastError = null;
+    sup.start().catch((err: unknown) => wlog.error({ err: String(err) }, "channel worker did not start"));
+    for (const p of this.#queue.pending()) this.#schedule(p);
+  }
+
+  /** Stops the worker (awaits its exit) and closes the queue. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#sup?.stop(3000).catch(() => undefined);
+    // Chains waiting for the worker give up (whenRunning rejects once stopped); let them settle.
+    await Promise.allSettled([...this.#chats.values()]);
+    await this.#queue?.close().catch(() => undefined);
+    this.snap.running = false;
+    this.snap.connected = false;
+    this.snap.lastStopAt = Date.now();
+  }
+
+  /** Sends `text` (chunked) to `to` under an outbox key, through the live worker. */
+  async send(key: string, to: string, text: string, threadId?: string): Promise<ChannelSendResult> {
+    // No worker: refuse without recording an attempt, so a retry under the key can still send.
+    if (!this.#d.outbox.has(key) && this.#sup?.getState().state !== "running") {
+      throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${this.account.channel} account ${this.account.accountId} is not running; retry later`, { account: this.account.accountId });
+    }
+    return this.#d.outbox.run(key, async () => {
+      let last: ChannelSendResult | null = null;
+      for (const chunk of chunkText(text, CHANNEL_TEXT_LIMITS[this.account.channel] ?? 4000)) last = await this.#sendOne(to, chunk, threadId);
+      if (!last) throw new GatewayError("GW_ERR_CHANNEL_SEND_FAILED", "nothing to send (empty message)");
+      return last;
+    });
+  }
+
+  async #sendOne(to: string, text: string, threadId?: string): Promise<ChannelSendResult> {
+    const sup = this.#sup;
+    if (!sup || this.#sup?.getState().state !== "running") {
+      throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${this.account.channel} account ${this.account.accountId} is not running; retry later`, { account: this.account.accountId });
+    }
+    try {
+      const r = await sup.request("send", { to, text, ...(threadId !== undefined ? { threadId } : {}) });
+      this.snap.lastOutboundAt = Date.now();
+      return r;
+    } catch (err) {
+      if (err instanceof GatewayError && err.code.startsWith("GW_ERR_WORKER")) throw err;
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new GatewayError("GW_ERR_CHANNEL_SEND_FAILED", msg, { account: this.account.accountId }, { cause: err });
+    }
+  }
+
+  /** The worker's `inbound` request: access control, then durable acceptance. */
+  async #inbound(m: ChannelInbound): Promise<{ accepted: boolean }> {
+    const queue = this.#queue;
+    if (!queue || this.#stopped) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", "account stopping");
+    this.snap.lastMessageAt = Date.now();
+    const policy = this.account.access;
+    let decision = decideAccess(policy, m, []);
+    if (decision.action !== "accept" && m.chatType === "direct" && policy.dmPolicy !== "disabled" && policy.dmPolicy !== "open") {
+      decision = decideAccess(policy, m, await this.#d.pairing.approved());
+    }
+    if (decision.action === "drop") {
+      this.#d.log.debug({ channel: this.account.channel, account: this.account.accountId, reason: decision.reason }, "inbound dropped");
+      return { accepted: false };
+    }
+    if (decision.action === "pair") {
+      const meta = { ...(m.senderUsername ? { username: m.senderUsername } : {}), ...(m.senderName ? { name: m.senderName } : {}) };
+      const res = await this.#d.pairing.upsert(m.senderId, meta);
+      if (res?.created) {
+        const key = `pairing:${this.key}:${m.messageId}`;
+        void this.send(key, m.chatId, pairingReplyText(this.account.channel, res.request.code, m.senderId)).catch((err: unknown) =>
+          this.#d.log.warn({ err: String(err), account: this.account.accountId }, "pairing code reply failed"),
+        );
+      }
+      return { accepted: false };
+    }
+    const accepted = await queue.accept(m.messageId, m);
+    if (accepted) {
+      this.snap.lastInboundAt = Date.now();
+      this.#schedule({ id: m.messageId, msg: m, handled: null });
+    }
+    return { accepted };
+  }
+
+  #schedule(p: PendingInbound<ChannelInbound>): void {
+    const chat = p.msg.chatId;
+    const prev = this.#chats.get(chat) ?? Promise.resolve();
+    const next = prev.then(() => this.#process(p)).catch((err: unknown) => {
+      if (!this.#stopped) this.#d.log.error({ err: String(err), account: this.account.accountId, messageId: p.id }, "inbound processing failed; retried at next start");
+    });
+    this.#chats.set(chat, next);
+    void next.then(() => {
+      if (this.#chats.get(chat) === next) this.#chats.delete(chat);
+    });
+  }
+
+  async #process(p: PendingInbound<ChannelInbound>): Promise<void> {
+    const queue = this.#queue!;
+    const a = this.account;
+    let reply: string | null;
+    if (p.handled) reply = p.handled.reply;
+    else {
+      const msg = { ...p.msg, channel: a.channel, accountId: a.accountId, sessionKey: inboundSessionKey(a.channel, p.msg), replyTo: { channel: a.channel, accountId: a.accountId, to: p.msg.chatId } };
+      try {
+        reply = (await this.#d.handler(msg))?.replyText ?? null;
+      } catch (err) {
+        this.#d.log.error({ err: String(err), account: a.accountId, messageId: p.id }, "inbound handler failed; no reply");
+        reply = null;
+      }
+      await queue.markHandled(p.id, reply);
+    }
+    if (reply !== null && reply.trim() !== "") {
+      const chunks = chunkText(reply, CHANNEL_TEXT_LIMITS[a.channel] ?? 4000);
+      for (let i = 0; i < chunks.length; i++) {
+        const key = `reply:${this.key}:${p.id}:${i}`;
+        // Wait for a live worker before the outbox records an attempt (a send refused for want
+        // of a worker would otherwise be cached as failed).
+        while (!this.#d.outbox.has(key)) {
+          await this.#sup!.whenRunning();
+          if (this.#sup!.getState().state === "running") break;
+        }
+        await this.#d.outbox.run(key, () => this.#sendOne(p.msg.chatId, chunks[i]!, p.msg.threadId)).catch((err: unknown) => {
+          this.#d.log.warn({ err: String(err), account: a.accountId, messageId: p.id, chunk: i }, "reply chunk not delivered");
+        });
+      }
+    }
+    await queue.markDone(p.id);
+  }
+}

@@ -1,0 +1,14 @@
+/** `workerData.user` of a Telegram account worker (resolved by the channels module). */
+export interface TelegramWorkerData {
+  accountId: string;
+  /** Bot token (never logged). */
+  token: string;
+  /** Bot API root. Default `https://api.telegram.org`. */
+  apiRoot?: string;
+  /** `webhook` when `webhookUrl` is set; updates then arrive through main (`update` requests). */
+  mode: "polling" | "webhook";
+  webhookUrl?: string;
+  webhookSecret?: string;
+  /** getUpdates long-poll timeout in seconds. Default 30. */
+  pollTimeoutSec?: number;
+}
