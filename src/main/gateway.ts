@@ -18,6 +18,8 @@ import type { GatewayContext } from "./gateway-context.js";
 import { registerCoreMethods } from "./methods/index.js";
 import { ModuleHost } from "./module-host.js";
 import { nodesModule } from "./nodes/nodes-module.js";
+import { hooksModule, type HooksModuleOptions } from "./hooks/hooks-module.js";
+import { toolsInvokeModule } from "./http/tools-invoke.js";
 import { MethodTable } from "./router.js";
 import type { Connection } from "./socket/connection.js";
 import { createGatewayApp, startGatewayServer, type GatewayServer } from "./server/gateway-server.js";
@@ -50,11 +52,13 @@ export interface GatewayDeps {
   registerMethods?: (table: MethodTable) => void;
   /** Extra (plugin, test) HTTP entries mounted into the table. */
   http?: HttpRouteDeps;
+  /** What the built-in hooks module calls (agent runs, heartbeat); see docs/http.md. */
+  hooks?: HooksModuleOptions;
 }
 
 /** The modules every gateway loads. */
-function builtInModules(): GatewayModuleDef[] {
-  return [nodesModule()];
+function builtInModules(deps: GatewayDeps): GatewayModuleDef[] {
+  return [nodesModule(), hooksModule(deps.hooks), toolsInvokeModule()];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
@@ -104,7 +108,7 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   let server: GatewayServer;
   try {
     registerCoreMethods(methods);
-    await host.register([...builtInModules(), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    await host.register([...builtInModules(deps), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
   } catch (err) {

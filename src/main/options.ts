@@ -4,6 +4,8 @@
  * reload that replaces `GatewayContext.options` takes effect without a restart.
  */
 import type { ResolvedAuth } from "./auth/shared-auth.js";
+import type { ResolvedHooks } from "./hooks/hooks-config.js";
+import type { AgentRuntimeConfig } from "../workers/agent/agent-config.js";
 
 export interface PolicyLimits {
   /** Largest inbound frame in bytes; larger frames close the socket with 1009. Default 524288. */
@@ -66,6 +68,12 @@ export interface GatewayOptions {
    * `/tmp/clawdbot/clawdbot-YYYY-MM-DD.log` (see `resolveLogTailFile`).
    */
   logFile?: string;
+  /** `gateway.metrics` (hot): `GET /metrics`, bearer-protected unless public. Default `{enabled: true, public: false}`. */
+  metrics?: { enabled: boolean; public: boolean };
+  /** `hooks` (hot, §7.2), resolved by `resolveHooksConfig`. Default disabled. */
+  hooks?: ResolvedHooks;
+  /** Agent tool policy and workspace (`agents`, `tools`), for `POST /tools/invoke` (hot). Default `{}`. */
+  agentRuntime?: AgentRuntimeConfig;
 }
 
 export const DEFAULT_POLICY: PolicyLimits = { maxPayload: 524_288, maxBufferedBytes: 1_572_864, tickIntervalMs: 30_000 };

@@ -14,6 +14,8 @@ import type { GatewayOptions } from "../options.js";
 import { readGeneratedToken } from "./generated-token.js";
 import { gatewaySecretProblem } from "../../shared/config/secret-strength.js";
 import { GatewayError } from "../../shared/errors.js";
+import { resolveHooksConfig } from "../hooks/hooks-config.js";
+import { readAgentRuntimeConfig } from "../../workers/agent/agent-config.js";
 
 export interface GatewayRunFlags {
   port?: string;
@@ -113,6 +115,9 @@ export async function resolveRuntime(
       : undefined,
     // Resolved like the logger's RollingFileDestination does, so logs.tail reads the file written.
     logFile: config.logging.file ? resolve(config.logging.file) : undefined,
+    metrics: { enabled: g.metrics?.enabled ?? true, public: g.metrics?.public ?? false },
+    hooks: resolveHooksConfig(config.hooks),
+    agentRuntime: readAgentRuntimeConfig(config),
   };
   return {
     options,
