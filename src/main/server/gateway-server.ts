@@ -163,7 +163,9 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
         log.debug({ connId: old.connId, ip: old.info.clientIp }, "pre-auth budget full; oldest unauthenticated socket evicted");
         transport.close(old, CLOSE_TRY_AGAIN_LATER, PRE_AUTH_EVICTED_REASON);
       }
-      ws.send(encodeEvent("connect.challenge", { nonce: conn.nonce, ts: Date.now() }), false);
+      const challenge = encodeEvent("connect.challenge", { nonce: conn.nonce, ts: Date.now() });
+      gatewayMetrics.frameOut(challenge.length);
+      ws.send(challenge, false);
       conn.deadline = Date.now() + ctx.options.handshakeTimeoutMs;
       deadlines.add(conn);
     },
