@@ -30,7 +30,7 @@ import { startGateway } from "../src/main/gateway.js";
 import { DEFAULT_POLICY } from "../src/main/options.js";
 import { intArg, parseArgs } from "./lib/args.js";
 import { REPO_ROOT, guardProcess } from "./lib/children.js";
-import { tokenConnectFrame } from "./lib/connect-frames.js";
+import { maskedText } from "./lib/ws-frames.js";
 import { machineHeader } from "./lib/machine.js";
 import { GatewayConnection, parseWsUrl, upgradeRequest } from "./lib/raw-ws.js";
 import { fmtSpread, formatTable, spread, type Spread } from "./lib/stats.js";
@@ -157,7 +157,12 @@ const idle: number[] = [];
 for (let i = 0; i < scrapes; i++) idle.push((await scrape(ports.gateway!)).ms);
 const target = parseWsUrl(`ws://127.0.0.1:${ports.gateway}/`);
 const upgrade = upgradeRequest(target);
-const connectFrame = tokenConnectFrame({ id: "cli", mode: "cli" }, TOKEN);
+// Node-role clients: operators would each receive (and parse, in this process) every presence
+// broadcast while the 10,000 connect, which measures the clients, not the gateway.
+const nodeConnect = maskedText(
+  JSON.stringify({ type: "req", id: "c", method: "connect", params: { minProtocol: 3, maxProtocol: 3, role: "node", client: { id: "node-host", version: "bench", platform: process.platform, mode: "node" }, auth: { token: TOKEN } } }),
+);
+const connectFrame = (): Buffer => nodeConnect;
 const sockets: GatewayConnection[] = [];
 const openStarted = performance.now();
 const CONCURRENCY = 200;
