@@ -29,10 +29,8 @@ import { loadUws } from "../src/shared/uws/load-uws.js";
 import { startGateway } from "../src/main/gateway.js";
 import { DEFAULT_POLICY } from "../src/main/options.js";
 import { intArg, parseArgs } from "./lib/args.js";
-import { REPO_ROOT, guardProcess } from "./lib/children.js";
-import { maskedText } from "./lib/ws-frames.js";
+import { REPO_ROOT, forkTs, guardProcess, killAll } from "./lib/children.js";
 import { machineHeader } from "./lib/machine.js";
-import { GatewayConnection, parseWsUrl, upgradeRequest } from "./lib/raw-ws.js";
 import { fmtSpread, formatTable, spread, type Spread } from "./lib/stats.js";
 
 const args = parseArgs(process.argv.slice(2));
@@ -155,27 +153,15 @@ const ratio = (path: string): number => rps[`gateway ${path}`]!.rps.median / rps
 await scrape(ports.gateway!); // loads prom-client
 const idle: number[] = [];
 for (let i = 0; i < scrapes; i++) idle.push((await scrape(ports.gateway!)).ms);
-const target = parseWsUrl(`ws://127.0.0.1:${ports.gateway}/`);
-const upgrade = upgradeRequest(target);
-// Node-role clients: operators would each receive (and parse, in this process) every presence
-// broadcast while the 10,000 connect, which measures the clients, not the gateway.
-const nodeConnect = maskedText(
-  JSON.stringify({ type: "req", id: "c", method: "connect", params: { minProtocol: 3, maxProtocol: 3, role: "node", client: { id: "node-host", version: "bench", platform: process.platform, mode: "node" }, auth: { token: TOKEN } } }),
-);
-const connectFrame = (): Buffer => nodeConnect;
-const sockets: GatewayConnection[] = [];
-const openStarted = performance.now();
-const CONCURRENCY = 200;
-let next = 0;
-await Promise.all(
-  Array.from({ length: CONCURRENCY }, async () => {
-    while (next < socketCount) {
-      next++;
-      sockets.push(await GatewayConnection.open(target, { upgrade, connectFrame, timeoutMs: 60_000 }));
-    }
-  }),
-);
-const openMs = performance.now() - openStarted;
+// The clients live in a child process: in this one, client and server ends would need two
+// file descriptors per connection.
+const holder = forkTs(join(REPO_ROOT, "bench", "lib", "socket-holder.ts"), { HOLD_URL: `ws://127.0.0.1:${ports.gateway}/`, HOLD_TOKEN: TOKEN, HOLD_COUNT: String(socketCount) });
+const held = await new Promise<{ ready: number; openMs: number }>((resolve, reject) => {
+  holder.once("message", (m: { ready?: number; openMs?: number; error?: string }) => (m.error !== undefined ? reject(new Error(m.error)) : resolve({ ready: m.ready ?? 0, openMs: m.openMs ?? 0 })));
+  holder.once("exit", (code) => reject(new Error(`socket holder exited ${code}`)));
+});
+const sockets = { length: held.ready };
+const openMs = held.openMs;
 const loaded: number[] = [];
 let bytes = 0;
 for (let i = 0; i < scrapes; i++) {
@@ -198,7 +184,7 @@ writeFileSync(
   new URL(quick ? "./results/http.quick.json" : "./results/http.json", import.meta.url),
   JSON.stringify({ node: process.version, date: new Date().toISOString(), rounds, seconds, connections, rps, ratio: { healthz: ratio("/healthz"), asset: ratio("/assets/app.js") }, metrics: { sockets: sockets.length, idle: idleS, loaded: loadedS, p99, bytes } }, null, 2),
 );
-for (const s of sockets) s.destroy();
+await killAll(2000);
 await gw.stop();
 await rm(stateDir, { recursive: true, force: true });
 process.exit(0);
