@@ -19,6 +19,8 @@ import { registerCoreMethods } from "./methods/index.js";
 import { ModuleHost } from "./module-host.js";
 import { agentsModule, type AgentsModuleOptions } from "./agents/agents-module.js";
 import { nodesModule } from "./nodes/nodes-module.js";
+import { hooksModule, type HooksModuleOptions } from "./hooks/hooks-module.js";
+import { toolsInvokeModule } from "./http/tools-invoke.js";
 import { MethodTable } from "./router.js";
 import type { Connection } from "./socket/connection.js";
 import { createGatewayApp, startGatewayServer, type GatewayServer } from "./server/gateway-server.js";
@@ -53,11 +55,13 @@ export interface GatewayDeps {
   http?: HttpRouteDeps;
   /** Options of the built-in agents module (pool sizing; benches swap the run plane). */
   agents?: AgentsModuleOptions;
+  /** What the built-in hooks module calls (agent runs, heartbeat); see docs/http.md. */
+  hooks?: HooksModuleOptions;
 }
 
 /** The modules every gateway loads. */
 function builtInModules(deps: GatewayDeps): GatewayModuleDef[] {
-  return [nodesModule(), agentsModule(deps.agents)];
+  return [nodesModule(), agentsModule(deps.agents), hooksModule(deps.hooks), toolsInvokeModule()];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */

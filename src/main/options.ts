@@ -5,6 +5,8 @@
  */
 import type { ResolvedAuth } from "./auth/shared-auth.js";
 import type { AuthThrottleOptions } from "./auth/auth-throttle.js";
+import type { ResolvedHooks } from "./hooks/hooks-config.js";
+import type { AgentRuntimeConfig } from "../workers/agent/agent-config.js";
 
 export interface PolicyLimits {
   /** Largest inbound frame in bytes; larger frames close the socket with 1009. Default 524288. */
@@ -79,6 +81,12 @@ export interface GatewayOptions {
   agentConfig?: Record<string, unknown>;
   /** `gateway.http.endpoints.{chatCompletions,responses}.enabled` (hot). Default both off. */
   httpEndpoints?: { chatCompletions: boolean; responses: boolean; responsesMaxBodyBytes?: number };
+  /** `gateway.metrics` (hot): `GET /metrics`, bearer-protected unless public. Default `{enabled: true, public: false}`. */
+  metrics?: { enabled: boolean; public: boolean };
+  /** `hooks` (hot, §7.2), resolved by `resolveHooksConfig`. Default disabled. */
+  hooks?: ResolvedHooks;
+  /** Agent tool policy and workspace (`agents`, `tools`), for `POST /tools/invoke` (hot). Default `{}`. */
+  agentRuntime?: AgentRuntimeConfig;
 }
 
 export const DEFAULT_POLICY: PolicyLimits = { maxPayload: 524_288, maxBufferedBytes: 1_572_864, tickIntervalMs: 30_000 };

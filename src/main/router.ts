@@ -12,6 +12,7 @@ import type { ProtocolSchemaName } from "../shared/protocol/schema/index.js";
 import type { ProtocolTypes } from "../shared/protocol/generated/types.js";
 import { Phase, type Connection } from "./socket/connection.js";
 import { CLOSE_POLICY } from "./socket/transport.js";
+import { gatewayMetrics } from "./metrics/gateway-metrics.js";
 import { DENIED_CALL_CLOSE_REASON, takeDeniedCall } from "./auth/denied-call-limit.js";
 import type { GatewayContext, InflightRequest } from "./gateway-context.js";
 
@@ -100,6 +101,7 @@ export function dispatch(
     respond(false, undefined, { code: "INVALID_REQUEST", message: `unknown method: ${method}` });
     return;
   }
+  const t0 = performance.now();
   let params: unknown = rawParams ?? {};
   if (entry.schema) {
     const r = check(entry.schema, params);
@@ -113,12 +115,14 @@ export function dispatch(
   }
   const call: MethodCall<never> = { ctx, conn, id, method, params: params as never, respond };
   const finish = (result: unknown): void => {
+    gatewayMetrics.rpcDone(method, t0);
     if (req) ctx.inflight.end(req);
     if (conn.phase === Phase.Closed || req?.answered || result === RESPONDED) return;
     if (result instanceof RawJson) ctx.transport.sendOkRaw(conn, id, result.json);
     else respond(true, result);
   };
   const fail = (err: unknown): void => {
+    gatewayMetrics.rpcDone(method, t0);
     if (req) ctx.inflight.end(req);
     if (conn.phase === Phase.Closed || req?.answered) return;
     if (!(err instanceof GatewayError)) ctx.log.warn({ method, err: String(err) }, "method handler failed");

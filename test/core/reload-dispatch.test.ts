@@ -43,11 +43,11 @@ test("a config change reaches each module as exactly the hot actions of its keys
     logger,
     modules: () => [
       recorder("channels", ["restart-channel"], channels),
-      recorder("hooks", ["reload-hooks", "restart-gmail-watcher"], hooks),
+      recorder("hooks-recorder", ["reload-hooks", "restart-gmail-watcher"], hooks),
       recorder("cron", ["restart-cron"], cron),
       {
         name: "probe",
-        dependsOn: ["channels", "hooks", "cron"],
+        dependsOn: ["channels", "hooks-recorder", "cron"],
         register: (r) => r.onReload(["restart-channel", "reload-hooks", "restart-cron", "apply-gateway-auth"], () => applied()),
       },
     ],
@@ -62,7 +62,7 @@ test("a config change reaches each module as exactly the hot actions of its keys
     applied = resolve;
     setTimeout(() => reject(new Error("no reload action was dispatched within 10 s")), 10_000).unref();
   });
-  await write({ ...base, channels: { telegram: { botToken: "b" }, whatsapp: { x: 1 } }, hooks: { enabled: true } });
+  await write({ ...base, channels: { telegram: { botToken: "b" }, whatsapp: { x: 1 } }, hooks: { enabled: true, token: "hook-token-0123456789abcdef" } });
   await done;
   assert.deepEqual(channels, [[{ type: "restart-channel", channel: "telegram" }]], "only the telegram account changed");
   assert.deepEqual(hooks, [[{ type: "reload-hooks" }]]);

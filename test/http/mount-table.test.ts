@@ -76,7 +76,7 @@ test("on a real gateway: mounted entries answer over sockets, 405 carries Allow,
             seen.push(`ui ${m.method} ${m.path}`);
             res.end("ui");
           } });
-          table.mount({ stage: "tools", path: { exact: "/tools/invoke" }, methods: ["POST"], handler: (res) => {
+          table.mount({ stage: "tools", path: { exact: "/tools/test-entry" }, methods: ["POST"], handler: (res) => {
             res.end("tools");
           } });
           table.mount({ stage: "plugins", path: { prefix: "/boom" }, handler: (_res, _req, m) => {
@@ -97,9 +97,9 @@ test("on a real gateway: mounted entries answer over sockets, 405 carries Allow,
 
   assert.equal((await httpRequest(gw.port, "GET", "/some/page?x=1")).body, "ui");
   assert.deepEqual(seen, ["ui GET /some/page"]);
-  assert.equal((await httpRequest(gw.port, "POST", "/tools/invoke", { body: "{}" })).body, "tools");
+  assert.equal((await httpRequest(gw.port, "POST", "/tools/test-entry", { body: "{}" })).body, "tools");
 
-  const wrongMethod = await httpRequest(gw.port, "GET", "/tools/invoke");
+  const wrongMethod = await httpRequest(gw.port, "GET", "/tools/test-entry");
   assert.equal(wrongMethod.status, 405);
   assert.equal(wrongMethod.headers.allow, "POST");
   const uiWrongMethod = await httpRequest(gw.port, "POST", "/not-claimed", { body: "x" });

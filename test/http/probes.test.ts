@@ -74,6 +74,6 @@ test("probes and the fallback keep their status lines, headers and bodies", asyn
   gw.server.ctx.shuttingDown = true;
   const draining = await send(gw.port, "GET", "/readyz");
   assert.equal(draining.status, 503);
-  assert.equal(draining.body, '{"ready":false}');
+  assert.equal(draining.body, '{"ready":false,"reason":"shutting down"}');
   gw.server.ctx.shuttingDown = false;
 });

@@ -14,6 +14,7 @@ import type { TemplatedApp } from "uWebSockets.js";
 import { encodeEventRaw, type StateVersionValue } from "../socket/frames.js";
 import { Phase, type Connection } from "../socket/connection.js";
 import type { ConnectionRegistry } from "../socket/registry.js";
+import { gatewayMetrics } from "../metrics/gateway-metrics.js";
 import { VIEWS, audienceOf, extraTopicOf, isDroppable } from "./event-policy.js";
 
 export interface BroadcastOptions {
@@ -47,6 +48,7 @@ export class EventBus {
 
   /** Broadcasts `event` to every view of its audience. */
   broadcast(event: string, payload: unknown, opts: BroadcastOptions = {}): void {
+    const t0 = performance.now();
     const json = opts.payloadJson ?? (payload === undefined ? undefined : JSON.stringify(payload));
     const sv = opts.withStateVersion ? { ...this.stateVersion } : undefined;
     const audience = audienceOf(event);
@@ -56,10 +58,13 @@ export class EventBus {
       const view = VIEWS[i]!;
       if (!view.audiences.has(audience)) continue;
       const seq = ++this.seqs[i]!;
-      app.publish(view.topic, encodeEventRaw(event, json, seq, sv), false);
+      const frame = encodeEventRaw(event, json, seq, sv);
+      gatewayMetrics.broadcast(frame.length);
+      app.publish(view.topic, frame, false);
     }
     const extra = extraTopicOf(event);
     if (extra) app.publish(extra, encodeEventRaw(event, json, undefined, sv), false);
+    gatewayMetrics.fanoutDone(t0);
   }
 
   /** Sends a unicast event (no seq). Returns false when the socket is gone or over its limit. */
@@ -67,6 +72,7 @@ export class EventBus {
     const ws = conn.ws;
     if (!ws || conn.phase === Phase.Closed) return false;
     const frame = encodeEventRaw(event, payload === undefined ? undefined : JSON.stringify(payload));
+    gatewayMetrics.frameOut(frame.length);
     const result = ws.send(frame, false);
     if (result === 1) this.deps.onBackpressure?.(conn);
     return result !== 2;

@@ -29,6 +29,7 @@ import { Phase, type Connection } from "../socket/connection.js";
 import { CLOSE_NORMAL, CLOSE_POLICY, CLOSE_PROTOCOL_ERROR, CLOSE_TRY_AGAIN_LATER } from "../socket/transport.js";
 import { encodeOkRaw } from "../socket/frames.js";
 import { parseRequestFrame } from "../socket/parse-request-frame.js";
+import { gatewayMetrics } from "../metrics/gateway-metrics.js";
 import { STATE_UNSAVED, afterCommit, handshakeCommit } from "./handshake-commit.js";
 import { helloOkJson, type HelloAuth } from "./hello.js";
 import { CLOSE_AUTH_CHANGED, recordSessionAuth, sharedAuthChanged, type SessionAuth } from "./session-auth.js";
@@ -269,6 +270,7 @@ function accept(
 
   const hello = encodeOkRaw(id, helloOkJson(ctx, conn, helloAuth));
   ws.cork(() => {
+    gatewayMetrics.frameOut(hello.length);
     ws.send(hello, false);
     ws.subscribe(viewOf(role, scopes).topic);
     // After hello-ok, so that anything a hook unicasts (voicewake.changed to a node)

@@ -13,6 +13,8 @@ import type { GatewayContext } from "../gateway-context.js";
 import type { HttpMountTable } from "./mount-table.js";
 import { HttpBodyError } from "./read-body.js";
 import { endOnce, trackResponse } from "./response-state.js";
+import { mountMetrics } from "./metrics-route.js";
+import { mountProbes } from "./probes.js";
 
 export interface HttpRouteDeps {
   /** Mounts extra (plugin, test) entries into the table before the first request. */
@@ -26,29 +28,14 @@ function json(res: HttpResponse, status: string, body: string): void {
 }
 
 /**
- * Mounts the probes into `table` (where the modules mounted theirs) and routes every
- * non-upgrade request through it.
+ * Mounts the probes and `/metrics` into `table` (where the modules mounted theirs) and
+ * routes every non-upgrade request through it. Returns the release of the metrics registry.
  */
-export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, table: HttpMountTable): void {
-  // GET only, other methods fall through to 404, as the uWS `app.get` routes they replace did.
-  table.mount({
-    stage: "probes",
-    path: { exact: "/healthz" },
-    methods: ["GET"],
-    otherMethods: "next",
-    handler: (res) => json(res, "200 OK", `{"ok":true,"uptimeMs":${Math.floor(process.uptime() * 1000)}}`),
-  });
-  table.mount({
-    stage: "probes",
-    path: { exact: "/readyz" },
-    methods: ["GET"],
-    otherMethods: "next",
-    handler: (res) => {
-      const ready = !ctx.shuttingDown && ctx.health.snapshotJson !== "{}";
-      json(res, ready ? "200 OK" : "503 Service Unavailable", `{"ready":${ready}}`);
-    },
-  });
+export function registerHttpRoutes(app: TemplatedApp, ctx: GatewayContext, table: HttpMountTable): () => void {
+  mountProbes(table, ctx);
+  const releaseMetrics = mountMetrics(table, ctx);
   app.any("/*", (res: HttpResponse, req: HttpRequest) => dispatch(table, res, req, ctx.log));
+  return releaseMetrics;
 }
 
 /** Runs the first entry that claims the request; 405 / 404 otherwise; a failing handler → 500. */

@@ -14,6 +14,8 @@ import type { GatewayOptions } from "../options.js";
 import { readGeneratedToken } from "./generated-token.js";
 import { gatewaySecretProblem } from "../../shared/config/secret-strength.js";
 import { GatewayError } from "../../shared/errors.js";
+import { resolveHooksConfig } from "../hooks/hooks-config.js";
+import { readAgentRuntimeConfig } from "../../workers/agent/agent-config.js";
 
 export interface GatewayRunFlags {
   port?: string;
@@ -119,6 +121,9 @@ export async function resolveRuntime(
       responses: g.http?.endpoints?.responses?.enabled === true,
       responsesMaxBodyBytes: g.http?.endpoints?.responses?.maxBodyBytes,
     },
+    metrics: { enabled: g.metrics?.enabled ?? true, public: g.metrics?.public ?? false },
+    hooks: resolveHooksConfig(config.hooks),
+    agentRuntime: readAgentRuntimeConfig(config),
   };
   return {
     options,

@@ -14,6 +14,7 @@ import { GatewayError } from "../../shared/errors.js";
 import { classifyPeer } from "../auth/client-ip.js";
 import { Connection, Phase, type SocketData } from "../socket/connection.js";
 import { DEFAULT_PRE_AUTH_MAX_TOTAL, PRE_AUTH_EVICTED_REASON, PRE_AUTH_MAX_PAYLOAD } from "../socket/pre-auth-budget.js";
+import { gatewayMetrics } from "../metrics/gateway-metrics.js";
 import { CLOSE_NORMAL, CLOSE_SERVICE_RESTART, CLOSE_TRY_AGAIN_LATER, CLOSE_TOO_BIG } from "../socket/transport.js";
 import { encodeEvent } from "../socket/frames.js";
 import type { PreparedTls } from "./tls.js";
@@ -155,20 +156,25 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
     open: (ws: WebSocket<SocketData>) => {
       const conn = ws.getUserData().conn;
       conn.ws = ws;
+      gatewayMetrics.socketsOpened++;
       const o = ctx.options;
       const evicted = registry.admitPending(conn, { maxPerIp: o.preAuthMaxPerIp, maxTotal: o.preAuthMaxTotal ?? DEFAULT_PRE_AUTH_MAX_TOTAL });
       for (const old of evicted) {
         log.debug({ connId: old.connId, ip: old.info.clientIp }, "pre-auth budget full; oldest unauthenticated socket evicted");
         transport.close(old, CLOSE_TRY_AGAIN_LATER, PRE_AUTH_EVICTED_REASON);
       }
-      ws.send(encodeEvent("connect.challenge", { nonce: conn.nonce, ts: Date.now() }), false);
+      const challenge = encodeEvent("connect.challenge", { nonce: conn.nonce, ts: Date.now() });
+      gatewayMetrics.frameOut(challenge.length);
+      ws.send(challenge, false);
       conn.deadline = Date.now() + ctx.options.handshakeTimeoutMs;
       deadlines.add(conn);
     },
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer) => {
       const conn = ws.getUserData().conn;
+      gatewayMetrics.frameIn(message.byteLength);
       if (message.byteLength > (conn.phase === Phase.Pending ? PRE_AUTH_MAX_PAYLOAD : ctx.options.policy.maxPayload)) {
         log.warn({ connId: conn.connId, bytes: message.byteLength }, "frame over maxPayload");
+        gatewayMetrics.tooBigCloses++;
         transport.close(conn, CLOSE_TOO_BIG, "message too big");
         return;
       }
@@ -197,6 +203,7 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
       const wasReady = conn.phase === Phase.Ready || conn.phase === Phase.Draining;
       deadlines.cancel(conn);
       registry.remove(conn);
+      if (!wasReady) gatewayMetrics.handshakeFailed(code);
       if (!wasReady) return;
       log.debug({ connId: conn.connId, code }, "client disconnected");
       if (conn.presenceKey) {
@@ -207,7 +214,7 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
     },
   });
 
-  registerHttpRoutes(app, ctx, parts.http);
+  const releaseHttp = registerHttpRoutes(app, ctx, parts.http);
 
   const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
     // 1 = LIBUS_LISTEN_EXCLUSIVE_PORT: without it uSockets sets SO_REUSEPORT and a second
@@ -243,6 +250,7 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
       ctx.health.stop();
       ctx.presenceBroadcaster.stop();
       deadlines.close();
+      releaseHttp();
       drainDeadlines.close();
       uws.us_listen_socket_close(listenSocket);
       ctx.bus.broadcast("shutdown", { reason, restartExpectedMs });

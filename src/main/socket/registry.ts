@@ -4,6 +4,7 @@
  * unauthenticated sockets per address and in total (the pre-auth budget).
  */
 import { Phase, type Connection } from "./connection.js";
+import { gatewayMetrics } from "../metrics/gateway-metrics.js";
 import { PreAuthBudget, type AddressKey, type PreAuthLimits } from "./pre-auth-budget.js";
 
 export class ConnectionRegistry {
@@ -35,6 +36,7 @@ export class ConnectionRegistry {
     this.releasePreAuth(conn);
     conn.phase = Phase.Ready;
     this.readyCount++;
+    gatewayMetrics.handshakes++;
     if (conn.isOperator) this.operators.add(conn);
   }
 

@@ -7,6 +7,7 @@
  * Every write is corked: most writes happen after an await, outside a uWS callback.
  */
 import type { ErrorShape } from "../../shared/errors.js";
+import { gatewayMetrics } from "../metrics/gateway-metrics.js";
 import { Phase, type Connection } from "./connection.js";
 import { encodeError, encodeOk, encodeOkRaw } from "./frames.js";
 import { truncateCloseReason } from "./close-reason.js";
@@ -34,6 +35,7 @@ export class Transport {
     const ws = conn.ws;
     if (!ws || conn.phase === Phase.Closed || conn.phase === Phase.Draining) return false;
     let result = 1;
+    gatewayMetrics.frameOut(text.length);
     ws.cork(() => {
       result = ws.send(text, false);
     });
@@ -77,6 +79,7 @@ export class Transport {
   closeWhenDrained(conn: Connection, code: number, reason: string, flushBelow: number): void {
     const ws = conn.ws;
     if (!ws || conn.phase === Phase.Closed || conn.phase === Phase.Draining) return;
+    gatewayMetrics.slowConsumerCloses++;
     if (ws.getBufferedAmount() < flushBelow) {
       this.close(conn, code, reason);
       return;

@@ -25,6 +25,7 @@ import type { Link } from "../../shared/ring/link.js";
 import type { RequestName, RequestOptions, RequestParams, RequestResult, WorkerProtocol } from "../../shared/ring/link-types.js";
 import { readHeartbeat } from "../../shared/ring/worker-link.js";
 import { RestartPolicy } from "./restart-policy.js";
+import { gatewayMetrics } from "../metrics/gateway-metrics.js";
 import { retireIncarnation, spawnIncarnation } from "./worker-incarnation.js";
 import type { Incarnation } from "./worker-incarnation.js";
 import { startWatchdog } from "./worker-watchdog.js";
@@ -56,6 +57,7 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
   start(): Promise<void> {
     const s = this.state.state;
     if (s === "stopped" || s === "broken") {
+      gatewayMetrics.rings.add(this);
       this.policy.reset();
       this.state.restarts = 0;
       this.spawn();
@@ -98,6 +100,11 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
     return this.current.link;
   }
 
+  /** Overflow figures of the current worker's inbound ring (metrics), or null. */
+  ringStats(): ReturnType<Link<P["main"], P["worker"]>["overflowStats"]> {
+    return this.current?.link.overflowStats() ?? null;
+  }
+
   /** Snapshot for health/status. */
   getState(): WorkerState {
     return { ...this.state, inFlight: this.current?.link.inFlight ?? 0 };
@@ -114,6 +121,7 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
    * then terminates it. In-flight requests fail with UNAVAILABLE. Never restarts.
    */
   async stop(timeoutMs = 5000): Promise<void> {
+    gatewayMetrics.rings.delete(this);
     this.clearBackoff();
     const cur = this.current;
     if (!cur) {
@@ -260,6 +268,7 @@ export class WorkerSupervisor<P extends WorkerProtocol> {
     this.backoffTimer = setTimeout(() => {
       this.backoffTimer = null;
       this.state.restarts++;
+      gatewayMetrics.workerRestarted(this.name);
       this.spawn();
     }, decision.delayMs);
   }

@@ -4,6 +4,7 @@
  * validation error, so a typo never silently disables a setting.
  */
 import Type from "typebox";
+import { GatewayMetricsSchema } from "./schema/gateway-metrics.js";
 
 /** `{ additionalProperties: false }` — shared by every closed object. */
 export const closed = { additionalProperties: false } as const;
@@ -162,6 +163,7 @@ export const GatewaySchema = Type.Object(
     nodes: Type.Optional(NodesSchema),
     trustedProxies: Type.Optional(StrList),
     policy: Type.Optional(PolicySchema),
+    metrics: Type.Optional(GatewayMetricsSchema),
     preAuth: Type.Optional(Type.Object({ maxPerIp: Type.Optional(PosInt), maxTotal: Type.Optional(PosInt), handshakeTimeoutMs: Type.Optional(PosInt) }, closed)),
     presence: Type.Optional(Type.Object({ maxEntries: Type.Optional(PosInt) }, closed)),
     /** Legacy location of the token: accepted, ignored, and reported as a warning. */

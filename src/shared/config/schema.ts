@@ -10,6 +10,7 @@ import Type from "typebox";
 import type { Static } from "typebox";
 
 import { closed, GatewaySchema, PortSchema } from "./schema-gateway.js";
+import { HooksSchema } from "./schema/hooks.js";
 
 /** pino level names accepted in config (`silent` disables a sink). */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -91,7 +92,7 @@ export const ConfigSchema = Type.Object(
     commands: Type.Optional(CommandsSchema),
     browser: Type.Optional(BrowserSchema),
     bindings: Type.Optional(Type.Array(Type.Unknown())),
-    hooks: Type.Optional(Loose),
+    hooks: Type.Optional(HooksSchema),
     session: Type.Optional(Loose),
     agents: Type.Optional(Loose),
     agent: Type.Optional(Loose),
