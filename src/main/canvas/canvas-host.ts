@@ -19,6 +19,7 @@ import { CanvasCapabilityIssuer } from "../../workers/canvas/canvas-capability.j
 import type { CanvasLinkProtocol, CanvasWorkerData } from "../../workers/canvas/canvas-link-protocol.js";
 import type { WorkerHealth } from "../health/health-summary.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
+import type { CanvasHostResolved } from "../../shared/config/schema/canvas-host.js";
 
 export const CANVAS_HOST_MODULE = "canvas-host";
 
@@ -54,16 +55,12 @@ function toHealth(s: WorkerState): WorkerHealth {
   return h;
 }
 
-/** Resolved canvas host settings (`canvasHost.*`, `CLAWDBOT_SKIP_CANVAS_HOST`). */
-export interface CanvasHostOptions {
-  enabled: boolean;
-  /** Directory served. Default `~/clawd/canvas`. */
-  root: string;
-  /** Port; 0 picks a free one at start (kept across worker restarts). Default gateway port + 4. */
-  port: number;
-  /** Live reload of open pages on file changes. Default true. */
-  liveReload: boolean;
-}
+/**
+ * Resolved canvas host settings (`canvasHost.*` with every key present, after
+ * `CLAWDBOT_SKIP_CANVAS_HOST`). Root default `~/clawd/canvas`; port default gateway port + 4
+ * (0 picks a free one at start, kept across worker restarts); live reload default true.
+ */
+export type CanvasHostOptions = CanvasHostResolved;
 
 /** The canvas host module, or none when the canvas host is disabled. */
 export function canvasHostModules(canvas: CanvasHostOptions): GatewayModuleDef[] {

@@ -20,7 +20,7 @@ import { resolveIncludes } from "./include.js";
 import { parseJson5 } from "./parse.js";
 import { resolveConfigPath } from "./paths.js";
 import type { Env } from "./paths.js";
-import type { ClawdbotConfig } from "./schema.js";
+import type { ClawdbotConfig } from "./schema/index.js";
 import { formatIssues, validateConfigObject } from "./validate.js";
 import type { ConfigIssue } from "./validate.js";
 

@@ -10,8 +10,8 @@ import type { TLocalizedValidationError } from "typebox/error";
 import { Settings } from "typebox/system";
 
 import type { GatewayErrorCode } from "../errors.js";
-import { ConfigSchema } from "./schema.js";
-import type { ClawdbotConfig } from "./schema.js";
+import { ConfigSchema } from "./schema/index.js";
+import type { ClawdbotConfig } from "./schema/index.js";
 
 /** One problem found in a config file. `path` is dotted (`gateway.auth.token`), `""` = whole file. */
 export interface ConfigIssue {
