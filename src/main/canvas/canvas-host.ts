@@ -22,6 +22,7 @@ import type { CanvasLinkProtocol, CanvasWorkerData } from "../../workers/canvas/
 import type { WorkerHealth } from "../health/health-summary.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
 import { defaultA2uiDir } from "../a2ui/a2ui-module.js";
+import type { CanvasHostResolved } from "../../shared/config/schema/canvas-host.js";
 
 export const CANVAS_HOST_MODULE = "canvas-host";
 
@@ -63,22 +64,19 @@ function builtA2uiDir(): string | undefined {
   return existsSync(join(dir, "index.html")) ? dir : undefined;
 }
 
-/** Resolved canvas host settings (`canvasHost.*`, `CLAWDBOT_SKIP_CANVAS_HOST`). */
-export interface CanvasHostOptions {
-  enabled: boolean;
-  /** Directory served. Default `~/clawd/canvas`. */
-  root: string;
-  /** Port; 0 picks a free one at start (kept across worker restarts). Default gateway port + 4. */
-  port: number;
-  /** Live reload of open pages on file changes. Default true. */
-  liveReload: boolean;
+/**
+ * Resolved canvas host settings (`canvasHost.*` with every key present, after
+ * `CLAWDBOT_SKIP_CANVAS_HOST`). Root default `~/clawd/canvas`; port default gateway port + 4
+ * (0 picks a free one at start, kept across worker restarts); live reload default true.
+ */
+export type CanvasHostOptions = CanvasHostResolved & {
   /**
    * Directory of the A2UI page served at `/__clawdbot__/a2ui/`. Default: the page built from
    * `@a2ui/lit` by `npm run build` (`dist/a2ui`, the one the gateway port serves) when it
    * exists, else the worker's built-in fallback page.
    */
   a2uiRoot?: string;
-}
+};
 
 /** The canvas host module, or none when the canvas host is disabled. */
 export function canvasHostModules(canvas: CanvasHostOptions): GatewayModuleDef[] {

@@ -5,24 +5,15 @@
 import { GatewayError } from "../../shared/errors.js";
 import type { DevicePairingStore } from "../../shared/store/device-pairing-store.js";
 import type { PairedDevice } from "../../shared/store/device-pairing-types.js";
+import type { NodeDeclaration, NodeDescriptor } from "../../shared/store/node-pairing-types.js";
 import type { NodeRegistry } from "./node-registry.js";
 import { uniqueSorted, type LiveNodeInfo } from "./node-session.js";
 
 /** Appendix A `NodeInfo` (undefined fields are omitted on the wire). */
-export interface NodeInfo {
+export interface NodeInfo extends NodeDescriptor, NodeDeclaration {
   nodeId: string;
-  displayName?: string;
-  platform?: string;
-  version?: string;
-  coreVersion?: string;
-  uiVersion?: string;
-  deviceFamily?: string;
-  modelIdentifier?: string;
-  remoteIp?: string;
   caps: string[];
   commands: string[];
-  pathEnv?: string;
-  permissions?: Record<string, boolean>;
   connectedAtMs?: number;
   paired: boolean;
   connected: boolean;

@@ -10,19 +10,14 @@
 import type { ConnectParams } from "../../shared/protocol/generated/types.js";
 import type { Connection } from "../socket/connection.js";
 import type { NodePlatformId } from "./node-command-policy.js";
+import type { NodeDeclaration, NodeDescriptor } from "../../shared/store/node-pairing-types.js";
 
 /** Fields of `NodeInfo` (§3.11) that come from the live session. */
-export interface LiveNodeInfo {
-  displayName?: string;
-  platform?: string;
-  version?: string;
-  deviceFamily?: string;
-  modelIdentifier?: string;
-  remoteIp?: string;
+export interface LiveNodeInfo
+  extends Pick<NodeDescriptor, "displayName" | "platform" | "version" | "deviceFamily" | "modelIdentifier" | "remoteIp">,
+    NodeDeclaration {
   caps: string[];
   commands: string[];
-  pathEnv?: string;
-  permissions?: Record<string, boolean>;
   connectedAtMs: number;
 }
 

@@ -7,38 +7,21 @@
  * `gateway.auth.mode` (inferred from the secrets, gateway-auth.ts), `gateway.mode`
  * (unset = "not configured"), `canvasHost.root` (home-relative).
  */
-import type {
-  CanvasHostConfig,
-  ClawdbotConfig,
-  CommandsConfig,
-  GatewayConfig,
-  LoggingConfig,
-  LogLevelName,
-  ReloadMode,
-} from "./schema.js";
+import type { ClawdbotConfig } from "./schema/index.js";
+import type { CanvasHostConfig } from "./schema/canvas-host.js";
+import type { CommandsResolved } from "./schema/commands.js";
+import type { GatewayResolved } from "./schema/gateway.js";
+import type { LoggingResolved } from "./schema/logging.js";
 
-type Req<T> = NonNullable<T>;
-type ControlUi = Req<GatewayConfig["controlUi"]>;
+// Type-only imports from the schema files: the defaults are read on every start, the
+// TypeBox schema only when a config file fails its precompiled check (validate.ts).
 
 /** Config after `applyConfigDefaults`: the defaulted keys are guaranteed present. */
 export type ResolvedConfig = Omit<ClawdbotConfig, "gateway" | "canvasHost" | "logging" | "commands"> & {
-  gateway: GatewayConfig & {
-    reload: { mode: ReloadMode; debounceMs: number };
-    policy: { maxPayload: number; maxBufferedBytes: number; tickIntervalMs: number };
-    preAuth: { maxPerIp: number; maxTotal: number; handshakeTimeoutMs: number };
-    presence: { maxEntries: number };
-    controlUi: ControlUi & { enabled: boolean; basePath: string; allowInsecureAuth: boolean; allowedOrigins: string[] };
-    trustedProxies: string[];
-  };
+  gateway: GatewayResolved;
   canvasHost: CanvasHostConfig & { enabled: boolean; liveReload: boolean };
-  logging: LoggingConfig & {
-    level: LogLevelName;
-    maxFileBytes: number;
-    maxFiles: number;
-    redactSensitive: "off" | "tools";
-    redactPatterns: string[];
-  };
-  commands: CommandsConfig & { restart: boolean };
+  logging: LoggingResolved;
+  commands: CommandsResolved;
 };
 
 /** Default WS frame limit (bytes), advertised as `hello-ok.policy.maxPayload`. */

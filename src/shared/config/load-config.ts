@@ -20,7 +20,7 @@ import { resolveIncludes } from "./include.js";
 import { parseJson5 } from "./parse.js";
 import { resolveConfigPath } from "./paths.js";
 import type { Env } from "./paths.js";
-import type { ClawdbotConfig } from "./schema.js";
+import type { ClawdbotConfig } from "./schema/index.js";
 import { formatIssues, validateConfigObject } from "./validate.js";
 import type { ConfigIssue } from "./validate.js";
 
@@ -124,7 +124,7 @@ export async function resolveConfigObject(parsed: unknown, file: string, env: En
   // Schema errors on strings that still hold an unresolved `${VAR}` would only repeat
   // the real problem, so validation waits for the variables.
   if (substituted.issues.length > 0) return { config: undefined, issues: substituted.issues, warnings: [], includes };
-  const result = validateConfigObject(substituted.value);
+  const result = await validateConfigObject(substituted.value);
   if (!result.ok) return { config: undefined, issues: result.issues, warnings: [], includes };
   return { config: result.config, issues: [], warnings: collectWarnings(result.config), includes };
 }

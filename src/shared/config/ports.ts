@@ -13,7 +13,7 @@ import net from "node:net";
 
 import { GatewayError } from "../errors.js";
 import type { Env } from "./paths.js";
-import type { BindMode, ClawdbotConfig } from "./schema.js";
+import type { BindMode, ClawdbotConfig } from "./schema/index.js";
 
 /** Default gateway port. */
 export const DEFAULT_GATEWAY_PORT = 18789;

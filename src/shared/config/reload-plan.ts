@@ -6,7 +6,7 @@
  * parent of it; `decideReload` turns the classification into an action per
  * `gateway.reload.mode`. The table is documented in docs/config.md — keep both in sync.
  */
-import type { ReloadMode } from "./schema.js";
+import type { ReloadMode } from "./schema/index.js";
 
 /** How a change can be applied. */
 export type ReloadKind = "hot" | "restart" | "none";

@@ -1,171 +1,24 @@
 /**
- * Config validation with the compiled TypeBox validator, and translation of its raw
- * errors into operator messages: `gateway.port: expected integer 1..65535, got "abc"`.
- *
- * The validator is compiled once, on first use (not at import time), and reused.
+ * Config validation: a precompiled check (`generated/config-validator.ts`, written by
+ * `npm run config:gen` from the TypeBox schema), so no schema is compiled or even loaded
+ * when a config is valid. Only a failing config loads the schema (`schema-errors.ts`) to
+ * name every problem: `gateway.port: expected integer 1..65535, got "abc"`.
  */
-import { Compile } from "typebox/compile";
-import type { Validator } from "typebox/compile";
-import type { TLocalizedValidationError } from "typebox/error";
-import { Settings } from "typebox/system";
+import { validateConfig } from "./generated/config-validator.js";
+import type { ConfigIssue } from "./config-issue.js";
+import type { ClawdbotConfig } from "./schema/index.js";
 
-import type { GatewayErrorCode } from "../errors.js";
-import { ConfigSchema } from "./schema.js";
-import type { ClawdbotConfig } from "./schema.js";
+export type { ConfigIssue } from "./config-issue.js";
 
-/** One problem found in a config file. `path` is dotted (`gateway.auth.token`), `""` = whole file. */
-export interface ConfigIssue {
-  path: string;
-  message: string;
-  /** Which stage rejected it: parse, include, env substitution or schema. */
-  code: GatewayErrorCode;
-}
-
-type JsonSchema = Record<string, unknown>;
-
-let compiled: Validator | undefined;
-
-function validator(): Validator {
-  compiled ??= Compile(ConfigSchema) as unknown as Validator;
-  return compiled;
-}
-
-/** `/gateway/port` → `gateway.port` (JSON-pointer unescaping included). */
-export function pointerToDotted(pointer: string): string {
-  if (pointer === "" || pointer === "#") return "";
-  return pointer
-    .replace(/^#?\//, "")
-    .split("/")
-    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
-    .join(".");
-}
-
-function walk(root: unknown, pointer: string): unknown {
-  if (pointer === "" || pointer === "#") return root;
-  let cur: unknown = root;
-  for (const raw of pointer.replace(/^#?\//, "").split("/")) {
-    const seg = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (typeof cur !== "object" || cur === null) return undefined;
-    cur = (cur as Record<string, unknown>)[seg];
-  }
-  return cur;
-}
-
-function range(s: JsonSchema): string {
-  const min = typeof s.minimum === "number" ? s.minimum : undefined;
-  const max = typeof s.maximum === "number" ? s.maximum : undefined;
-  if (min !== undefined && max !== undefined) return ` ${min}..${max}`;
-  if (min !== undefined) return ` >= ${min}`;
-  if (max !== undefined) return ` <= ${max}`;
-  return "";
-}
-
-/** A short human description of what a schema accepts. */
-export function describeSchema(schema: unknown): string {
-  if (typeof schema !== "object" || schema === null) return "a valid value";
-  const s = schema as JsonSchema;
-  if (Array.isArray(s.enum)) return `one of ${s.enum.map((v) => JSON.stringify(v)).join(", ")}`;
-  if ("const" in s) return JSON.stringify(s.const);
-  if (Array.isArray(s.anyOf)) {
-    const parts = (s.anyOf as unknown[]).map(describeSchema);
-    return parts.length === 1 ? (parts[0] ?? "a valid value") : `${parts.slice(0, -1).join(", ")} or ${parts.at(-1)}`;
-  }
-  switch (s.type) {
-    case "integer":
-      return `integer${range(s)}`;
-    case "number":
-      return `number${range(s)}`;
-    case "string":
-      return "string";
-    case "boolean":
-      return "boolean";
-    case "array": {
-      const items = describeSchema(s.items);
-      return items === "string" ? "array of strings" : `array of ${items}`;
-    }
-    case "object":
-      return "object";
-    default:
-      return "a valid value";
-  }
-}
-
-/** `"abc"`, `12`, `true`, `null`, `an object`, `an array` — shortened for messages. */
-export function describeValue(v: unknown): string {
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "object" && v !== null) return "an object";
-  if (v === undefined) return "nothing";
-  const text = JSON.stringify(v);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function allowedKeys(schema: unknown): string {
-  const props = (schema as JsonSchema | undefined)?.properties;
-  return typeof props === "object" && props !== null ? Object.keys(props).join(", ") : "";
-}
-
-/** Translates raw TypeBox errors into deduplicated, path-named issues. */
-export function formatSchemaErrors(errors: readonly TLocalizedValidationError[], value: unknown): ConfigIssue[] {
-  // Errors inside an anyOf branch are noise once the anyOf itself is reported.
-  const unionPaths = errors.filter((e) => e.keyword === "anyOf").map((e) => `${e.schemaPath}/anyOf/`);
-  const out: ConfigIssue[] = [];
-  const seen = new Set<string>();
-  const push = (path: string, message: string): void => {
-    const key = `${path}\u0000${message}`;
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push({ path, message, code: "GW_ERR_CONFIG_INVALID" });
-  };
-  for (const e of errors) {
-    if (unionPaths.some((p) => e.schemaPath.startsWith(p))) continue;
-    // `additionalProperties: false` also yields a "schema is false" error per key; the
-    // additionalProperties error (reported below) already names every key.
-    if (e.keyword === "boolean" && e.schemaPath.endsWith("/additionalProperties")) continue;
-    const path = pointerToDotted(e.instancePath);
-    const schema = walk(ConfigSchema, e.schemaPath);
-    if (e.keyword === "additionalProperties") {
-      for (const key of e.params.additionalProperties) {
-        const where = path === "" ? key : `${path}.${key}`;
-        push(where, `unknown key ${JSON.stringify(key)} (allowed: ${allowedKeys(schema)})`);
-      }
-      continue;
-    }
-    if (e.keyword === "required") {
-      const keys = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
-      push(path, `missing required ${keys.map((k) => JSON.stringify(k)).join(", ")}`);
-      continue;
-    }
-    push(path, `expected ${describeSchema(schema)}, got ${describeValue(walk(value, e.instancePath))}`);
-  }
-  return out;
-}
-
-/** Most raw errors gathered for one file (TypeBox buffers only 8 by default). */
-const MAX_RAW_ERRORS = 64;
-
-/**
- * Gathers errors with a higher buffer than TypeBox's global default. The setting is
- * process-global, so it is raised only for this synchronous call and restored.
- */
-function collectErrors(v: Validator, value: unknown): TLocalizedValidationError[] {
-  const previous = Settings.Get().maxErrors;
-  Settings.Set({ maxErrors: Math.max(previous, MAX_RAW_ERRORS) });
-  try {
-    return v.Errors(value);
-  } finally {
-    Settings.Set({ maxErrors: previous });
-  }
-}
+const check = validateConfig as (value: unknown) => boolean;
 
 /** Validates a substituted config object. Returns it typed when valid. */
-export function validateConfigObject(
+export async function validateConfigObject(
   value: unknown,
-): { ok: true; config: ClawdbotConfig } | { ok: false; issues: ConfigIssue[] } {
-  const v = validator();
-  if (v.Check(value)) return { ok: true, config: value as ClawdbotConfig };
-  const issues = formatSchemaErrors(collectErrors(v, value), value);
-  if (issues.length === 0) issues.push({ path: "", message: "invalid config", code: "GW_ERR_CONFIG_INVALID" });
-  return { ok: false, issues };
+): Promise<{ ok: true; config: ClawdbotConfig } | { ok: false; issues: ConfigIssue[] }> {
+  if (check(value)) return { ok: true, config: value as ClawdbotConfig };
+  const { explainConfigErrors } = await import("./schema-errors.js");
+  return { ok: false, issues: explainConfigErrors(value) };
 }
 
 /** `gateway.port: expected …` lines, one per issue (for logs and the CLI). */

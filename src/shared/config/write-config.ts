@@ -14,7 +14,7 @@ import { GatewayError } from "../errors.js";
 import { writeFileAtomic } from "../store/atomic-json.js";
 import { hashConfigText, resolveConfigObject } from "./load-config.js";
 import type { Env } from "./paths.js";
-import type { ClawdbotConfig } from "./schema.js";
+import type { ClawdbotConfig } from "./schema/index.js";
 import { formatIssues } from "./validate.js";
 
 /** Backups kept: `.bak` plus `.bak.1` … `.bak.4`. */

@@ -15,7 +15,7 @@
 import pino from "pino";
 import type { Level, Logger, StreamEntry } from "pino";
 
-import type { LoggingConfig } from "../config/schema.js";
+import type { LoggingConfig } from "../config/schema/index.js";
 import { FormattedDestination, loadLineFormatter } from "./console-pretty.js";
 import type { ConsoleStyle, LineSink } from "./console-pretty.js";
 import { LineRedactor, pinoRedactPaths, REDACTED } from "./redact.js";

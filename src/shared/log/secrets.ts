@@ -3,7 +3,7 @@
  * config and the environment, and re-gathered on every config reload so a rotated
  * token is scrubbed from the first line after the change.
  */
-import type { ClawdbotConfig } from "../config/schema.js";
+import type { ClawdbotConfig } from "../config/schema/index.js";
 
 /** Environment variables whose values are secrets (§8.5). */
 export const SECRET_ENV_VARS: readonly string[] = [

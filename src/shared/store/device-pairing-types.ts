@@ -3,6 +3,17 @@
  * the small pure helpers the pairing store and the handshake share (scope sets, pairing
  * status, load-time sanitising of records read from disk).
  */
+import type { NodeDescriptor } from "./node-pairing-types.js";
+
+/**
+ * How a device describes itself: name, platform and address typed as the node descriptor
+ * (generated from the protocol schemas), plus its `connect` client id and mode. Kept as plain
+ * strings: records read from disk are not narrowed to today's client-id list.
+ */
+export interface DeviceDescriptor extends Pick<NodeDescriptor, "displayName" | "platform" | "remoteIp"> {
+  clientId?: string;
+  clientMode?: string;
+}
 
 /** One device auth token, per role, inside `PairedDevice.tokens`. */
 export interface DeviceAuthToken {
@@ -17,36 +28,26 @@ export interface DeviceAuthToken {
 }
 
 /** `paired.json[deviceId]`. */
-export interface PairedDevice {
+export interface PairedDevice extends DeviceDescriptor {
   deviceId: string;
   /** base64url (no padding) of the raw 32-byte Ed25519 key. */
   publicKey: string;
-  displayName?: string;
-  platform?: string;
-  clientId?: string;
-  clientMode?: string;
   role?: string;
   roles?: string[];
   scopes?: string[];
-  remoteIp?: string;
   tokens?: Record<string, DeviceAuthToken>;
   createdAtMs: number;
   approvedAtMs: number;
 }
 
 /** `pending.json[requestId]`; also the `device.pair.requested` event payload. */
-export interface PendingDeviceRequest {
+export interface PendingDeviceRequest extends DeviceDescriptor {
   requestId: string;
   deviceId: string;
   publicKey: string;
-  displayName?: string;
-  platform?: string;
-  clientId?: string;
-  clientMode?: string;
   role: string;
   roles: string[];
   scopes: string[];
-  remoteIp?: string;
   /** Peer was local: the handshake approves it at once (kept when the request is reused, §13.1 #21). */
   silent: boolean;
   /** The device was already paired (role or scope upgrade). */
@@ -188,32 +189,22 @@ export interface DevicePairingStoreOptions {
 }
 
 /** What the handshake knows when pairing is required (§2.7 step 3). */
-export interface PairingRequestInput {
+export interface PairingRequestInput extends DeviceDescriptor {
   deviceId: string;
   /** Normalised base64url key. */
   publicKey: string;
-  displayName?: string;
-  platform?: string;
-  clientId?: string;
-  clientMode?: string;
   role: string;
   /** Resolved scopes (after defaulting). */
   scopes: readonly string[];
-  remoteIp?: string;
   /** Peer is local. */
   silent: boolean;
 }
 
 /** Metadata refreshed on each successful connect (§2.7 step 4). Undefined fields are left alone. */
-export interface DeviceMetadataPatch {
-  displayName?: string;
-  platform?: string;
-  clientId?: string;
-  clientMode?: string;
+export interface DeviceMetadataPatch extends DeviceDescriptor {
   role?: string;
   /** Merged (union) into the paired scopes. */
   scopes?: readonly string[];
-  remoteIp?: string;
 }
 
 /** Outcome of `verifyDeviceToken`. */

@@ -3,21 +3,22 @@
  * (protocol reference §3.11 `node.pair.*`). This store is a token registry driven only by
  * `node.pair.*` RPCs; it never gates a WebSocket handshake (device pairing does).
  */
+import type { ConnectParams, NodePairRequestParams } from "../protocol/generated/types.js";
+
+/**
+ * How a node describes itself — name, platform, versions, hardware, address — exactly as
+ * the `node.pair.request` params schema types it (generated from the protocol schemas).
+ */
+export type NodeDescriptor = Omit<NodePairRequestParams, "nodeId" | "silent" | "caps" | "commands">;
+
+/** What a node declares at connect besides its client info (the `connect` params schema). */
+export type NodeDeclaration = Pick<ConnectParams, "permissions" | "pathEnv">;
 
 /** Metadata a node pairing request may carry (`node.pair.request` params minus `nodeId`/`silent`). */
-export interface NodeMetadata {
-  displayName?: string;
-  platform?: string;
-  version?: string;
-  coreVersion?: string;
-  uiVersion?: string;
-  deviceFamily?: string;
-  modelIdentifier?: string;
-  caps?: string[];
-  commands?: string[];
-  permissions?: Record<string, boolean>;
-  remoteIp?: string;
-}
+export interface NodeMetadata
+  extends NodeDescriptor,
+    Pick<NodePairRequestParams, "caps" | "commands">,
+    Pick<NodeDeclaration, "permissions"> {}
 
 /** `pending.json[requestId]`; also the `node.pair.requested` event payload. */
 export interface PendingNodeRequest extends NodeMetadata {
@@ -41,10 +42,7 @@ export interface PairedNode extends NodeMetadata {
 }
 
 /** `node.pair.request` input. */
-export interface NodePairingRequestInput extends NodeMetadata {
-  nodeId: string;
-  silent?: boolean;
-}
+export interface NodePairingRequestInput extends NodeMetadata, Pick<NodePairRequestParams, "nodeId" | "silent"> {}
 
 /** Pending node pairing requests expire after 5 minutes (Appendix C). */
 export const NODE_PAIRING_PENDING_TTL_MS = 300_000;

@@ -51,3 +51,6 @@ export const HooksSchema = Type.Object(
 export type HooksConfig = Static<typeof HooksSchema>;
 /** One `hooks.mappings[]` entry as written. */
 export type HookMappingConfig = Static<typeof HookMappingSchema>;
+
+/** The `hooks` root key (one line in schema/index.ts). */
+export const hooksSection = { hooks: Type.Optional(HooksSchema) };

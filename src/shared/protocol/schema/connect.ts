@@ -1,3 +1,4 @@
+/** `connect` params (§2.2). */
 import Type from "typebox";
 import { BoundedList, IdString, LIMITS, NameString, SecretString, VersionString, closed } from "./primitives.js";
 
@@ -72,3 +73,6 @@ export const ConnectParams = Type.Object(
   },
   closed,
 );
+
+/** This family's definitions, spread into `PROTOCOL_SCHEMAS`. */
+export const connectSchemas = { ConnectParams };

@@ -1,3 +1,4 @@
+/** Frames: `req`, `res`, `event` and the error shape (§1.2). */
 import Type from "typebox";
 import { IdString, NonEmptyString, closed } from "./primitives.js";
 
@@ -52,3 +53,6 @@ export const EventFrame = Type.Object(
   },
   closed,
 );
+
+/** This family's definitions, spread into `PROTOCOL_SCHEMAS`. */
+export const frameSchemas = { RequestFrame, ResponseFrame, EventFrame, ErrorShape, StateVersion };

@@ -1,29 +1,8 @@
+/** `hello-ok` and its snapshot (§2.10). */
 import Type from "typebox";
 import { NonEmptyString, closed } from "./primitives.js";
 import { StateVersion } from "./frames.js";
-
-/** One presence entry (§6.1). */
-export const PresenceEntry = Type.Object(
-  {
-    host: Type.Optional(Type.String()),
-    ip: Type.Optional(Type.String()),
-    version: Type.Optional(Type.String()),
-    platform: Type.Optional(Type.String()),
-    deviceFamily: Type.Optional(Type.String()),
-    modelIdentifier: Type.Optional(Type.String()),
-    mode: Type.Optional(Type.String()),
-    lastInputSeconds: Type.Optional(Type.Integer({ minimum: 0 })),
-    reason: Type.Optional(Type.String()),
-    tags: Type.Optional(Type.Array(Type.String())),
-    text: Type.Optional(Type.String()),
-    ts: Type.Integer({ minimum: 0 }),
-    deviceId: Type.Optional(Type.String()),
-    roles: Type.Optional(Type.Array(Type.String())),
-    scopes: Type.Optional(Type.Array(Type.String())),
-    instanceId: Type.Optional(Type.String()),
-  },
-  closed,
-);
+import { PresenceEntry } from "./presence.js";
 
 export const Policy = Type.Object(
   {
@@ -92,3 +71,6 @@ export const HelloOk = Type.Object(
   },
   closed,
 );
+
+/** This family's definitions, spread into `PROTOCOL_SCHEMAS`. */
+export const helloSchemas = { HelloOk };

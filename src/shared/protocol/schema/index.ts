@@ -3,42 +3,32 @@
  * This object is the single source of truth: `npm run protocol:gen` turns it into
  * `generated/protocol.schema.json`, `generated/validators.ts` (AJV standalone code)
  * and `generated/types.ts`.
+ *
+ * One file per method family exports `<family>Schemas`; adding a family = one new file +
+ * one spread line below (order = order of the generated output; append new families).
  */
-import { ErrorShape, EventFrame, RequestFrame, ResponseFrame, StateVersion } from "./frames.js";
-import { ConnectParams } from "./connect.js";
-import { HelloOk, PresenceEntry } from "./hello.js";
-import * as M from "./methods.js";
+import { frameSchemas } from "./frames.js";
+import { connectSchemas } from "./connect.js";
+import { helloSchemas } from "./hello.js";
+import { presenceSchemas } from "./presence.js";
+import { logsSchemas } from "./logs.js";
+import { nodeSchemas } from "./nodes.js";
+import { nodePairingSchemas } from "./node-pairing.js";
+import { devicePairingSchemas } from "./device-pairing.js";
 import * as A from "./agent.js";
 import * as C from "./chat.js";
 import * as S from "./sessions.js";
 import * as Ch from "./channels.js";
 
 export const PROTOCOL_SCHEMAS = {
-  RequestFrame,
-  ResponseFrame,
-  EventFrame,
-  ErrorShape,
-  StateVersion,
-  ConnectParams,
-  HelloOk,
-  PresenceEntry,
-  LogsTailParams: M.LogsTailParams,
-  NodeListParams: M.NodeListParams,
-  NodeDescribeParams: M.NodeDescribeParams,
-  NodeRenameParams: M.NodeRenameParams,
-  NodeInvokeParams: M.NodeInvokeParams,
-  NodeInvokeResultParams: M.NodeInvokeResultParams,
-  NodeEventParams: M.NodeEventParams,
-  NodePairRequestParams: M.NodePairRequestParams,
-  NodePairListParams: M.NodePairListParams,
-  NodePairApproveParams: M.NodePairApproveParams,
-  NodePairRejectParams: M.NodePairRejectParams,
-  NodePairVerifyParams: M.NodePairVerifyParams,
-  DevicePairListParams: M.DevicePairListParams,
-  DevicePairApproveParams: M.DevicePairApproveParams,
-  DevicePairRejectParams: M.DevicePairRejectParams,
-  DeviceTokenRotateParams: M.DeviceTokenRotateParams,
-  DeviceTokenRevokeParams: M.DeviceTokenRevokeParams,
+  ...frameSchemas,
+  ...connectSchemas,
+  ...helloSchemas,
+  ...presenceSchemas,
+  ...logsSchemas,
+  ...nodeSchemas,
+  ...nodePairingSchemas,
+  ...devicePairingSchemas,
   AgentParams: A.AgentParams,
   AgentWaitParams: A.AgentWaitParams,
   AgentIdentityGetParams: A.AgentIdentityGetParams,
@@ -51,7 +41,9 @@ export const PROTOCOL_SCHEMAS = {
   SessionsResetParams: S.SessionsResetParams,
   SessionsDeleteParams: S.SessionsDeleteParams,
   SessionsPatchParams: S.SessionsPatchParams,
-  SendParams: Ch.SendParams, ChannelsStatusParams: Ch.ChannelsStatusParams, ChannelsLogoutParams: Ch.ChannelsLogoutParams,
+  SendParams: Ch.SendParams,
+  ChannelsStatusParams: Ch.ChannelsStatusParams,
+  ChannelsLogoutParams: Ch.ChannelsLogoutParams,
 } as const;
 
 export type ProtocolSchemaName = keyof typeof PROTOCOL_SCHEMAS;

@@ -45,3 +45,8 @@ export const BoundedList = (max: number = LIMITS.entry) => Type.Array(Bounded(ma
 
 /** Closed object options (`additionalProperties:false`), as every reference schema uses. */
 export const closed = { additionalProperties: false } as const;
+
+/** Params of a method that takes none: `{}` (closed). */
+export const EmptyParams = Type.Object({}, closed);
+/** Params that name one pending pairing request: `{ requestId }`. */
+export const RequestIdParams = Type.Object({ requestId: IdString }, closed);

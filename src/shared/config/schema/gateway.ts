@@ -4,19 +4,10 @@
  * validation error, so a typo never silently disables a setting.
  */
 import Type from "typebox";
-import { GatewayMetricsSchema } from "./schema/gateway-metrics.js";
+import { GatewayMetricsSchema } from "./gateway-metrics.js";
+import type { Static } from "typebox";
 
-/** `{ additionalProperties: false }` — shared by every closed object. */
-export const closed = { additionalProperties: false } as const;
-
-/** A TCP port as written in config (`--port 0` is a CLI/env-only convenience). */
-export const PortSchema = Type.Integer({ minimum: 1, maximum: 65535 });
-
-const Str = Type.String();
-const Bool = Type.Boolean();
-const StrList = Type.Array(Type.String());
-const NonNegInt = Type.Integer({ minimum: 0 });
-const PosInt = Type.Integer({ minimum: 1 });
+import { Bool, closed, NonNegInt, PortSchema, PosInt, Str, StrList } from "./common.js";
 
 const ControlUiSchema = Type.Object(
   {
@@ -171,3 +162,25 @@ export const GatewaySchema = Type.Object(
   },
   closed,
 );
+
+/** Root properties contributed by this file (spread into the root schema). */
+export const gatewaySection = { gateway: Type.Optional(GatewaySchema) };
+
+/** `gateway` section as written. */
+export type GatewayConfig = Static<typeof GatewaySchema>;
+/** `gateway.reload.mode`. */
+export type ReloadMode = NonNullable<NonNullable<GatewayConfig["reload"]>["mode"]>;
+/** `gateway.bind`. */
+export type BindMode = NonNullable<GatewayConfig["bind"]>;
+
+type ControlUi = NonNullable<GatewayConfig["controlUi"]>;
+
+/** `gateway` after defaults: the defaulted keys are present. */
+export type GatewayResolved = GatewayConfig & {
+  reload: { mode: ReloadMode; debounceMs: number };
+  policy: { maxPayload: number; maxBufferedBytes: number; tickIntervalMs: number };
+  preAuth: { maxPerIp: number; maxTotal: number; handshakeTimeoutMs: number };
+  presence: { maxEntries: number };
+  controlUi: ControlUi & { enabled: boolean; basePath: string; allowInsecureAuth: boolean; allowedOrigins: string[] };
+  trustedProxies: string[];
+};
