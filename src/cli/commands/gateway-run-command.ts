@@ -1,8 +1,6 @@
 /** `clawdbot gateway` / `clawdbot gateway run`: the foreground server. */
 import type { Command } from "commander";
-import { runGateway } from "../../main/lifecycle/run-gateway.js";
 import type { GatewayRunFlags } from "../../main/lifecycle/runtime-options.js";
-import { canvasHostModules } from "../../main/canvas/canvas-host.js";
 
 export function addGatewayRunOptions(cmd: Command): Command {
   return cmd
@@ -17,6 +15,9 @@ export function addGatewayRunOptions(cmd: Command): Command {
 }
 
 export async function gatewayRunAction(flags: GatewayRunFlags): Promise<number> {
+  // The gateway's graph is loaded only when it runs: the other commands register this one
+  // without paying for it.
+  const [{ runGateway }, { canvasHostModules }] = await Promise.all([import("../../main/lifecycle/run-gateway.js"), import("../../main/canvas/canvas-host.js")]);
   return runGateway(flags, process.env, undefined, (runtime) => canvasHostModules(runtime.canvas));
 }
 
