@@ -25,6 +25,8 @@ test("canvas worker: advertised in hello-ok, reported in health, restarted after
   const runtime = { options, canvas: { enabled: true, root: join(dir, "canvas"), port: 0, liveReload: true }, sources: { port: "flag", bind: "default" } };
   const gw = await startGateway(options, log, { modules: canvasHostModules(runtime.canvas) });
   const canvas = gw.module<CanvasHostApi>(CANVAS_HOST_MODULE)!;
+  // The gateway listens without waiting for the canvas worker: wait for it here.
+  await canvas.whenRunning().then(() => canvas.request("status", {}, { timeoutMs: 10_000 }));
   t.after(async () => {
     await gw.stop();
   });

@@ -43,6 +43,13 @@ async function start(t: TestContext, canvasPort = 0) {
   const runtime = { options, canvas: { enabled: true, root: join(dir, "fresh-root"), port: canvasPort, liveReload: true }, sources: { port: "flag", bind: "default" } };
   const gw = await startGateway(options, log, { modules: canvasHostModules(runtime.canvas) });
   const canvas = gw.module<CanvasHostApi>(CANVAS_HOST_MODULE)!;
+  // The gateway listens without waiting for the canvas worker: wait for its first outcome
+  // here (running, or broken after its restarts), then let the module log it.
+  await canvas
+    .whenRunning()
+    .then(() => canvas.request("status", {}, { timeoutMs: 10_000 }))
+    .catch(() => undefined);
+  await new Promise((r) => setImmediate(r));
   t.after(async () => {
     await gw.stop();
   });

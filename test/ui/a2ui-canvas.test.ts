@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canvasHostModule } from "../../src/main/canvas/canvas-host.js";
+import { CANVAS_HOST_MODULE, canvasHostModule, type CanvasHostApi } from "../../src/main/canvas/canvas-host.js";
 import { connectOk } from "../helpers/client.js";
 import { startTestGateway } from "../helpers/gateway.js";
 import { httpRequest } from "../helpers/http-request.js";
@@ -16,6 +16,9 @@ test("canvas host A2UI page is the built @a2ui/lit renderer", async (t) => {
   t.after(() => rm(root, { recursive: true, force: true }));
   const gw = await startTestGateway({ extra: { modules: [canvasHostModule({ enabled: true, root, port: 0, liveReload: true, a2uiRoot: ui.a2uiDir })] } });
   t.after(() => gw.close());
+  // The gateway listens without waiting for the canvas worker: wait for it here.
+  const canvas = gw.instance.module<CanvasHostApi>(CANVAS_HOST_MODULE)!;
+  await canvas.whenRunning().then(() => canvas.request("status", {}, { timeoutMs: 20_000 }));
   const { client, hello } = await connectOk(gw.url);
   t.after(() => client.close());
   const port = Number(new URL(String(hello.canvasHostUrl)).port);

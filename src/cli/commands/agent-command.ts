@@ -6,7 +6,6 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Command } from "commander";
-import { callGateway } from "../gateway-client.js";
 import type { RpcError } from "../gateway-client.js";
 import { resolveRpcTarget } from "../rpc-target.js";
 import type { RpcFlags } from "../rpc-target.js";
@@ -50,12 +49,16 @@ async function agentAction(flags: AgentFlags): Promise<number> {
   if (timeoutS !== undefined) params.timeout = timeoutS;
   let streamed = "";
   try {
+    // Loaded on use: `gateway run` never pays for the client (ws).
+    const { callGateway } = await import("../gateway-client.js");
     const final = (await callGateway("agent", params, {
       url: target.url,
+      tlsFingerprint: target.tlsFingerprint,
       token: target.token,
       password: target.password,
       timeoutMs: target.timeoutMs,
-      stateDir: target.stateDir,
+      // An explicit --url gets no stored device identity (only explicit credentials).
+      stateDir: target.deviceStateDir,
       expectFinal: true,
       onEvent: (event, payload) => {
         if (flags.json || event !== "agent") return;

@@ -11,8 +11,6 @@ import type { Command } from "commander";
 import { cliCommand } from "../cli-prefix.js";
 import { CLI_VERSION } from "../version.js";
 import type { DoctorCheck } from "../doctor/doctor-types.js";
-import { runDoctor } from "../doctor/run-doctor.js";
-import { loadConfig } from "../../shared/config/load-config.js";
 import { resolveConfigPath, resolveStateDir } from "../../shared/config/paths.js";
 
 interface DoctorFlags {
@@ -47,6 +45,8 @@ export function registerDoctorCommand(program: Command, setExit: (code: number) 
     .option("--non-interactive", "never prompt")
     .addHelpText("after", "\nExample:\n  clawdbot doctor\n  clawdbot doctor --fix\n  clawdbot --profile rescue doctor --json --non-interactive")
     .action(async (flags: DoctorFlags) => {
+      // Imported when the command runs: registering it must not load every check (start-up path).
+      const [{ runDoctor }, { loadConfig }] = await Promise.all([import("../doctor/run-doctor.js"), import("../../shared/config/load-config.js")]);
       const env = process.env;
       const homedir = os.homedir();
       const fix = flags.fix === true || flags.repair === true || flags.yes === true;

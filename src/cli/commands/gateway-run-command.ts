@@ -1,10 +1,6 @@
 /** `clawdbot gateway` / `clawdbot gateway run`: the foreground server. */
 import type { Command } from "commander";
-import { runGateway } from "../../main/lifecycle/run-gateway.js";
 import type { GatewayRunFlags } from "../../main/lifecycle/runtime-options.js";
-import { canvasHostModules } from "../../main/canvas/canvas-host.js";
-import { a2uiModules } from "../../main/a2ui/a2ui-module.js";
-import { controlUiModules } from "../../main/control-ui/control-ui-module.js";
 
 export function addGatewayRunOptions(cmd: Command): Command {
   return cmd
@@ -19,6 +15,14 @@ export function addGatewayRunOptions(cmd: Command): Command {
 }
 
 export async function gatewayRunAction(flags: GatewayRunFlags): Promise<number> {
+  // The gateway's graph is loaded only when it runs: the other commands register this one
+  // without paying for it.
+  const [{ runGateway }, { canvasHostModules }, { a2uiModules }, { controlUiModules }] = await Promise.all([
+    import("../../main/lifecycle/run-gateway.js"),
+    import("../../main/canvas/canvas-host.js"),
+    import("../../main/a2ui/a2ui-module.js"),
+    import("../../main/control-ui/control-ui-module.js"),
+  ]);
   return runGateway(flags, process.env, undefined, (runtime) => [
     ...canvasHostModules(runtime.canvas),
     ...a2uiModules(runtime.canvas.enabled),

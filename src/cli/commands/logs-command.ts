@@ -13,10 +13,9 @@
  */
 import type { Command } from "commander";
 
-import { callGateway } from "../gateway-client.js";
-import { resolveRpcTarget, type RpcFlags, type RpcTarget } from "../rpc-target.js";
-import { loadLineFormatter, type LineFormatter } from "../../shared/log/console-pretty.js";
-import { LOGS_TAIL_MAX_BYTES, LOGS_TAIL_MAX_LIMIT, type LogTailResult } from "../../shared/log/log-tail.js";
+import type { RpcFlags, RpcTarget } from "../rpc-target.js";
+import type { LineFormatter } from "../../shared/log/console-pretty.js";
+import type { LogTailResult } from "../../shared/log/log-tail.js";
 
 interface LogsFlags extends RpcFlags {
   limit: string;
@@ -51,6 +50,7 @@ export function renderLogLine(line: string, mode: { json: boolean; plain: boolea
 }
 
 async function tailOnce(target: RpcTarget, params: Record<string, number>): Promise<LogTailResult> {
+  const { callGateway } = await import("../gateway-client.js");
   return (await callGateway("logs.tail", params, {
     url: target.url,
     tlsFingerprint: target.tlsFingerprint,
@@ -65,6 +65,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Runs `clawdbot logs`; resolves with the exit code (never, while following, unless an RPC fails). */
 export async function runLogs(flags: LogsFlags): Promise<number> {
+  // Imported here, not at the top: registering the command must stay cheap (start-up path).
+  const [{ resolveRpcTarget }, { loadLineFormatter }, { LOGS_TAIL_MAX_BYTES, LOGS_TAIL_MAX_LIMIT }] = await Promise.all([
+    import("../rpc-target.js"),
+    import("../../shared/log/console-pretty.js"),
+    import("../../shared/log/log-tail.js"),
+  ]);
   let target: RpcTarget;
   let limit: number;
   let maxBytes: number;

@@ -1,7 +1,7 @@
 /** `clawdbot message send`: one idempotent `send` through the running gateway. */
 import { randomUUID } from "node:crypto";
 import type { Command } from "commander";
-import { callGateway, type RpcError } from "../gateway-client.js";
+import type { RpcError } from "../gateway-client.js";
 import { resolveRpcTarget, type RpcFlags } from "../rpc-target.js";
 
 /** Flags shared by the channel commands. */
@@ -23,7 +23,9 @@ export function addChannelRpcFlags(cmd: Command): Command {
 export async function channelRpc(method: string, params: unknown, flags: ChannelRpcFlags): Promise<Record<string, unknown> | null> {
   try {
     const t = await resolveRpcTarget(flags);
-    return (await callGateway(method, params, { url: t.url, token: t.token, password: t.password, timeoutMs: t.timeoutMs, stateDir: t.stateDir })) as Record<string, unknown>;
+    // Loaded on use: `gateway run` never pays for the client (ws).
+    const { callGateway } = await import("../gateway-client.js");
+    return (await callGateway(method, params, { url: t.url, tlsFingerprint: t.tlsFingerprint, token: t.token, password: t.password, timeoutMs: t.timeoutMs, stateDir: t.deviceStateDir })) as Record<string, unknown>;
   } catch (err) {
     const e = err as RpcError;
     process.stderr.write(`${e.message}${e.code ? ` [${e.code}]` : ""}\n`);

@@ -1,11 +1,13 @@
 /**
  * RPC helpers: `gateway call` (JSON), and `gateway health`, `health`, `status` (a short
  * human summary, rpc-summary.ts; the payload JSON with `--json`).
+ *
+ * The client (ws, config loading) is imported when a command runs, not when it is
+ * registered: `clawdbot gateway` must not load it on its start-up path.
  */
 import type { Command } from "commander";
-import { callGateway, RpcError } from "../gateway-client.js";
-import { resolveRpcTarget, type RpcFlags, type RpcTarget } from "../rpc-target.js";
-import { formatGatewaySummary } from "./rpc-summary.js";
+import type { RpcError } from "../gateway-client.js";
+import type { RpcFlags, RpcTarget } from "../rpc-target.js";
 
 interface CallFlags extends RpcFlags {
   params?: string;
@@ -27,6 +29,11 @@ function addRpcFlags(cmd: Command): Command {
  * the human summary; exit 1 when unreachable or refused.
  */
 export async function runRpc(method: string, params: unknown, flags: CallFlags, summary?: "health" | "status"): Promise<number> {
+  const [{ callGateway }, { resolveRpcTarget }, { formatGatewaySummary }] = await Promise.all([
+    import("../gateway-client.js"),
+    import("../rpc-target.js"),
+    import("./rpc-summary.js"),
+  ]);
   let target;
   try {
     target = await resolveRpcTarget(flags);

@@ -6,11 +6,27 @@
 import type { Command } from "commander";
 
 import { CLI_VERSION } from "../version.js";
-import { createServiceManager } from "../service/create-manager.js";
 import type { ServiceManager } from "../service/service-manager.js";
-import { controlService, installService, uninstallService, type LifecycleResult } from "../service/service-lifecycle.js";
-import { gatherGatewayStatus } from "../service/service-status.js";
-import { formatLifecycleResult, formatStatusReport } from "../service/status-format.js";
+import type { LifecycleResult } from "../service/service-lifecycle.js";
+
+/**
+ * The service modules, imported when a service command runs (never on the gateway's
+ * start-up path, which only registers the commands).
+ */
+async function load(): Promise<{
+  createServiceManager: typeof import("../service/create-manager.js").createServiceManager;
+  lifecycle: typeof import("../service/service-lifecycle.js");
+  gatherGatewayStatus: typeof import("../service/service-status.js").gatherGatewayStatus;
+  format: typeof import("../service/status-format.js");
+}> {
+  const [manager, lifecycle, status, format] = await Promise.all([
+    import("../service/create-manager.js"),
+    import("../service/service-lifecycle.js"),
+    import("../service/service-status.js"),
+    import("../service/status-format.js"),
+  ]);
+  return { createServiceManager: manager.createServiceManager, lifecycle, gatherGatewayStatus: status.gatherGatewayStatus, format };
+}
 
 interface JsonFlag {
   json?: boolean;
@@ -35,10 +51,12 @@ function print(lines: string[], stream: NodeJS.WriteStream): void {
   if (lines.length > 0) stream.write(`${lines.join("\n")}\n`);
 }
 
-function emit(r: LifecycleResult, json: boolean | undefined): number {
+type Loaded = Awaited<ReturnType<typeof load>>;
+
+function emit(m: Loaded, r: LifecycleResult, json: boolean | undefined): number {
   if (json === true) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
   else {
-    const { out, err } = formatLifecycleResult(r);
+    const { out, err } = m.format.formatLifecycleResult(r);
     print(out, process.stdout);
     print(err, process.stderr);
   }
@@ -46,9 +64,9 @@ function emit(r: LifecycleResult, json: boolean | undefined): number {
 }
 
 /** The manager, or a failed lifecycle result (unsupported platform). */
-function manager(action: LifecycleResult["action"]): ServiceManager | LifecycleResult {
+function manager(m: Loaded, action: LifecycleResult["action"]): ServiceManager | LifecycleResult {
   try {
-    return createServiceManager({ env: process.env });
+    return m.createServiceManager({ env: process.env });
   } catch (err) {
     const hints = (err as { hints?: string[] }).hints;
     return { ok: false, action, error: (err as Error).message, ...(hints ? { hints } : {}) };
@@ -70,10 +88,11 @@ export function registerServiceCommands(gateway: Command, setExit: (code: number
     .option("--json", "print the result as JSON")
     .addHelpText("after", "\nExample:\n  clawdbot gateway install\n  clawdbot --profile rescue gateway install --port 19789 --force")
     .action(async (flags: InstallFlags) => {
-      const mgr = manager("install");
-      if (isResult(mgr)) return setExit(emit(mgr, flags.json));
-      const r = await installService(mgr, { env: process.env, version: CLI_VERSION, port: flags.port, token: flags.token, force: flags.force });
-      setExit(emit(r, flags.json));
+      const m = await load();
+      const mgr = manager(m, "install");
+      if (isResult(mgr)) return setExit(emit(m, mgr, flags.json));
+      const r = await m.lifecycle.installService(mgr, { env: process.env, version: CLI_VERSION, port: flags.port, token: flags.token, force: flags.force });
+      setExit(emit(m, r, flags.json));
     });
 
   gateway
@@ -82,9 +101,10 @@ export function registerServiceCommands(gateway: Command, setExit: (code: number
     .option("--json", "print the result as JSON")
     .addHelpText("after", "\nExample:\n  clawdbot gateway uninstall")
     .action(async (flags: JsonFlag) => {
-      const mgr = manager("uninstall");
-      if (isResult(mgr)) return setExit(emit(mgr, flags.json));
-      setExit(emit(await uninstallService(mgr), flags.json));
+      const m = await load();
+      const mgr = manager(m, "uninstall");
+      if (isResult(mgr)) return setExit(emit(m, mgr, flags.json));
+      setExit(emit(m, await m.lifecycle.uninstallService(mgr), flags.json));
     });
 
   for (const action of ["start", "stop", "restart"] as const) {
@@ -94,9 +114,10 @@ export function registerServiceCommands(gateway: Command, setExit: (code: number
       .option("--json", "print the result as JSON")
       .addHelpText("after", `\nExample:\n  clawdbot gateway ${action}\n  clawdbot --profile rescue gateway ${action} --json`)
       .action(async (flags: JsonFlag) => {
-        const mgr = manager(action);
-        if (isResult(mgr)) return setExit(emit(mgr, flags.json));
-        setExit(emit(await controlService(mgr, action), flags.json));
+        const m = await load();
+        const mgr = manager(m, action);
+        if (isResult(mgr)) return setExit(emit(m, mgr, flags.json));
+        setExit(emit(m, await m.lifecycle.controlService(mgr, action), flags.json));
       });
   }
 
@@ -113,10 +134,11 @@ export function registerServiceCommands(gateway: Command, setExit: (code: number
     .addHelpText("after", "\nExample:\n  clawdbot gateway status\n  clawdbot gateway status --json --no-probe\n  clawdbot gateway status --deep --url ws://127.0.0.1:18789")
     .action(async (flags: StatusFlags) => {
       try {
-        const mgr = createServiceManager({ env: process.env });
-        const report = await gatherGatewayStatus(mgr, { env: process.env, ...flags });
+        const m = await load();
+        const mgr = m.createServiceManager({ env: process.env });
+        const report = await m.gatherGatewayStatus(mgr, { env: process.env, ...flags });
         if (flags.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else print(formatStatusReport(report), process.stdout);
+        else print(m.format.formatStatusReport(report), process.stdout);
         setExit(0);
       } catch (err) {
         process.stderr.write(`gateway status failed: ${(err as Error).message}\n`);

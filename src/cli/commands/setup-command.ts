@@ -17,7 +17,6 @@ import type { Command } from "commander";
 import { cliCommand } from "../cli-prefix.js";
 import { CLI_VERSION } from "../version.js";
 import { activeProfile, expandHome, resolveConfigPath, resolveStateDir, type Env } from "../../shared/config/paths.js";
-import { writeConfigFile } from "../../shared/config/write-config.js";
 
 interface SetupFlags {
   workspace?: string;
@@ -59,6 +58,7 @@ export async function runSetup(flags: SetupFlags, env: Env = process.env, homedi
       gateway: { mode: "local", bind: "loopback", auth: { mode: "token", token: randomBytes(32).toString("hex") } },
       agents: { defaults: { workspace } },
     };
+    const { writeConfigFile } = await import("../../shared/config/write-config.js");
     await writeConfigFile(configPath, config, { version: CLI_VERSION, env });
   }
   await fsp.mkdir(stateDir, { recursive: true, mode: 0o700 });

@@ -10,6 +10,12 @@
  * A worker that cannot start never blocks the gateway: its supervisor keeps retrying
  * with backoff (or trips its breaker) and its state shows in the `workers` health
  * section (`health`/`status`).
+ *
+ * Start-up: the module's start picks the port (the URL in `hello-ok` needs only the port)
+ * and spawns the worker, but does not wait for it — the worker loads its modules on its
+ * own thread while the gateway goes on to listen ("canvas host listening" is logged when
+ * the worker answers its first `status`). Until then a client that fetches the URL it was
+ * given at once may be refused for a few ms; the worker state says so (`starting`).
  */
 import { existsSync } from "node:fs";
 import net from "node:net";
@@ -26,7 +32,7 @@ import type { CanvasHostResolved } from "../../shared/config/schema/canvas-host.
 
 export const CANVAS_HOST_MODULE = "canvas-host";
 
-/** How long the gateway waits for the canvas host before starting without it. */
+/** How long the first `status` may take before the start is logged as failed (the supervisor keeps retrying). */
 const CANVAS_START_WAIT_MS = 10_000;
 
 /** True when `host` only accepts connections from this machine (no capability needed). */
@@ -128,13 +134,17 @@ export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
             });
           }
           live.current.canvasHostPort = port;
-          try {
-            await supervisor.start();
-            const st = await supervisor.request("status", {}, { timeoutMs: CANVAS_START_WAIT_MS });
-            log.info({ url: st.url }, "canvas host listening");
-          } catch (err) {
-            log.error({ err: String(err), port }, "canvas host did not start; the gateway runs without it and keeps retrying");
-          }
+          // Not awaited: the worker's start-up stays off the gateway's critical path (see above).
+          sup
+            .start()
+            .then(() => sup.request("status", {}, { timeoutMs: CANVAS_START_WAIT_MS }))
+            .then(
+              (st) => log.info({ url: st.url }, "canvas host listening"),
+              (err: unknown) => {
+                if (sup.getState().state === "stopping" || sup.getState().state === "stopped") return;
+                log.error({ err: String(err), port }, "canvas host did not start; the gateway runs without it and keeps retrying");
+              },
+            );
         },
         stop: async (): Promise<void> => {
           issuer?.close();

@@ -6,7 +6,7 @@
  */
 import os from "node:os";
 import type { PresenceUpdate } from "./presence-store.js";
-import { LIMITS } from "../../shared/protocol/schema/primitives.js";
+import { LIMITS } from "../../shared/protocol/limits.js";
 
 /** Longest accepted value of each string field a presence entry keeps (see `LIMITS`). */
 const FIELD_MAX: Record<string, number> = {

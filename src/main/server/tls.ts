@@ -17,7 +17,6 @@ import type { GatewayTlsOptions } from "../options.js";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { generate } from "selfsigned";
 import { GatewayError } from "../../shared/errors.js";
 import { writeFileAtomic } from "../../shared/store/atomic-json.js";
 
@@ -91,6 +90,8 @@ function checkPair(certPem: string, keyPem: string, certPath: string, keyPath: s
 async function generateSelfSigned(cert: string, key: string): Promise<void> {
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(notBeforeDate.getTime() + 10 * 365 * 24 * 3600 * 1000);
+  // selfsigned (and its X.509 stack, ~200 files) is loaded only when a pair is generated.
+  const { generate } = await import("selfsigned");
   const pems = await generate([{ name: "commonName", value: "clawdbot-gateway" }], {
     keyType: "ec",
     curve: "P-256",
