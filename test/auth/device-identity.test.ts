@@ -13,6 +13,7 @@ import {
 } from "../../src/main/auth/device-identity.js";
 import type { DeviceAuthParams, DeviceCheckContext } from "../../src/main/auth/device-identity.js";
 import { canonicalIp, isLocalDirect, isLoopbackAddress, resolveClientIp } from "../../src/main/auth/client-ip.js";
+import { createDevice } from "../helpers/device.js";
 
 interface TestDevice {
   privateKey: KeyObject;
@@ -22,16 +23,8 @@ interface TestDevice {
 }
 
 function makeDevice(): TestDevice {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-  const x = publicKey.export({ format: "jwk" }).x;
-  assert.ok(typeof x === "string");
-  const raw = Buffer.from(x, "base64url");
-  return {
-    privateKey,
-    publicKeyPem: publicKey.export({ format: "pem", type: "spki" }).toString(),
-    publicKeyB64Url: raw.toString("base64url"),
-    deviceId: createHash("sha256").update(raw).digest("hex"),
-  };
+  const d = createDevice();
+  return { privateKey: d.privateKey, publicKeyPem: d.publicKeyPem, publicKeyB64Url: d.publicKey, deviceId: d.id };
 }
 
 const NOW = 1_800_000_000_000;

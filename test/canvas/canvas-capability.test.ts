@@ -8,8 +8,6 @@ import { test } from "node:test";
 import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import WebSocket from "ws";
@@ -19,6 +17,7 @@ import { CapabilityGate, CanvasCapabilityIssuer, SYNC_CHUNK, type CapabilityEven
 import { GatewayError } from "../../src/shared/errors.js";
 import { testOptions } from "../helpers/gateway.js";
 import { connectOk } from "../helpers/client.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const CANVAS = "/__clawdbot__/canvas/";
 
@@ -48,8 +47,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 async function startNonLoopback(t: TestContext, host: string) {
-  const dir = await mkdtemp(join(tmpdir(), "clawgate-canvas-cap-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-canvas-cap-");
   const log = pino({ level: "silent" });
   const options = testOptions(dir, { host });
   const runtime = { options, canvas: { enabled: true, root: join(dir, "canvas"), port: 0, liveReload: true }, sources: { port: "flag", bind: "default" } };

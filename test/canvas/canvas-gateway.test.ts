@@ -1,8 +1,6 @@
 /** The canvas host as the gateway runs it: a supervised worker on its own port. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { startGateway } from "../../src/main/gateway.js";
@@ -11,6 +9,7 @@ import { resolveRuntime } from "../../src/main/lifecycle/runtime-options.js";
 import { applyConfigDefaults } from "../../src/shared/config/defaults.js";
 import { testOptions } from "../helpers/gateway.js";
 import { connectOk } from "../helpers/client.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 async function getText(url: string): Promise<{ status: number; body: string }> {
   const res = await fetch(url);
@@ -18,8 +17,7 @@ async function getText(url: string): Promise<{ status: number; body: string }> {
 }
 
 test("canvas worker: advertised in hello-ok, reported in health, restarted after a kill without the gateway port noticing", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "clawgate-canvas-gw-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-canvas-gw-");
   const log = pino({ level: "silent" });
   const options = testOptions(dir);
   const runtime = { options, canvas: { enabled: true, root: join(dir, "canvas"), port: 0, liveReload: true }, sources: { port: "flag", bind: "default" } };

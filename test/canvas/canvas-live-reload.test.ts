@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
@@ -15,14 +14,9 @@ import type { CanvasServer, CanvasServerOptions } from "../../src/workers/canvas
 import { startCanvasServer } from "../../src/workers/canvas/canvas-server.js";
 import type { WatchEvent } from "../../src/workers/canvas/live-reload.js";
 import { watchTree } from "../../src/workers/canvas/tree-watcher.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const WS_PATH = "/__clawdbot/ws";
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "clawgate-canvas-lr-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function start(t: TestContext, opts: Partial<CanvasServerOptions> & { root: string }): Promise<CanvasServer> {
   const server = await startCanvasServer({ host: "127.0.0.1", port: 0, ...opts });

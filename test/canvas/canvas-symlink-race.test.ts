@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
-import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
@@ -16,6 +15,7 @@ import { Worker } from "node:worker_threads";
 import type { CanvasLogger } from "../../src/workers/canvas/canvas-logger.js";
 import { startCanvasServer } from "../../src/workers/canvas/canvas-server.js";
 import { DEFAULT_VERIFY_STRATEGY, descriptorIsInside, openInsideRoot } from "../../src/workers/canvas/path-safety.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const INSIDE = "inside-content";
 const OUTSIDE = "OUTSIDE-SECRET";
@@ -40,12 +40,6 @@ while (Atomics.load(stop, 0) === 0) {
 }
 parentPort.postMessage(flips);
 `;
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "clawgate-canvas-race-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function get(agent: http.Agent, port: number, target: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -7,9 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { test } from "node:test";
@@ -20,6 +18,7 @@ import { startGateway } from "../../src/main/gateway.js";
 import { CANVAS_HOST_MODULE, canvasHostModules, type CanvasHostApi } from "../../src/main/canvas/canvas-host.js";
 import { connectOk } from "../helpers/client.js";
 import { testOptions } from "../helpers/gateway.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 type LogLine = Record<string, unknown> & { msg?: string; worker?: string };
 
@@ -36,8 +35,7 @@ function memoryLogger(): { log: pino.Logger; lines: LogLine[] } {
 }
 
 async function start(t: TestContext, canvasPort = 0) {
-  const dir = await mkdtemp(join(tmpdir(), "clawgate-canvas-wk-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-canvas-wk-");
   const { log, lines } = memoryLogger();
   const options = testOptions(dir);
   const runtime = { options, canvas: { enabled: true, root: join(dir, "fresh-root"), port: canvasPort, liveReload: true }, sources: { port: "flag", bind: "default" } };

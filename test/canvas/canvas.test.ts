@@ -7,7 +7,6 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import type { TestContext } from "node:test";
@@ -17,17 +16,12 @@ import type { CanvasServer, CanvasServerOptions } from "../../src/workers/canvas
 import { startCanvasServer } from "../../src/workers/canvas/canvas-server.js";
 import { toSafeSegments } from "../../src/workers/canvas/path-safety.js";
 import { STARTER_INDEX_HTML } from "../../src/workers/canvas/starter-page.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const CANVAS = "/__clawdbot__/canvas/";
 const SECRET = "TOP-SECRET-OUTSIDE-ROOT";
 /** Present in every injected script. */
 const INJECTED = "clawdbotSendUserAction";
-
-function tempDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "clawgate-canvas-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 async function start(t: TestContext, opts: Partial<CanvasServerOptions> & { root: string }): Promise<CanvasServer> {
   const server = await startCanvasServer({ host: "127.0.0.1", port: 0, ...opts });

@@ -21,6 +21,7 @@ import { buildServiceSpec } from "../../src/cli/service/service-spec.js";
 import { parseSystemdUnit, renderSystemdUnit } from "../../src/cli/service/systemd-unit.js";
 import { parseEnvironmentFile, renderEnvironmentFile } from "../../src/cli/service/service-secrets.js";
 import { CLI_VERSION } from "../../src/cli/version.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const ENTRY = join(ROOT, "dist", "src", "cli", "entry.js");
@@ -196,8 +197,7 @@ test("a named profile gets its own unit, description, env and default state dir"
 });
 
 test("ExecStart/Environment quoting survives hostile paths and systemd-analyze accepts it", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "clawgate-unit-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-unit-");
   const spec = buildServiceSpec({
     manager: "systemd",
     env: { CLAWDBOT_PROFILE: "odd", CLAWDBOT_STATE_DIR: join(dir, "state with space"), CLAWDBOT_CONFIG_PATH: join(dir, `it's "q" 100%\\cfg.json`) },

@@ -2,19 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 
 import { GatewayError } from "../../src/shared/errors.js";
 import { assertValidConfig, loadConfig } from "../../src/shared/config/load-config.js";
 import type { ConfigSnapshot } from "../../src/shared/config/load-config.js";
 import { MAX_INCLUDE_DEPTH } from "../../src/shared/config/include.js";
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "clawgate-cfg-"));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from "../helpers/temp-dir.js";
 
 async function write(dir: string, name: string, text: string): Promise<string> {
   const file = path.join(dir, name);

@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 
 import { ConfigWatcher, watchConfig } from "../../src/shared/config/config-watcher.js";
@@ -11,6 +10,7 @@ import { applyConfigDefaults } from "../../src/shared/config/defaults.js";
 import { loadConfig } from "../../src/shared/config/load-config.js";
 import { classifyConfigPath, decideReload, diffConfigPaths, planReload } from "../../src/shared/config/reload-plan.js";
 import type { ReloadMode } from "../../src/shared/config/schema.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 test("classification follows the §8.4 table plus clawgate's hot gateway keys", () => {
   const rows: Array<[string, string, string[]]> = [
@@ -104,8 +104,7 @@ function nextEvent<T>(w: ConfigWatcher, name: "change" | "invalid"): Promise<T> 
 }
 
 async function setup(t: { after: (fn: () => Promise<void> | void) => void }, initialText: string, debounceMs = 60) {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "clawgate-watch-"));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-watch-");
   const file = path.join(dir, "clawdbot.json");
   await fs.writeFile(file, initialText);
   const snap = await loadConfig({ path: file, env: {} });

@@ -1,18 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 
 import { GatewayError } from "../../src/shared/errors.js";
 import { loadConfig } from "../../src/shared/config/load-config.js";
 import { writeConfigFile } from "../../src/shared/config/write-config.js";
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "clawgate-cfgw-"));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from "../helpers/temp-dir.js";
 
 test("writeConfigFile: 0700 dir, 0600 file, 2-space JSON, meta stamped, hash matches config.get", async (t) => {
   const dir = await tempDir(t);

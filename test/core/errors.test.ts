@@ -1,13 +1,13 @@
 /** The error registry agrees with docs/errors.md, and error shapes are built correctly. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ERROR_REGISTRY, GatewayError, toErrorShape } from "../../src/shared/errors.js";
 import { parseJson5 } from "../../src/shared/config/parse.js";
 import { readJsonFile, writeJsonAtomic } from "../../src/shared/store/atomic-json.js";
 import { wrapError } from "../../src/shared/ring/link-errors.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 test("every registry code is documented once with its protocol code, and the doc lists no unknown code", async () => {
   const doc = await readFile(new URL("../../docs/errors.md", import.meta.url), "utf8");
@@ -62,8 +62,7 @@ test("a wrapping GatewayError keeps the original as `cause`, which never reaches
   assert.equal(parseErr.code, "GW_ERR_CONFIG_PARSE");
   assert.ok(parseErr.cause instanceof SyntaxError, "JSON5's SyntaxError is kept");
 
-  const dir = await mkdtemp(join(tmpdir(), "clawgate-errors-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-errors-");
   const readErr = await readJsonFile(dir, { fallback: () => null }).then(
     () => assert.fail("reading a directory as JSON succeeded"),
     (err: unknown) => err,

@@ -2,19 +2,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 
 import { resolveLogDir, rollingLogPath } from "../../src/shared/log/log-paths.js";
 import { RollingFileDestination } from "../../src/shared/log/rolling-file.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "clawgate-logdir-"));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Writes one line through a destination on `dir` and returns the error it reported, if any. */
 async function writeOnce(dir: string): Promise<Error | undefined> {

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -11,14 +10,9 @@ import { readLogTail, resolveLogTailFile } from "../../src/shared/log/log-tail.j
 import { localDateStamp, rollingLogPath } from "../../src/shared/log/log-paths.js";
 import { RollingFileDestination } from "../../src/shared/log/rolling-file.js";
 import { collectConfigSecrets } from "../../src/shared/log/secrets.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "clawgate-log-"));
-  t.after(() => fs.rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function collector(): { write(s: string): void; text: () => string } {
   const chunks: string[] = [];

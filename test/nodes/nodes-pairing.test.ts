@@ -5,8 +5,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
@@ -18,6 +17,7 @@ import { DevicePairingStore } from "../../src/shared/store/device-pairing-store.
 import type { PairedNode } from "../../src/shared/store/node-pairing-types.js";
 import { mulberry32 } from "../helpers/seeded-random.js";
 import { PairingKillLedger, assertDiskMatchesLedger, runChurnUntilKilled } from "../helpers/pairing-kill-loop.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FIXTURE = join(ROOT, "test", "fixtures", "node-pairing-churn.ts");
@@ -140,8 +140,7 @@ test("node.pair.*: request/list/approve/reject/verify/rename; events reach pairi
 });
 
 test("node pairing store: pending requests expire after 5 minutes; state reloads from disk", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "clawgate-nodepair-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-nodepair-");
   const clock = { now: 1_800_000_000_000 };
   const store = await NodePairingStore.open({ stateDir: dir, now: () => clock.now });
   const r1 = store.request({ nodeId: "a" });
@@ -281,8 +280,7 @@ test("device.token.rotate / revoke take effect on the very next handshake (no ca
 });
 
 test("device-token logins do not rewrite paired.json each time: lastUsedAtMs is written lazily (or by flush)", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "clawgate-lazy-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-lazy-");
   const store = await DevicePairingStore.open({ stateDir: dir, lazyPersistMs: 60_000 });
   t.after(() => store.close());
   const { request } = store.requestPairing({ deviceId: "d1", publicKey: "pk", role: "node", scopes: [], silent: true });
@@ -300,8 +298,7 @@ test("device-token logins do not rewrite paired.json each time: lastUsedAtMs is 
 
 /** Small seeded PRNG so a failing kill schedule can be replayed (NODE_PAIRING_KILL_SEED). */
 test("node pairing store: kill -9 at random moments during approvals never leaves torn, stale or inconsistent files", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "clawgate-nodepair-kill-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-nodepair-kill-");
   const seed = Number(process.env.NODE_PAIRING_KILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
   t.diagnostic(`seed ${seed}`);
   const rand = mulberry32(seed);

@@ -1,17 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, statSync, readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, chmodSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync, readFileSync, writeFileSync, readdirSync, existsSync, mkdirSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { readJsonFile, removeStaleTempFiles, writeFileAtomic, writeJsonAtomic } from "../../src/shared/store/atomic-json.js";
 import { JsonFileWriter, WriteBehindQueue } from "../../src/shared/store/write-behind.js";
 import { GatewayError } from "../../src/shared/errors.js";
-
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), "clawgate-atomic-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from "../helpers/temp-dir.js";
 
 const modeOf = (p: string): number => statSync(p).mode & 0o777;
 
