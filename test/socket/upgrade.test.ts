@@ -28,7 +28,7 @@ test("a foreign Origin gets HTTP 403 before the upgrade; no Origin and the gatew
 
 // Changed deliberately: the newcomer used to be refused with 1013, which turned a legitimate
 // reconnect storm through one address into refusals. Now the address's OLDEST unauthenticated
-// socket is evicted with 1013 and the newcomer admitted (more in test/pre-auth-budget.test.ts).
+// socket is evicted with 1013 and the newcomer admitted (more in test/socket/pre-auth-budget.test.ts).
 test("pre-auth budget: over the per-IP limit the oldest pending socket is closed with 1013; a handshake still completes", async (t) => {
   const gw = await startTestGateway({ preAuthMaxPerIp: 2 });
   t.after(() => gw.close());
@@ -50,7 +50,7 @@ test("pre-auth budget: over the per-IP limit the oldest pending socket is closed
 
 // Changed deliberately: loopback used to be exempt from any auth throttling (a web page in the
 // user's browser could guess at full speed). It still has no bucket (no lockout of a fleet
-// behind a tunnel) but pays escalating delay per failure (test/auth-throttle.test.ts).
+// behind a tunnel) but pays escalating delay per failure (test/auth/auth-throttle.test.ts).
 test("failed auth from a non-loopback client is rate-limited; loopback is delayed, never locked out", async (t) => {
   const gw = await startTestGateway({ trustedProxies: ["127.0.0.1"] });
   t.after(() => gw.close());
