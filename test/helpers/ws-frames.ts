@@ -1,6 +1,8 @@
 /**
- * Minimal RFC 6455 framing for the load generator: masked client frames built once,
- * and a streaming parser for (unmasked) server frames that never concatenates chunks.
+ * Minimal RFC 6455 client-side framing, the one copy shared by the raw-socket test clients
+ * (test/helpers/raw-ws.ts, node-fleet.ts) and the benches' load generators: masked client
+ * frames built once, and a streaming parser for (unmasked) server frames that never
+ * concatenates chunks. Node built-ins only, so tests depend on nothing bench-specific.
  *
  * Server frame header (no mask from a server):
  *
