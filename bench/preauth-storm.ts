@@ -29,7 +29,7 @@ import { LoadGenerators, split } from "./lib/load-controller.js";
 import { machineHeader, machineInfo } from "./lib/machine.js";
 import { GatewayConnection, parseWsUrl, upgradeRequest } from "./lib/raw-ws.js";
 import { tokenConnectFrame } from "./lib/connect-frames.js";
-import { maskedText, OP_TEXT } from "./lib/ws-frames.js";
+import { maskedText, OP_TEXT } from "../test/helpers/ws-frames.js";
 import { fmt, formatTable } from "./lib/stats.js";
 
 const FLOOD_CHILD = process.env.PREAUTH_FLOOD_CHILD === "1";

@@ -7,7 +7,7 @@
 import { performance } from "node:perf_hooks";
 import { GatewayConnection, parseWsUrl, upgradeRequest } from "../lib/raw-ws.js";
 import { tokenConnectFrame } from "../lib/connect-frames.js";
-import { OP_TEXT, isOkRes, isResFrame, maskedText } from "../lib/ws-frames.js";
+import { OP_TEXT, isOkRes, isResFrame, maskedText } from "../../test/helpers/ws-frames.js";
 
 export interface InvokeResult {
   count: number;

@@ -13,21 +13,9 @@
  * addresses, so this one is spread over 127.x.y.z.
  */
 import { connect as netConnect, type Socket } from "node:net";
-import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { FrameParser, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, maskedFrame, maskedText } from "../lib/ws-frames.js";
+import { FrameParser, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, maskedFrame, maskedText } from "../../test/helpers/ws-frames.js";
+import { createDevice, signDevice, type DeviceKey } from "../../test/helpers/device.js";
 import type { FleetInit, TickSpan } from "./fleet-protocol.js";
-
-interface DeviceKey {
-  id: string;
-  publicKey: string;
-  privateKey: KeyObject;
-}
-
-function newKey(): DeviceKey {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-  const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
-  return { id: createHash("sha256").update(raw).digest("hex"), publicKey: raw.toString("base64url"), privateKey };
-}
 
 const enum State {
   Idle,
@@ -93,7 +81,7 @@ export class NodeFleet {
 
   constructor(private readonly o: FleetInit) {
     this.ips = o.sourceIps.map((ip) => new IpQueue(ip));
-    for (let i = 0; i < o.count; i++) this.nodes.push(new FleetNode(newKey(), this.ips[i % this.ips.length] as IpQueue));
+    for (let i = 0; i < o.count; i++) this.nodes.push(new FleetNode(createDevice(), this.ips[i % this.ips.length] as IpQueue));
     this.upgrade = Buffer.from(
       `GET ${o.path} HTTP/1.1\r\nHost: ${o.hostHeader}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
@@ -351,9 +339,6 @@ export class NodeFleet {
 
   private connectFrame(n: FleetNode, nonce: string): Buffer {
     const token = n.deviceToken ?? this.o.token;
-    const signedAt = Date.now();
-    const payload = `v2|${n.key.id}|node-host|node|node||${signedAt}|${token}|${nonce}`;
-    const signature = sign(null, Buffer.from(payload, "utf8"), n.key.privateKey).toString("base64url");
     const params = {
       minProtocol: 3,
       maxProtocol: 3,
@@ -363,7 +348,7 @@ export class NodeFleet {
       caps: ["system"],
       commands: this.o.commands,
       auth: { token },
-      device: { id: n.key.id, publicKey: n.key.publicKey, signature, signedAt, nonce },
+      device: signDevice(n.key, { clientId: "node-host", clientMode: "node", role: "node", scopes: [], signedAt: Date.now(), token, nonce }),
     };
     return maskedText(JSON.stringify({ type: "req", id: "c", method: "connect", params }));
   }

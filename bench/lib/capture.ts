@@ -4,7 +4,7 @@
  * gateway only in the work done per frame, not in bytes on the wire.
  */
 import { GatewayConnection, parseWsUrl, upgradeRequest } from "./raw-ws.js";
-import { OP_TEXT, isResFrame, maskedText } from "./ws-frames.js";
+import { OP_TEXT, isResFrame, maskedText } from "../../test/helpers/ws-frames.js";
 import { tokenConnectFrame, type ClientIdentity } from "./connect-frames.js";
 
 export interface CapturedFrames {

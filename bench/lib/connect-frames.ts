@@ -3,11 +3,11 @@
  * device-signed auth (Ed25519 over the v2 payload with the challenge nonce, signed per
  * connection as a real client does). Keys are generated before the measured window.
  */
-import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
-import { maskedText } from "./ws-frames.js";
+import { createDevice, signDevice, type DeviceKey } from "../../test/helpers/device.js";
+import { maskedText } from "../../test/helpers/ws-frames.js";
 import type { ConnectFrameBuilder } from "./raw-ws.js";
 
-export type { ConnectFrameBuilder };
+export type { ConnectFrameBuilder, DeviceKey };
 
 /** Client identity presented in `connect.params.client`. */
 export interface ClientIdentity {
@@ -17,22 +17,9 @@ export interface ClientIdentity {
   mode: string;
 }
 
-/** An Ed25519 device identity: id = sha256(raw public key) hex, publicKey = base64url(raw). */
-export interface DeviceKey {
-  id: string;
-  publicKey: string;
-  privateKey: KeyObject;
-}
-
 /** Generates `n` device identities. */
 export function generateDevices(n: number): DeviceKey[] {
-  const out: DeviceKey[] = [];
-  for (let i = 0; i < n; i++) {
-    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-    const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
-    out.push({ id: createHash("sha256").update(raw).digest("hex"), publicKey: raw.toString("base64url"), privateKey });
-  }
-  return out;
+  return Array.from({ length: n }, createDevice);
 }
 
 function baseParams(client: ClientIdentity, token: string): Record<string, unknown> {
@@ -60,10 +47,8 @@ export function deviceConnectFrame(client: ClientIdentity, token: string, device
   let next = 0;
   return (nonce: string) => {
     const d = devices[next++ % devices.length] as DeviceKey;
-    const signedAt = Date.now();
-    const payload = ["v2", d.id, client.id, client.mode, "operator", "", String(signedAt), token, nonce].join("|");
-    const signature = sign(null, Buffer.from(payload, "utf8"), d.privateKey).toString("base64url");
-    const params = { ...baseParams(client, token), device: { id: d.id, publicKey: d.publicKey, signature, signedAt, nonce } };
+    const device = signDevice(d, { clientId: client.id, clientMode: client.mode, role: "operator", scopes: [], signedAt: Date.now(), token, nonce });
+    const params = { ...baseParams(client, token), device };
     return maskedText(JSON.stringify({ type: "req", id: "c", method: "connect", params }));
   };
 }

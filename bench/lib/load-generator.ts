@@ -7,7 +7,7 @@
  * pre-built, pre-masked ring of request frames. Nothing is JSON-parsed or allocated per request.
  */
 import { GatewayConnection, parseWsUrl, upgradeRequest, type WsTarget } from "./raw-ws.js";
-import { OP_BINARY, OP_TEXT, isOkRes, isResFrame, maskedText } from "./ws-frames.js";
+import { OP_BINARY, OP_TEXT, isOkRes, isResFrame, maskedText } from "../../test/helpers/ws-frames.js";
 import { deviceConnectFrame, generateDevices, tokenConnectFrame } from "./connect-frames.js";
 import type { FromGenerator, HandshakeSetup, RpcSetup, ToGenerator } from "./load-protocol.js";
 

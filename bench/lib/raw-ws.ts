@@ -7,7 +7,7 @@
  * FrameParser (views, no copies) → a byte-prefix check; writes are pre-built buffers.
  */
 import { connect as netConnect, type Socket } from "node:net";
-import { FrameParser, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, OP_BINARY, isOkRes, isResFrame, maskedClose, maskedFrame, type FrameHandler } from "./ws-frames.js";
+import { FrameParser, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, OP_BINARY, isOkRes, isResFrame, maskedClose, maskedFrame, type FrameHandler } from "../../test/helpers/ws-frames.js";
 
 /** Where to connect. */
 export interface WsTarget {

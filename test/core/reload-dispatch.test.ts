@@ -5,14 +5,14 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { GatewayProcess } from "../../src/main/lifecycle/gateway-process.js";
 import type { GatewayModuleDef } from "../../src/main/gateway-module.js";
 import { applyConfigDefaults } from "../../src/shared/config/defaults.js";
 import { RELOAD_RULES, type HotAction } from "../../src/shared/config/reload-plan.js";
 import { createGatewayLogger } from "../../src/shared/log/logger.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const TOKEN = "reload-dispatch-token-0123456789";
 
@@ -21,8 +21,7 @@ function recorder(name: string, types: HotAction["type"][], seen: HotAction[][])
 }
 
 test("a config change reaches each module as exactly the hot actions of its keys", async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), "clawgate-reload-dispatch-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, "clawgate-reload-dispatch-");
   const configPath = join(dir, "clawdbot.json");
   const base = { gateway: { mode: "local", auth: { token: TOKEN }, reload: { debounceMs: 20 } }, canvasHost: { enabled: false } };
   const write = async (cfg: unknown): Promise<void> => {

@@ -1,10 +1,18 @@
-/** Ed25519 device identities for tests, signed exactly as clawdbot clients sign. */
+/**
+ * Ed25519 device identities for tests and benches, signed exactly as clawdbot clients sign
+ * the `connect` device payload (the one implementation: test clients, node fleets, load
+ * generators).
+ */
 import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 
-export interface TestDevice {
+/** What signing needs: id = sha256(raw public key) hex, publicKey = base64url(raw 32 bytes). */
+export interface DeviceKey {
   id: string;
   publicKey: string;
   privateKey: KeyObject;
+}
+
+export interface TestDevice extends DeviceKey {
   publicKeyPem: string;
 }
 
@@ -19,6 +27,7 @@ export function createDevice(): TestDevice {
   };
 }
 
+/** The fields of the signed payload; a nonce makes it v2 (and is echoed in the result). */
 export interface SignInput {
   clientId: string;
   clientMode: string;
@@ -30,13 +39,14 @@ export interface SignInput {
   deviceId?: string;
 }
 
-export function devicePayload(d: TestDevice, s: SignInput): string {
+export function devicePayload(d: DeviceKey, s: SignInput): string {
   const base = [s.nonce ? "v2" : "v1", s.deviceId ?? d.id, s.clientId, s.clientMode, s.role, s.scopes.join(","), String(s.signedAt), s.token];
   if (s.nonce) base.push(s.nonce);
   return base.join("|");
 }
 
-export function signDevice(d: TestDevice, s: SignInput): Record<string, unknown> {
+/** The `connect.params.device` object for `d` over `s`. */
+export function signDevice(d: DeviceKey, s: SignInput): Record<string, unknown> {
   const signature = sign(null, Buffer.from(devicePayload(d, s), "utf8"), d.privateKey).toString("base64url");
   const out: Record<string, unknown> = { id: s.deviceId ?? d.id, publicKey: d.publicKey, signature, signedAt: s.signedAt };
   if (s.nonce) out.nonce = s.nonce;

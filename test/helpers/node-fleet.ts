@@ -8,20 +8,9 @@
  * presenting the device token it got in hello-ok (as the reference client prefers).
  */
 import net from "node:net";
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
-import { maskedFrame } from "./raw-ws.js";
-
-interface Key {
-  id: string;
-  publicKey: string;
-  privateKey: KeyObject;
-}
-
-function newKey(): Key {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-  const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32);
-  return { id: createHash("sha256").update(raw).digest("hex"), publicKey: raw.toString("base64url"), privateKey };
-}
+import { randomBytes } from "node:crypto";
+import { createDevice, signDevice, type DeviceKey } from "./device.js";
+import { FrameParser, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, maskedFrame, maskedText } from "./ws-frames.js";
 
 const enum State {
   Idle,
@@ -46,10 +35,11 @@ class FleetNode {
   socket: net.Socket | null = null;
   buf: Buffer = Buffer.alloc(0);
   upgraded = false;
+  parser: FrameParser | null = null;
   deviceToken: string | null = null;
   lastTickTs = 0;
   backoffMs = 1000;
-  constructor(readonly key: Key) {}
+  constructor(readonly key: DeviceKey) {}
 }
 
 export class NodeFleet {
@@ -65,7 +55,7 @@ export class NodeFleet {
   refused = 0;
 
   constructor(private readonly o: FleetOptions) {
-    for (let i = 0; i < o.count; i++) this.nodes.push(new FleetNode(newKey()));
+    for (let i = 0; i < o.count; i++) this.nodes.push(new FleetNode(createDevice()));
   }
 
   get ids(): string[] {
@@ -144,6 +134,7 @@ export class NodeFleet {
     n.state = State.Upgrading;
     n.buf = Buffer.alloc(0);
     n.upgraded = false;
+    n.parser = new FrameParser((op, _fin, payload) => this.frame(n, op, payload));
     const s = net.connect(this.o.port, "127.0.0.1");
     n.socket = s;
     s.setNoDelay(true);
@@ -171,8 +162,8 @@ export class NodeFleet {
   }
 
   private data(n: FleetNode, d: Buffer): void {
-    n.buf = n.buf.length === 0 ? d : Buffer.concat([n.buf, d]);
     if (!n.upgraded) {
+      n.buf = n.buf.length === 0 ? d : Buffer.concat([n.buf, d]);
       const end = n.buf.indexOf("\r\n\r\n");
       if (end < 0) return;
       if (!n.buf.subarray(0, 12).toString("latin1").startsWith("HTTP/1.1 101")) {
@@ -181,41 +172,28 @@ export class NodeFleet {
       }
       n.upgraded = true;
       n.state = State.Handshaking;
-      n.buf = n.buf.subarray(end + 4);
+      d = n.buf.subarray(end + 4);
+      n.buf = Buffer.alloc(0);
     }
-    for (;;) {
-      if (n.buf.length < 2) break;
-      const op = n.buf[0]! & 0x0f;
-      let len = n.buf[1]! & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (n.buf.length < 4) break;
-        len = n.buf.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (n.buf.length < 10) break;
-        len = Number(n.buf.readBigUInt64BE(2));
-        off = 10;
-      }
-      if (n.buf.length < off + len) break;
-      const payload = n.buf.subarray(off, off + len);
-      n.buf = n.buf.subarray(off + len);
-      if (op === 0x1) this.text(n, payload.toString("utf8"));
-      else if (op === 0x8) {
-        const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
-        this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
-        // Reset rather than a graceful reply: a graceful close leaves TIME_WAIT on the
-        // gateway's port, which this uWS build cannot re-bind over (no SO_REUSEADDR), and
-        // the restart below would then fail for 60 s. See bench/fanout/node-fleet.ts.
-        n.socket?.resetAndDestroy();
-      } else if (op === 0x9) n.socket?.write(maskedFrame(payload.toString("latin1"), 0xa));
-    }
+    n.parser?.push(d);
+  }
+
+  private frame(n: FleetNode, op: number, payload: Buffer): void {
+    if (op === OP_TEXT) this.text(n, payload.toString("utf8"));
+    else if (op === OP_CLOSE) {
+      const code = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+      this.closeCodes.set(code, (this.closeCodes.get(code) ?? 0) + 1);
+      // Reset rather than a graceful reply: a graceful close leaves TIME_WAIT on the
+      // gateway's port, which this uWS build cannot re-bind over (no SO_REUSEADDR), and
+      // the restart below would then fail for 60 s. See bench/fanout/node-fleet.ts.
+      n.socket?.resetAndDestroy();
+    } else if (op === OP_PING) n.socket?.write(maskedFrame(OP_PONG, Buffer.from(payload)));
   }
 
   private text(n: FleetNode, text: string): void {
     const f = JSON.parse(text) as { type: string; event?: string; ok?: boolean; payload?: { nonce?: string; ts?: number; auth?: { deviceToken?: string } } };
     if (f.type === "event" && f.event === "connect.challenge") {
-      n.socket?.write(maskedFrame(JSON.stringify({ type: "req", id: "c", method: "connect", params: this.connectParams(n, f.payload?.nonce ?? "") })));
+      n.socket?.write(maskedText(JSON.stringify({ type: "req", id: "c", method: "connect", params: this.connectParams(n, f.payload?.nonce ?? "") })));
     } else if (f.type === "res" && n.state === State.Handshaking) {
       this.handshakeDone(n);
       if (f.ok) {
@@ -234,9 +212,6 @@ export class NodeFleet {
 
   private connectParams(n: FleetNode, nonce: string): Record<string, unknown> {
     const token = n.deviceToken ?? this.o.token;
-    const signedAt = Date.now();
-    const payload = ["v2", n.key.id, "node-host", "node", "node", "", String(signedAt), token, nonce].join("|");
-    const signature = sign(null, Buffer.from(payload, "utf8"), n.key.privateKey).toString("base64url");
     return {
       minProtocol: 3,
       maxProtocol: 3,
@@ -246,7 +221,7 @@ export class NodeFleet {
       commands: this.o.commands ?? ["system.run", "system.which"],
       caps: ["system"],
       auth: { token },
-      device: { id: n.key.id, publicKey: n.key.publicKey, signature, signedAt, nonce },
+      device: signDevice(n.key, { clientId: "node-host", clientMode: "node", role: "node", scopes: [], signedAt: Date.now(), token, nonce }),
     };
   }
 }

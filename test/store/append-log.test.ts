@@ -2,23 +2,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readFileSync, writeFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { AppendLog, readAppendLog, repairTornTail } from "../../src/shared/store/append-log.js";
 import { GatewayError } from "../../src/shared/errors.js";
 import { mulberry32 } from "../helpers/seeded-random.js";
+import { tempDir } from "../helpers/temp-dir.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const CHILD = join(ROOT, "test/store/fixtures/append-log-child.ts");
-
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), "append-log-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 test("appends of one tick share one write+fsync, later ones form the next commit", async (t) => {
   const file = join(tempDir(t), "sub", "log.jsonl");

@@ -1,17 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, readFileSync, statSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { GatewayError } from "../../src/shared/errors.js";
 import { SessionStore, TranscriptWriter, canonicalSessionKey, capHistory, emptyUsage, readHistory, readTranscript, HISTORY_MAX_BYTES } from "../../src/shared/store/sessions/index.js";
 import type { AssistantMessage, TranscriptMessage, UserMessage } from "../../src/shared/store/sessions/index.js";
-
-function tempDir(t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), "sessions-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
+import { tempDir } from "../helpers/temp-dir.js";
 
 const user = (text: string): UserMessage => ({ role: "user", content: text, timestamp: 1 });
 const assistant = (text: string): AssistantMessage => ({ role: "assistant", content: [{ type: "text", text }], provider: "p", model: "m", usage: emptyUsage(), stopReason: "stop", timestamp: 2 });
