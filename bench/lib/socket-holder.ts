@@ -6,7 +6,7 @@
  * parent disconnects.
  */
 import { GatewayConnection, parseWsUrl, upgradeRequest } from "./raw-ws.js";
-import { maskedText } from "./ws-frames.js";
+import { maskedText } from "../../test/helpers/ws-frames.js";
 
 const target = parseWsUrl(process.env.HOLD_URL ?? "");
 const count = Number(process.env.HOLD_COUNT ?? "0");
