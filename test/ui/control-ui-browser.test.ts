@@ -237,6 +237,8 @@ test("Control UI in chromium", { skip, timeout: 60_000 }, async (t) => {
     await probe.screenshot({ path: join(shots, "08-gatewayurl-confirm.png"), fullPage: true });
     await probe.getByTestId("connect").click();
     await probe.getByTestId("conn-state").filter({ hasText: "connected" }).waitFor();
+    // Playwright reports the socket through an event that can trail the page's own state.
+    for (let i = 0; i < 200 && sockets.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     assert.deepEqual(sockets, [`ws://127.0.0.1:${gw.port}/`]);
     await probe.close();
   });
