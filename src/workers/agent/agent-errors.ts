@@ -1,31 +1,15 @@
 /**
- * Coded errors of agent runs. They follow `src/shared/errors.ts` (stable `GW_ERR_AGENT_*`
- * code, protocol code, plain `{code, message, details}` on the wire) and are meant to join
- * its registry (and docs/errors.md) when the runtime is wired into the gateway.
+ * Coded errors of agent runs: the `GW_ERR_AGENT_*` part of the one registry in
+ * `src/shared/errors.ts` (documented in docs/errors.md), as a class that pool threads throw
+ * and send across as plain `{code, message, details}` records.
  */
-import type { ProtocolErrorCode } from "../../shared/errors.js";
+import { ERROR_REGISTRY, type ProtocolErrorCode } from "../../shared/errors.js";
 
-/** code → protocol mapping of agent run failures. */
-export const AGENT_ERROR_REGISTRY = {
-  /** No `agents.defaults.model` (or the ref is malformed). */
-  GW_ERR_AGENT_NO_MODEL: { protocol: "UNAVAILABLE" },
-  /** The model ref names a provider without a `models.providers.<id>` entry, or an unsupported `api`. */
-  GW_ERR_AGENT_PROVIDER_CONFIG: { protocol: "UNAVAILABLE" },
-  /** The provider rejected the credentials (401/403). */
-  GW_ERR_AGENT_PROVIDER_AUTH: { protocol: "UNAVAILABLE" },
-  /** Rate limit, server error, connection failure after retries and fallbacks. */
-  GW_ERR_AGENT_PROVIDER_FAILED: { protocol: "UNAVAILABLE", retryable: true },
-  /** The run passed its deadline (`timeout` / `agents.defaults.timeoutSeconds`). */
-  GW_ERR_AGENT_TIMEOUT: { protocol: "AGENT_TIMEOUT" },
-  /** The run was aborted (chat.abort, /stop, client gone). */
-  GW_ERR_AGENT_ABORTED: { protocol: "UNAVAILABLE" },
-  /** The turn's transcript could not be written (the reply is not acknowledged). */
-  GW_ERR_AGENT_PERSIST_FAILED: { protocol: "UNAVAILABLE", retryable: true },
-  /** The model kept calling tools past the per-run limit. */
-  GW_ERR_AGENT_TOOL_LOOP: { protocol: "UNAVAILABLE" },
-} as const satisfies Record<string, { protocol: ProtocolErrorCode; retryable?: boolean }>;
+/** The agent-run codes of the registry. */
+export type AgentErrorCode = Extract<keyof typeof ERROR_REGISTRY, `GW_ERR_AGENT_${string}`>;
 
-export type AgentErrorCode = keyof typeof AGENT_ERROR_REGISTRY;
+/** code → protocol mapping of agent run failures (a view of `ERROR_REGISTRY`). */
+export const AGENT_ERROR_REGISTRY: { readonly [K in AgentErrorCode]: (typeof ERROR_REGISTRY)[K] } = ERROR_REGISTRY;
 
 /** Plain record of an agent error (crosses threads). */
 export interface AgentWireError {
