@@ -103,10 +103,13 @@ test("a pool thread dying mid-run fails its runs with UNAVAILABLE; the pool reco
   const { openai, pool, listeners, task, stateDir } = setup(t);
   openai.script("gpt-a", { type: "text", text: ["1", "2", "3", "4", "5", "6"], delayMs: 200 });
   const doomed = pool.run(task("doomed"));
+  const terminated: Promise<number>[] = [];
   listeners.push((ev) => {
-    if (ev.runId === "doomed" && ev.stream === "assistant") for (const w of pool.workers()) void w.terminate();
+    if (ev.runId === "doomed" && ev.stream === "assistant" && terminated.length === 0) for (const w of pool.workers()) terminated.push(w.terminate());
   });
   await assert.rejects(doomed.result, (err: unknown) => err instanceof GatewayError && err.code === "GW_ERR_WORKER_UNAVAILABLE" && err.protocolCode === "UNAVAILABLE" && err.retryable);
+  // The next run must not be handed to a thread that is still being torn down.
+  await Promise.all(terminated);
   const tr = await readTranscript(join(stateDir, "agents", "main", "sessions", "s-doomed.jsonl"));
   assert.equal(tr.skipped, 0);
   openai.script("gpt-a", { type: "text", text: "back" });

@@ -47,6 +47,8 @@ test("login: start returns the QR as a PNG data URL (reused within the session);
   assert.equal(st.connected, true);
   assert.deepEqual(st.self, { jid: "15550001111@s.whatsapp.net", e164: "+15550001111" });
   await h.account.send({ to: "+15552223333", text: "linked" });
+  // The fake reports from the worker thread over a BroadcastChannel: wait for its record.
+  await h.fake.waitFor(() => h.fake.of("send").length >= 1, "the send to reach the fake socket");
   assert.equal(h.fake.of("send").length, 1);
 
   const already = await h.account.loginStart({});
