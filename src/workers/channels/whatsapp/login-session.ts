@@ -122,13 +122,17 @@ export class LoginSessions {
       this.session = null;
       return { connected: false, message: "The login QR expired. Ask me to generate a new one." };
     }
-    const timeoutMs = Math.min(Math.max(p.timeoutMs ?? 120_000, 1000), Math.max(remaining, 0));
+    const requested = Math.max(p.timeoutMs ?? 120_000, 1000);
+    // A wait that runs to the session's end reports the expiry (timers may fire a little
+    // before the clock says the TTL has passed).
+    const untilExpiry = requested >= remaining;
+    const timeoutMs = Math.min(requested, Math.max(remaining, 0));
     await this.waitFor(() => s.outcome !== null || this.session !== s, timeoutMs);
     if (s.outcome) {
       if (this.session === s) this.session = null;
       return s.outcome;
     }
-    if (Date.now() - s.startedAt >= this.ttlMs) {
+    if (untilExpiry || Date.now() - s.startedAt >= this.ttlMs) {
       if (this.session === s) this.session = null;
       return { connected: false, message: "The login QR expired. Ask me to generate a new one." };
     }
