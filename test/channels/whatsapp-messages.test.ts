@@ -53,6 +53,8 @@ test("send goes through the live socket, split into chunks of at most 4000 chars
   const para = "word ".repeat(700).trim(); // 3499 chars
   const text = `${para}\n\n${para}\n\n${para}`;
   const res = await h.account.send({ to: "+1 (555) 222-3333", text });
+  // The fake reports from the worker thread over a BroadcastChannel: wait for its records.
+  await h.fake.waitFor(() => h.fake.of("send").length >= res.chunks, "every chunk to reach the fake socket");
   const sends = h.fake.of("send");
   assert.equal(res.chunks, sends.length);
   assert.ok(sends.length >= 3, `split into ${sends.length} chunks`);
@@ -69,6 +71,7 @@ test("send goes through the live socket, split into chunks of at most 4000 chars
   const rc = await h.account.send({ to: "15552223333", text: "once", idempotencyKey: "k1" });
   assert.equal(ra.messageId, rb.messageId);
   assert.equal(rc.messageId, ra.messageId);
+  await h.fake.waitFor(() => h.fake.of("send").some((s) => s.text === "once"), "the send to reach the fake socket");
   assert.equal(h.fake.of("send").filter((s) => s.text === "once").length, 1);
 
   await assert.rejects(h.account.send({ to: "not a number", text: "x" }), (err: unknown) => err instanceof GatewayError && err.protocolCode === "INVALID_REQUEST");
@@ -106,6 +109,7 @@ test("a send that fails on the socket is retryable under the same key", async (t
     return true;
   });
   const ok = await h.account.send({ to: "15552223333", text: "retry me", idempotencyKey: "r1" });
+  await h.fake.waitFor(() => h.fake.of("send").some((s) => s.text === "retry me"), "the send to reach the fake socket");
   assert.equal(h.fake.of("send").filter((s) => s.text === "retry me").length, 1);
   assert.equal(ok.messageId, h.fake.of("send")[0]?.id);
 });
