@@ -29,6 +29,7 @@ import { closeSharedAuthSessions, sharedAuthChanged } from "./handshake/session-
 import type { GatewayOptions } from "./options.js";
 import type { HotAction } from "../shared/config/reload-plan.js";
 import type { HotActionType } from "./module.js";
+import type { ClusterHostLinks, ListenAddress } from "./cluster/cluster-host-links.js";
 
 export interface GatewayInstance {
   server: GatewayServer;
@@ -64,11 +65,14 @@ function builtInModules(deps: GatewayDeps): GatewayModuleDef[] {
   return [nodesModule(), agentsModule(deps.agents), hooksModule(deps.hooks), toolsInvokeModule()];
 }
 
-/** The cluster module when `gateway.cluster` is enabled; the NATS client loads only then. */
-async function clusterModules(options: GatewayOptions): Promise<GatewayModuleDef[]> {
+/** The cluster modules when `gateway.cluster` is enabled; the NATS client loads only then. */
+async function clusterModules(options: GatewayOptions, links: ClusterHostLinks): Promise<GatewayModuleDef[]> {
   if (!options.cluster) return [];
   const { clusterModule } = await import("./cluster/cluster-module.js");
-  return [clusterModule(options.cluster)];
+  const { clusterRpcModule } = await import("./cluster/cluster-rpc-module.js");
+  const { clusterMembersModule } = await import("./cluster/cluster-members-module.js");
+  const { clusterNodesModule } = await import("./cluster/cluster-nodes-module.js");
+  return [clusterModule(options.cluster), clusterRpcModule(links), clusterMembersModule(links), clusterNodesModule(links)];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
@@ -116,11 +120,14 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   });
   bus = core.ctx.bus;
   let server: GatewayServer;
+  let bound: ListenAddress | null = null;
+  const links: ClusterHostLinks = { api: (name) => host.api(name), listening: () => bound };
   try {
     registerCoreMethods(methods);
-    await host.register([...(await clusterModules(options)), ...builtInModules(deps), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    await host.register([...(await clusterModules(options, links)), ...builtInModules(deps), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
+    bound = { host: server.host, port: server.port };
   } catch (err) {
     await host.stop();
     await devices.close();

@@ -24,6 +24,7 @@ import { NodeSession } from "./node-session.js";
 import { PendingInvokes } from "./pending-invokes.js";
 import { NodeSubscriptions } from "./node-subscriptions.js";
 import { VoiceWakeTriggers } from "./voicewake-triggers.js";
+import type { RemoteNodeRouter } from "./remote-node-router.js";
 
 /** What the nodes subsystem needs from the server. */
 export interface NodeServiceDeps {
@@ -42,6 +43,8 @@ export class NodeService {
   readonly invokes = new PendingInvokes();
   readonly subscriptions = new NodeSubscriptions();
   readonly voicewake = new VoiceWakeTriggers();
+  /** Nodes of other cluster gateways; null on a single gateway (see remote-node-router.ts). */
+  remote: RemoteNodeRouter | null = null;
 
   constructor(readonly deps: NodeServiceDeps) {}
 
