@@ -89,6 +89,7 @@ export class ClusterMembers {
   private heartbeat: NodeJS.Timeout | null = null;
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
+  private beating = false;
 
   constructor(private readonly deps: ClusterMembersDeps) {}
 
@@ -133,6 +134,24 @@ export class ClusterMembers {
     return out;
   }
 
+  /**
+   * Whether the broker still holds a heartbeat of `member`'s run: the bucket's TTL is
+   * applied by the broker's clock, so unlike this gateway's view (which lags when its
+   * event loop is busy) this does not mistake a slow-to-arrive heartbeat for a death.
+   * Undefined while the broker cannot be asked.
+   */
+  async stillRecorded(member: Pick<MemberRecord, "id" | "since">): Promise<boolean | undefined> {
+    const kv = this.kv;
+    if (!kv || !this.deps.connection.available()) return undefined;
+    try {
+      const e = await kv.get(member.id);
+      if (!e || e.operation !== "PUT") return false;
+      return e.json<MemberRecord>().since === member.since;
+    } catch {
+      return undefined;
+    }
+  }
+
   private selfRecord(now: number): MemberRecord {
     const addr = this.deps.listening();
     return { id: this.deps.gatewayId, host: addr?.host ?? null, port: addr?.port ?? null, nodes: this.deps.nodeCount(), since: this.since, ts: now };
@@ -140,6 +159,20 @@ export class ClusterMembers {
 
   private async attach(h: BrokerHandles): Promise<void> {
     if (this.closed) return;
+    try {
+      await this.open(h);
+    } catch (err) {
+      // A busy broker can time an attach out; nothing else would retry it before the next reconnect.
+      this.deps.log.warn({ err: String(err) }, "cluster: membership could not attach; retrying");
+      const t = setTimeout(() => {
+        const now = this.deps.connection.current();
+        if (now && !this.closed) void this.attach(now);
+      }, this.deps.heartbeatMs);
+      t.unref();
+    }
+  }
+
+  private async open(h: BrokerHandles): Promise<void> {
     const kv = await openBucket(h, this.deps.bucket, this.deps.heartbeatMs);
     this.kv = kv;
     await this.beat();
@@ -197,11 +230,15 @@ export class ClusterMembers {
 
   private async beat(): Promise<void> {
     const kv = this.kv;
-    if (!kv || this.closed || !this.deps.connection.available()) return;
+    // One heartbeat in flight at most: a slow broker must not pile puts up behind it.
+    if (!kv || this.closed || this.beating || !this.deps.connection.available()) return;
+    this.beating = true;
     try {
       await kv.put(this.deps.gatewayId, JSON.stringify(this.selfRecord(Date.now())));
     } catch (err) {
       this.deps.log.debug({ err: String(err) }, "cluster: membership heartbeat failed");
+    } finally {
+      this.beating = false;
     }
   }
 

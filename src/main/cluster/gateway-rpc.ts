@@ -104,7 +104,9 @@ export class GatewayRpc {
   gatewayLeft(gatewayId: string): void {
     const set = this.inflight.get(gatewayId);
     if (!set) return;
-    for (const fail of [...set]) fail(unreachable(gatewayId, "it left the cluster"));
+    // A gateway "leaves" for everyone when this gateway loses the broker: say which it is.
+    const err = this.deps.connection.available() ? unreachable(gatewayId, "it left the cluster") : unavailable();
+    for (const fail of [...set]) fail(err);
   }
 
   private transportError(gatewayId: string, err: unknown): GatewayError {

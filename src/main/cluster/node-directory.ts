@@ -9,14 +9,16 @@
  *   node leaves here         → delete, conditional on the revision we wrote (a node that
  *                              already reconnected to another gateway keeps that entry)
  *   watch snapshot complete  → reconcile: put local nodes the bucket lacks (written while
- *   (start, every reconnect)   the broker was down), delete our entries for nodes that
- *                              are gone (a previous run of this gateway, or lost deletes)
+ *   (start, every reconnect,   the broker was down, or timed out), delete our entries for
+ *   a window after a failed    nodes that are gone (a previous run of this gateway, lost
+ *   write)                     deletes)
  *   someone deletes the entry
  *   of a node connected here → put it again (self-heal after a false "gateway gone")
  *
  * An entry counts only while its owner's run (`gw` + `since`) is a live member
  * (cluster-members.ts): when a gateway dies all its nodes vanish from every view within
- * the membership window (3 heartbeats), without anyone rewriting 15,000 keys. The lowest
+ * the membership window (3 heartbeats), without anyone rewriting 15,000 keys. At most
+ * 128 writes are in flight, so a connection storm queues instead of timing out. The lowest
  * live gateway then removes the dead run's entries from the bucket, only to keep it small.
  */
 import type { KV, KvWatchEntry } from "@nats-io/kv";
@@ -62,6 +64,8 @@ export interface NodeDirectoryStats {
 
 /** Deletes of a dead run's entries in flight at once (janitor). */
 const JANITOR_CONCURRENCY = 64;
+/** Directory puts/deletes in flight at once. */
+const MAX_WRITES_IN_FLIGHT = 128;
 
 export class NodeDirectory {
   /** KV key → record; replaced as a whole when a new watch finished its snapshot. */
@@ -74,6 +78,9 @@ export class NodeDirectory {
   private watch: QueuedIterator<KvWatchEntry> | null = null;
   private synced = false;
   private closed = false;
+  private writing = 0;
+  private readonly waiting: (() => void)[] = [];
+  private reconcileTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: NodeDirectoryDeps) {}
 
@@ -136,19 +143,72 @@ export class NodeDirectory {
   private enqueue(key: string, op: (kv: KV) => Promise<void>): void {
     const prev = this.ops.get(key) ?? Promise.resolve();
     const run = prev.then(async () => {
-      const kv = this.kv;
-      // While the broker is down the write is dropped: the reconcile at reconnect redoes it.
-      if (!kv || this.closed || !this.deps.connection.available()) return;
-      await op(kv);
-    }).catch((err: unknown) => this.deps.log.debug({ key, err: String(err) }, "cluster: node directory write failed; reconciled at next reconnect"));
+      await this.writeSlot();
+      try {
+        const kv = this.kv;
+        // While the broker is down the write is dropped: the reconcile at reconnect redoes it.
+        if (!kv || this.closed || !this.deps.connection.available()) return;
+        await op(kv);
+      } finally {
+        this.releaseSlot();
+      }
+    }).catch((err: unknown) => {
+      // A timed-out put may still have been stored: the reconcile compares the mirror (what
+      // the broker holds) with the local sessions and redoes only what is missing.
+      this.deps.log.debug({ key, err: String(err) }, "cluster: node directory write failed; reconciling");
+      this.scheduleReconcile();
+    });
     this.ops.set(key, run);
     void run.then(() => {
       if (this.ops.get(key) === run) this.ops.delete(key);
     });
   }
 
+  /**
+   * Waits for one of MAX_WRITES_IN_FLIGHT slots: a connection storm of thousands of nodes
+   * must not fire thousands of JetStream publishes at once (they time out together on a
+   * busy broker and are all lost).
+   */
+  private writeSlot(): Promise<void> {
+    if (this.writing < MAX_WRITES_IN_FLIGHT) {
+      this.writing++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.writing--;
+  }
+
+  private scheduleReconcile(): void {
+    if (this.reconcileTimer || this.closed) return;
+    this.reconcileTimer = setTimeout(() => {
+      this.reconcileTimer = null;
+      if (this.synced && this.deps.connection.available()) this.reconcile();
+      else this.scheduleReconcile();
+    }, this.deps.members.ttlMs);
+    this.reconcileTimer.unref();
+  }
+
   private async attach(h: BrokerHandles): Promise<void> {
     if (this.closed) return;
+    try {
+      await this.open(h);
+    } catch (err) {
+      // A busy broker can time an attach out; nothing else would retry it before the next reconnect.
+      this.deps.log.warn({ err: String(err) }, "cluster: node directory could not attach; retrying");
+      const t = setTimeout(() => {
+        const now = this.deps.connection.current();
+        if (now && !this.closed) void this.attach(now);
+      }, this.deps.members.ttlMs);
+      t.unref();
+    }
+  }
+
+  private async open(h: BrokerHandles): Promise<void> {
     let kv: KV;
     try {
       kv = await h.kvm.create(this.deps.bucket, { history: 1 });
@@ -217,7 +277,10 @@ export class NodeDirectory {
     let put = 0;
     let removed = 0;
     for (const session of this.deps.registry.sessions()) {
-      const c = this.entries.get(directoryKey(session.nodeId));
+      const key = directoryKey(session.nodeId);
+      // A write in flight for the key settles it; the mirror has not seen it yet.
+      if (this.ops.has(key)) continue;
+      const c = this.entries.get(key);
       if (c && c.record.gw === self && c.record.since === since) continue;
       // Another gateway's claim on a node connected here is left alone: each gateway
       // routes to its own session first, and fighting over the key would ping-pong.
@@ -226,7 +289,7 @@ export class NodeDirectory {
       put++;
     }
     for (const [key, c] of this.entries) {
-      if (c.record.gw !== self || this.deps.registry.get(c.record.nodeId)) continue;
+      if (c.record.gw !== self || this.deps.registry.get(c.record.nodeId) || this.ops.has(key)) continue;
       this.enqueue(key, async (kv) => {
         this.ownRevs.delete(key);
         await kv.delete(key, { previousSeq: c.rev }).catch(() => undefined);
@@ -238,8 +301,10 @@ export class NodeDirectory {
 
   /**
    * Removes a dead run's entries from the bucket (they are already invisible). Only the
-   * lowest live gateway does it, one membership window later, so a gateway that merely
-   * stalled has time to come back; each delete is conditional on the revision seen.
+   * lowest live gateway does it, one membership window later, and only once the broker has
+   * expired the member's record too (its TTL runs on the broker's clock, so a busy watcher
+   * cannot mistake late heartbeats for a death); each delete is conditional on the
+   * revision seen.
    */
   private scheduleJanitor(member: MemberRecord): void {
     const t = setTimeout(() => void this.sweepDead(member), this.deps.members.ttlMs);
@@ -251,6 +316,8 @@ export class NodeDirectory {
     if (this.closed || !kv || !this.deps.connection.available()) return;
     if (this.deps.members.isLive(member.id, member.since)) return;
     if (this.deps.members.liveIds()[0] !== this.deps.gatewayId) return;
+    // Our view may lag (busy event loop); the broker's TTL decides whether it is really gone.
+    if ((await this.deps.members.stillRecorded(member)) !== false) return;
     const stale = [...this.entries].filter(([, c]) => c.record.gw === member.id && c.record.since === member.since);
     for (let i = 0; i < stale.length; i += JANITOR_CONCURRENCY) {
       await Promise.all(stale.slice(i, i + JANITOR_CONCURRENCY).map(([key, c]) => kv.delete(key, { previousSeq: c.rev }).catch(() => undefined)));
@@ -261,6 +328,7 @@ export class NodeDirectory {
   /** Stops the watch; the owner's membership record going away invalidates our entries. */
   close(): void {
     this.closed = true;
+    if (this.reconcileTimer) clearTimeout(this.reconcileTimer);
     this.watch?.stop();
     this.watch = null;
   }
