@@ -68,7 +68,9 @@ function builtInModules(deps: GatewayDeps): GatewayModuleDef[] {
 async function clusterModules(options: GatewayOptions): Promise<GatewayModuleDef[]> {
   if (!options.cluster) return [];
   const { clusterModule } = await import("./cluster/cluster-module.js");
-  return [clusterModule(options.cluster)];
+  const { clusterPresenceModule } = await import("./cluster/cluster-presence-module.js");
+  const { clusterEventsModule } = await import("./cluster/cluster-events-module.js");
+  return [clusterModule(options.cluster), clusterPresenceModule(), clusterEventsModule()];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
