@@ -72,6 +72,7 @@ export class ClusterPresence {
 
   start(): void {
     const { store, connection, heartbeatMs } = this.deps;
+    store.setSelfInstanceId(this.deps.gatewayId);
     store.setOverlay(this.table);
     store.onUpsert((key) => this.localChanged(key));
     connection.onConnected((h) => this.connected(h));
@@ -148,7 +149,7 @@ export class ClusterPresence {
   /** The self entry travels under a per-gateway key, so every gateway of one host shows. */
   private wireEntry(key: string, entry: PresenceEntry): [string, PresenceEntry] {
     if (key !== this.deps.store.selfPresenceKey) return [key, entry];
-    return [this.selfWireKey, { ...entry, instanceId: entry.instanceId ?? this.deps.gatewayId }];
+    return [this.selfWireKey, entry];
   }
 
   private tick(): void {

@@ -110,6 +110,13 @@ export class PresenceStore {
     return this.selfKey;
   }
 
+  /** Names this gateway in its own entry (`instanceId`: the cluster's gateway id). */
+  setSelfInstanceId(id: string): void {
+    this.selfEntry.instanceId = id;
+    this.entryJson.delete(this.selfEntry);
+    this.mutation++;
+  }
+
   /** This gateway's own entries (TTL-pruned, capped), without any overlay. */
   localEntries(): ReadonlyMap<string, PresenceEntry> {
     this.prune();
