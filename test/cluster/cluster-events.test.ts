@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { runCli } from "../helpers/cli.js";
 import { connectOk, type TestClient } from "../helpers/client.js";
 import { startClusterGateways, CLUSTER_TOKEN } from "../helpers/cluster-gateways.js";
 import { hasGateways, untilPresence } from "../helpers/cluster-presence.js";
@@ -73,4 +74,15 @@ test("a node.pair.requested raised on gw-a reaches operators on every gateway ex
   assert.ok(sample(after, 'clawgate_cluster_messages_total{direction="out",kind="presence"}') > 0);
   assert.ok(sample(after, "clawgate_cluster_broker_rtt_seconds") >= 0);
   assert.equal(sample(after, "clawgate_cluster_broker_reconnects_total"), 0);
+
+  // The operator's view of the cluster: `clawdbot health` and `clawdbot gateway status`.
+  const env = gws[1]!.env.env;
+  const health = await runCli(["health", "--verbose", "--url", gws[1]!.url, "--token", CLUSTER_TOKEN], env);
+  assert.equal(health.code, 0, health.stderr);
+  assert.match(health.stdout, /^Cluster: {2}test as gw-b, broker connected to (nats:\/\/)?127\.0\.0\.1:\d+ \(rtt [\d.]+ ms, 0 reconnects\)$/m);
+  assert.match(health.stdout, /^Members: {2}gw-b \(this gateway\), .*gw-a \(\d+ presence entr/m);
+  assert.match(health.stdout, /^Members: .*gw-c \(\d+ presence entr/m);
+  const status = await runCli(["gateway", "status", "--url", gws[1]!.url, "--token", CLUSTER_TOKEN], env);
+  assert.match(status.stdout, /^RPC probe: ok/m, status.stdout + status.stderr);
+  assert.match(status.stdout, /^Cluster: {2}test as gw-b, broker connected/m);
 });
