@@ -28,9 +28,16 @@ test("heartbeats detect a peer ahead of us; a full state replaces the peer's ent
   assert.equal(t.heartbeat("gw-c", "ep", 6, 12), "gap", "missed deltas 5 and 6");
   assert.equal(t.heartbeat("gw-c", "other", 4, 12), "gap", "restarted");
   const v = t.version;
-  t.applyFull("gw-c", "ep", 6, [["c", e("c", 3)]], 13);
+  assert.equal(t.applyFull("gw-c", "ep", 6, [["c", e("c", 3)]], 13), true);
   assert.ok(t.version > v);
   assert.deepEqual([...t.merge(new Map(), 13, 100)].map((x) => x.host), ["c"]);
+  // A periodic full that only refreshes the gateway's own entry is not a change.
+  const self = (ts: number): PresenceEntry => ({ host: "h", mode: "gateway", reason: "self", ts });
+  assert.equal(t.applyFull("gw-c", "ep", 6, [["c", e("c", 3)], ["gateway:gw-c", self(1)]], 14), true);
+  const v2 = t.version;
+  assert.equal(t.applyFull("gw-c", "ep", 7, [["c", e("c", 3)], ["gateway:gw-c", self(2)]], 15), false);
+  assert.equal(t.version, v2);
+  assert.equal(t.applyFull("gw-c", "ep", 7, [["c", e("c", 4)], ["gateway:gw-c", self(2)]], 16), true);
 });
 
 test("silent peers expire with their entries", () => {

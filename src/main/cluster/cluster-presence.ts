@@ -178,8 +178,7 @@ export class ClusterPresence {
         break;
       }
       case "full":
-        this.table.applyFull(m.gw, m.ep, m.sq, m.e, now);
-        this.deps.onRemoteChange();
+        if (this.table.applyFull(m.gw, m.ep, m.sq, m.e, now)) this.deps.onRemoteChange();
         break;
       case "beat":
         if (this.table.heartbeat(m.gw, m.ep, m.sq, now) === "gap") this.want(m.gw, now);

@@ -49,12 +49,20 @@ export class PresenceTable implements PresenceOverlay {
     return this.changes;
   }
 
-  /** Replaces the peer's entries with its full state. */
-  applyFull(gatewayId: string, epoch: string, seq: number, entries: readonly (readonly [string, PresenceEntry])[], now: number): void {
+  /**
+   * Replaces the peer's entries with its full state. Returns false when nothing a client
+   * would notice changed: same keys, same `ts` — except gateway self entries, whose `ts`
+   * is refreshed every second and would otherwise make each periodic full a broadcast.
+   */
+  applyFull(gatewayId: string, epoch: string, seq: number, entries: readonly (readonly [string, PresenceEntry])[], now: number): boolean {
+    const known = this.peers.get(gatewayId);
+    const before = known !== undefined && known.epoch === epoch ? known.entries : null;
     const peer = this.peerFor(gatewayId, epoch, now);
     peer.seq = seq;
     peer.entries = new Map(entries);
+    if (before !== null && sameView(before, peer.entries)) return false;
     this.changes++;
+    return true;
   }
 
   /** Applies changed entries; `gap` when seq does not follow the last one seen. */
@@ -130,4 +138,15 @@ export class PresenceTable implements PresenceOverlay {
     peer.lastHeardAt = now;
     return peer;
   }
+}
+
+/** Same keys and entry times, ignoring the `ts` of gateway self entries. */
+function sameView(a: ReadonlyMap<string, PresenceEntry>, b: ReadonlyMap<string, PresenceEntry>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, e] of b) {
+    const prev = a.get(k);
+    if (prev === undefined) return false;
+    if (prev.ts !== e.ts && !(e.mode === "gateway" && e.reason === "self")) return false;
+  }
+  return true;
 }
