@@ -72,7 +72,9 @@ async function clusterModules(options: GatewayOptions, links: ClusterHostLinks):
   const { clusterRpcModule } = await import("./cluster/cluster-rpc-module.js");
   const { clusterMembersModule } = await import("./cluster/cluster-members-module.js");
   const { clusterNodesModule } = await import("./cluster/cluster-nodes-module.js");
-  return [clusterModule(options.cluster), clusterRpcModule(links), clusterMembersModule(links), clusterNodesModule(links)];
+  const { clusterPresenceModule } = await import("./cluster/cluster-presence-module.js");
+  const { clusterEventsModule } = await import("./cluster/cluster-events-module.js");
+  return [clusterModule(options.cluster), clusterRpcModule(), clusterMembersModule(links), clusterNodesModule(), clusterPresenceModule(), clusterEventsModule()];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
@@ -121,7 +123,7 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   bus = core.ctx.bus;
   let server: GatewayServer;
   let bound: ListenAddress | null = null;
-  const links: ClusterHostLinks = { api: (name) => host.api(name), listening: () => bound };
+  const links: ClusterHostLinks = { listening: () => bound };
   try {
     registerCoreMethods(methods);
     await host.register([...(await clusterModules(options, links)), ...builtInModules(deps), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);

@@ -5,10 +5,9 @@
 import type { GatewayModuleDef } from "../gateway-module.js";
 import { NODES_MODULE } from "../nodes/nodes-module.js";
 import type { NodeService } from "../nodes/node-service.js";
-import type { ClusterHostLinks } from "./cluster-host-links.js";
+import { requireApi, type ClusterHostLinks } from "./cluster-host-links.js";
 import { ClusterMembers } from "./cluster-members.js";
 import { CLUSTER_MODULE, type ClusterApi } from "./cluster-module.js";
-import { requireApi } from "./cluster-rpc-module.js";
 
 export const CLUSTER_MEMBERS_MODULE = "cluster-members";
 
@@ -17,8 +16,8 @@ export function clusterMembersModule(links: ClusterHostLinks): GatewayModuleDef 
     name: CLUSTER_MEMBERS_MODULE,
     dependsOn: [CLUSTER_MODULE, NODES_MODULE],
     register(r) {
-      const cluster = requireApi<ClusterApi>(links, CLUSTER_MODULE, CLUSTER_MEMBERS_MODULE);
-      const nodes = requireApi<NodeService>(links, NODES_MODULE, CLUSTER_MEMBERS_MODULE);
+      const cluster = requireApi<ClusterApi>(r, CLUSTER_MODULE, CLUSTER_MEMBERS_MODULE);
+      const nodes = requireApi<NodeService>(r, NODES_MODULE, CLUSTER_MEMBERS_MODULE);
       const members = new ClusterMembers({
         connection: cluster.connection,
         bucket: cluster.names.buckets.members,

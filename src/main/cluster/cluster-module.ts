@@ -6,6 +6,7 @@
  * health section.
  */
 import type { GatewayModuleDef } from "../gateway-module.js";
+import { clusterMetrics } from "../metrics/cluster-metrics.js";
 import { ClusterConnection, type BrokerStatus } from "./cluster-connection.js";
 import type { ClusterOptions } from "./cluster-options.js";
 import { clusterNames, type ClusterNames } from "./cluster-subjects.js";
@@ -50,10 +51,14 @@ export function clusterModule(options: ClusterOptions): GatewayModuleDef {
         for (const [name, read] of fields) out[name] = read();
         return out;
       });
+      clusterMetrics.broker = () => connection.status;
       return {
         api,
         start: () => connection.start(),
-        stop: () => connection.close(),
+        stop: () => {
+          clusterMetrics.broker = null;
+          return connection.close();
+        },
       };
     },
   };

@@ -10,12 +10,12 @@ import { isNodeDevice } from "../nodes/node-info.js";
 import { invokeNode } from "../nodes/node-invoke.js";
 import { NODES_MODULE } from "../nodes/nodes-module.js";
 import type { NodeService } from "../nodes/node-service.js";
-import type { ClusterHostLinks } from "./cluster-host-links.js";
+import { requireApi } from "./cluster-host-links.js";
 import { CLUSTER_MEMBERS_MODULE } from "./cluster-members-module.js";
 import type { ClusterMembers } from "./cluster-members.js";
 import { CLUSTER_MODULE, type ClusterApi } from "./cluster-module.js";
 import { ClusterNodeRouter, NODE_INVOKE_OP } from "./cluster-node-router.js";
-import { CLUSTER_RPC_MODULE, requireApi } from "./cluster-rpc-module.js";
+import { CLUSTER_RPC_MODULE } from "./cluster-rpc-module.js";
 import type { GatewayRpc } from "./gateway-rpc.js";
 import { NodeDirectory } from "./node-directory.js";
 
@@ -27,16 +27,16 @@ export interface ClusterNodesApi {
   readonly router: ClusterNodeRouter;
 }
 
-export function clusterNodesModule(links: ClusterHostLinks): GatewayModuleDef {
+export function clusterNodesModule(): GatewayModuleDef {
   return {
     name: CLUSTER_NODES_MODULE,
     dependsOn: [CLUSTER_MODULE, CLUSTER_MEMBERS_MODULE, CLUSTER_RPC_MODULE, NODES_MODULE],
     register(r) {
       const by = CLUSTER_NODES_MODULE;
-      const cluster = requireApi<ClusterApi>(links, CLUSTER_MODULE, by);
-      const members = requireApi<ClusterMembers>(links, CLUSTER_MEMBERS_MODULE, by);
-      const rpc = requireApi<GatewayRpc>(links, CLUSTER_RPC_MODULE, by);
-      const nodes = requireApi<NodeService>(links, NODES_MODULE, by);
+      const cluster = requireApi<ClusterApi>(r, CLUSTER_MODULE, by);
+      const members = requireApi<ClusterMembers>(r, CLUSTER_MEMBERS_MODULE, by);
+      const rpc = requireApi<GatewayRpc>(r, CLUSTER_RPC_MODULE, by);
+      const nodes = requireApi<NodeService>(r, NODES_MODULE, by);
       const directory = new NodeDirectory({
         connection: cluster.connection,
         bucket: cluster.names.buckets.nodes,
