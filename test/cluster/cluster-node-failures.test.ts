@@ -3,7 +3,8 @@
  * `node.list` within the membership window; invokes in flight to it fail retryable; the
  * node reconnecting elsewhere is routable again; its stale directory entries are
  * removed), and the broker restarted or stopped (no gateway crashes, views converge
- * again, remote invokes answer UNAVAILABLE retryable while local ones keep working).
+ * again, also for nodes that came and went during the outage, remote invokes answer
+ * UNAVAILABLE retryable while local ones keep working).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -121,8 +122,20 @@ test("broker restart and outage: no gateway crashes, node.list converges, remote
   assert.equal(local.ok, true, JSON.stringify(local.error));
   assert.equal((local.payload.payload as { on: string }).on, "gw-a");
 
+  // Changes during the outage: a node joins gw-c, gw-b's node leaves. Neither reaches the broker now.
+  const late = await connectNode(gws[2]!.url, { token: CLUSTER_TOKEN, platform: "darwin", commands: ["system.run"] });
+  t.after(() => late.client.close());
+  answerInvokes(late, "late");
+  const nodeB = nodes[1]!;
+  nodeB.client.close();
+  await nodeB.client.closed;
+  const after = [nodeA.nodeId, nodeC.nodeId, late.nodeId].sort();
+
   await nats.restart();
   await until("a remote invoke to work after the outage", async () => (await invoke(opA, nodeC.nodeId)).ok === true, 20_000);
-  for (const op of ops) await until("node.list to converge after the outage", async () => JSON.stringify(await connectedNodeIds(op)) === JSON.stringify(all), 20_000);
+  // Each gateway reconciles its directory entries with its sessions once it is back.
+  for (const op of ops) await until("node.list to converge after the outage", async () => JSON.stringify(await connectedNodeIds(op)) === JSON.stringify(after), 20_000);
+  const viaA = await invoke(opA, late.nodeId);
+  assert.equal(viaA.ok, true, JSON.stringify(viaA.error));
   for (const gw of gws) assert.equal(gw.proc.child.exitCode, null, `${gw.id} still running`);
 });
