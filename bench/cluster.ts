@@ -7,16 +7,19 @@
  *   node --import tsx bench/cluster.ts             # 5 runs per section
  *   node --import tsx bench/cluster.ts --quick     # 3 short runs
  *   node --import tsx bench/cluster.ts --only node-invoke
+ *   node --import tsx bench/cluster.ts --cpu-prof  # + top functions of each gateway (whole run)
  *
  * Sections: `node-invoke` (local vs cross-gateway latency and gateway CPU per invoke).
  * A section is a function of the running cluster returning its table and JSON; add new
  * ones to SECTIONS.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { intArg, listArg, parseArgs } from "./lib/args.js";
 import { guardProcess, REPO_ROOT } from "./lib/children.js";
 import { startBenchCluster, type BenchCluster } from "./lib/cluster-harness.js";
+import { readCpuProfile, summariseCpuProfile } from "./lib/cpu-profile.js";
 import { benchNodeInvoke } from "./lib/cluster-node-invoke.js";
 import { machineHeader, machineInfo } from "./lib/machine.js";
 import { formatTable } from "./lib/stats.js";
@@ -24,6 +27,7 @@ import { formatTable } from "./lib/stats.js";
 const args = parseArgs(process.argv.slice(2));
 const quick = args.switches.has("quick");
 const runs = intArg(args, "runs", quick ? 3 : 5);
+const cpuProf = args.switches.has("cpu-prof");
 const TOKEN = "cluster-bench-token-0123456789abcdef";
 
 interface SectionOutput {
@@ -55,7 +59,12 @@ async function main(): Promise<void> {
   const only = listArg(args, "only", SECTIONS.map((s) => s.name));
   const chosen = SECTIONS.filter((s) => only.includes(s.name));
   process.stdout.write(`${machineHeader()}\n`);
-  const cluster = await startBenchCluster({ gateways: 2, token: TOKEN });
+  const profileDir = cpuProf ? await mkdtemp(join(tmpdir(), "clawgate-cluster-prof-")) : null;
+  const cluster = await startBenchCluster({
+    gateways: 2,
+    token: TOKEN,
+    nodeArgs: (id) => (profileDir ? ["--cpu-prof", "--cpu-prof-dir", join(profileDir, id)] : []),
+  });
   process.stdout.write(`cluster: ${cluster.gateways.map((g) => `${g.id} pid ${g.pid}`).join(", ")}; broker ${cluster.nats.url}; heartbeat ${cluster.heartbeatMs} ms\n`);
   const results: Record<string, unknown> = {};
   try {
@@ -68,10 +77,24 @@ async function main(): Promise<void> {
   } finally {
     await cluster.stop();
   }
+  if (profileDir) await printProfiles(profileDir, cluster);
   const outFile = join(REPO_ROOT, "bench", "results", quick ? "cluster.quick.json" : "cluster.json");
   await mkdir(join(outFile, ".."), { recursive: true });
   await writeFile(outFile, `${JSON.stringify({ machine: machineInfo(), runs, sections: results }, null, 2)}\n`);
   process.stdout.write(`results: ${outFile}\n`);
+}
+
+/** Top functions of each gateway over the whole run (start-up included). */
+async function printProfiles(dir: string, cluster: BenchCluster): Promise<void> {
+  for (const gw of cluster.gateways) {
+    const files = (await readdir(join(dir, gw.id)).catch(() => [] as string[])).filter((f) => f.endsWith(".cpuprofile"));
+    const file = files[0];
+    if (!file) continue;
+    const sum = summariseCpuProfile(readCpuProfile(join(dir, gw.id, file)), REPO_ROOT, 20);
+    process.stdout.write(`\n${gw.id} CPU profile (${sum.totalMs.toFixed(0)} ms, idle ${sum.idlePct.toFixed(0)}%): ${join(dir, gw.id, file)}\n`);
+    process.stdout.write(`${formatTable(["function", "self ms", "%"], sum.functions.map((f) => [f.name, f.selfMs.toFixed(0), f.pct.toFixed(1)]))}\n`);
+    process.stdout.write(`${formatTable(["file", "self ms", "%"], sum.files.map((f) => [f.name, f.selfMs.toFixed(0), f.pct.toFixed(1)]))}\n`);
+  }
 }
 
 await main();

@@ -22,6 +22,8 @@ export interface BenchClusterOptions {
   token: string;
   /** Default 2000 (the production default). */
   heartbeatMs?: number;
+  /** Extra node flags per gateway (e.g. `--cpu-prof`). */
+  nodeArgs?: (id: string) => string[];
 }
 
 /** Starts the broker and the gateways, and waits until each sees all the others. */
@@ -36,6 +38,7 @@ export async function startBenchCluster(o: BenchClusterOptions): Promise<BenchCl
     ids.map(async (id) => {
       const gw = await spawnGateway({
         token: o.token,
+        nodeArgs: o.nodeArgs?.(id) ?? [],
         config: { gateway: { cluster: { enabled: true, name: "bench", gatewayId: id, heartbeatMs, nats: { servers: [nats.url] } } } },
       });
       return Object.assign(gw, { id });
