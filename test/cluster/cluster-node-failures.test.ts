@@ -46,6 +46,13 @@ async function cluster(t: T): Promise<{ nats: Awaited<ReturnType<typeof startNat
   return { nats, gws, ops, nodes };
 }
 
+/** `since` of a member in `health.cluster.members` of `op`'s gateway. */
+async function memberSince(op: TestClient, id: string): Promise<number | undefined> {
+  const h = await op.request("health", { probe: true });
+  const members = (h.payload as { cluster: { members: { id: string; since: number }[] } }).cluster.members;
+  return members.find((m) => m.id === id)?.since;
+}
+
 function invoke(op: TestClient, nodeId: string, extra: Record<string, unknown> = {}) {
   return op.request("node.invoke", { nodeId, command: "system.run", idempotencyKey: `k-${Math.random()}`, ...extra }, 30_000);
 }
@@ -81,6 +88,17 @@ test("kill -9 of a gateway: its nodes leave node.list within the membership wind
   const viaB = await invoke(opB, nodeC.nodeId);
   assert.equal(viaB.ok, true, JSON.stringify(viaB.error));
   assert.equal((viaB.payload.payload as { tag: string }).tag, "gw-a");
+
+  // gw-c comes back (same id, new run): it routes to the moved node and leaves its entry alone.
+  const sinceBefore = await memberSince(opA, "gw-c");
+  await gwC.restart();
+  const { client: opC2 } = await connectOk(gwC.url, { token: CLUSTER_TOKEN });
+  t.after(() => opC2.close());
+  await until("gw-a to see gw-c's new run", async () => {
+    const since = await memberSince(opA, "gw-c");
+    return since !== undefined && since !== sinceBefore;
+  });
+  await until("the restarted gw-c to route to the moved node", async () => (await invoke(opC2, nodeC.nodeId)).ok === true);
 
   // gw-b dies for good with its node: the lowest live gateway removes gw-b's entry from the bucket.
   const nodeB = nodes[1]!;
