@@ -7,7 +7,7 @@
  *   node --import tsx bench/cluster.ts             # 5 runs per section
  *   node --import tsx bench/cluster.ts --quick     # 3 short runs
  *   node --import tsx bench/cluster.ts --only node-invoke
- *   node --import tsx bench/cluster.ts --cpu-prof  # + top functions of each gateway (whole run)
+ *   node --import tsx bench/cluster.ts --cpu-prof  # + top functions of each gateway per measured phase
  *
  * Sections: `node-invoke` (local vs cross-gateway latency and gateway CPU per invoke).
  * A section is a function of the running cluster returning its table and JSON; add new
@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { intArg, listArg, parseArgs } from "./lib/args.js";
 import { guardProcess, REPO_ROOT } from "./lib/children.js";
 import { startBenchCluster, type BenchCluster } from "./lib/cluster-harness.js";
-import { readCpuProfile, summariseCpuProfile } from "./lib/cpu-profile.js";
+import { readCpuProfile, summariseCpuProfile, type TimeWindow } from "./lib/cpu-profile.js";
 import { benchNodeInvoke } from "./lib/cluster-node-invoke.js";
 import { machineHeader, machineInfo } from "./lib/machine.js";
 import { formatTable } from "./lib/stats.js";
@@ -34,6 +34,8 @@ interface SectionOutput {
   header: string[];
   rows: string[][];
   json: unknown;
+  /** Named measuring windows; with `--cpu-prof` each gateway's profile is summarised per window set. */
+  windows?: Record<string, TimeWindow[]>;
 }
 
 interface Section {
@@ -49,7 +51,7 @@ const SECTIONS: Section[] = [
     async run(cluster, log) {
       const o = { runs, sequential: intArg(args, "sequential", quick ? 300 : 1000), burst: intArg(args, "burst", quick ? 500 : 2000), concurrency: intArg(args, "concurrency", 16) };
       const r = await benchNodeInvoke(cluster, o, log);
-      return { header: r.header, rows: r.rows, json: { options: r.options, local: r.local, remote: r.remote } };
+      return { header: r.header, rows: r.rows, json: { options: r.options, local: r.local, remote: r.remote }, windows: { "node-invoke local": r.windows.local, "node-invoke remote": r.windows.remote } };
     },
   },
 ];
@@ -67,33 +69,38 @@ async function main(): Promise<void> {
   });
   process.stdout.write(`cluster: ${cluster.gateways.map((g) => `${g.id} pid ${g.pid}`).join(", ")}; broker ${cluster.nats.url}; heartbeat ${cluster.heartbeatMs} ms\n`);
   const results: Record<string, unknown> = {};
+  const windows: Record<string, TimeWindow[]> = {};
   try {
     for (const s of chosen) {
       process.stdout.write(`\n## ${s.title}\n`);
       const out = await s.run(cluster, (line) => process.stdout.write(`${line}\n`));
       process.stdout.write(`\n${formatTable(out.header, out.rows)}\n`);
       results[s.name] = out.json;
+      Object.assign(windows, out.windows);
     }
   } finally {
     await cluster.stop();
   }
-  if (profileDir) await printProfiles(profileDir, cluster);
+  if (profileDir) await printProfiles(profileDir, cluster, windows);
   const outFile = join(REPO_ROOT, "bench", "results", quick ? "cluster.quick.json" : "cluster.json");
   await mkdir(join(outFile, ".."), { recursive: true });
   await writeFile(outFile, `${JSON.stringify({ machine: machineInfo(), runs, sections: results }, null, 2)}\n`);
   process.stdout.write(`results: ${outFile}\n`);
 }
 
-/** Top functions of each gateway over the whole run (start-up included). */
-async function printProfiles(dir: string, cluster: BenchCluster): Promise<void> {
+/** Top functions of each gateway within each set of measured windows. */
+async function printProfiles(dir: string, cluster: BenchCluster, windows: Record<string, TimeWindow[]>): Promise<void> {
   for (const gw of cluster.gateways) {
     const files = (await readdir(join(dir, gw.id)).catch(() => [] as string[])).filter((f) => f.endsWith(".cpuprofile"));
     const file = files[0];
     if (!file) continue;
-    const sum = summariseCpuProfile(readCpuProfile(join(dir, gw.id, file)), REPO_ROOT, 20);
-    process.stdout.write(`\n${gw.id} CPU profile (${sum.totalMs.toFixed(0)} ms, idle ${sum.idlePct.toFixed(0)}%): ${join(dir, gw.id, file)}\n`);
-    process.stdout.write(`${formatTable(["function", "self ms", "%"], sum.functions.map((f) => [f.name, f.selfMs.toFixed(0), f.pct.toFixed(1)]))}\n`);
-    process.stdout.write(`${formatTable(["file", "self ms", "%"], sum.files.map((f) => [f.name, f.selfMs.toFixed(0), f.pct.toFixed(1)]))}\n`);
+    const prof = readCpuProfile(join(dir, gw.id, file));
+    process.stdout.write(`\n${gw.id} CPU profile: ${join(dir, gw.id, file)}\n`);
+    for (const [name, ws] of Object.entries(windows)) {
+      const sum = summariseCpuProfile(prof, REPO_ROOT, 15, ws);
+      process.stdout.write(`\n${gw.id} during ${name} (${sum.totalMs.toFixed(0)} ms sampled, idle ${sum.idlePct.toFixed(0)}%)\n`);
+      process.stdout.write(`${formatTable(["function", "self ms", "%"], sum.functions.map((f) => [f.name, f.selfMs.toFixed(0), f.pct.toFixed(1)]))}\n`);
+    }
   }
 }
 

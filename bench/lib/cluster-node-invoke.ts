@@ -15,6 +15,7 @@ import { connectOk, type TestClient } from "../../test/helpers/client.js";
 import { answerInvokes } from "../../test/helpers/cluster-nodes.js";
 import { connectNode, type TestNode } from "../../test/helpers/node.js";
 import type { BenchCluster } from "./cluster-harness.js";
+import { monotonicMicros, type TimeWindow } from "./cpu-profile.js";
 import { processCpuSeconds } from "./proc-stat.js";
 import { fmtSpread, spread, type Spread } from "./stats.js";
 
@@ -35,6 +36,8 @@ interface RunSample {
   cpuA: number;
   cpuB: number;
   cpuTotal: number;
+  /** The CPU phase, in the clock of `--cpu-prof` samples. */
+  window: TimeWindow;
 }
 
 /** One target's figures over all runs. */
@@ -53,6 +56,8 @@ export interface NodeInvokeResult {
   remote: NodeInvokeFigures;
   rows: string[][];
   header: string[];
+  /** CPU phases per target (for `--cpu-prof` summaries). */
+  windows: { local: TimeWindow[]; remote: TimeWindow[] };
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -78,6 +83,7 @@ async function runOnce(cluster: BenchCluster, op: TestClient, nodeId: string, o:
   const [a, b] = cluster.gateways as [BenchCluster["gateways"][number], BenchCluster["gateways"][number]];
   const cpu0 = [processCpuSeconds(a.pid) ?? Number.NaN, processCpuSeconds(b.pid) ?? Number.NaN];
   const t0 = performance.now();
+  const startUs = monotonicMicros();
   let next = 0;
   await Promise.all(
     Array.from({ length: o.concurrency }, async () => {
@@ -88,13 +94,16 @@ async function runOnce(cluster: BenchCluster, op: TestClient, nodeId: string, o:
     }),
   );
   const secs = (performance.now() - t0) / 1000;
+  const window = { startUs, endUs: monotonicMicros() };
   const cpu1 = [processCpuSeconds(a.pid) ?? Number.NaN, processCpuSeconds(b.pid) ?? Number.NaN];
   const us = (i: number): number => (((cpu1[i] as number) - (cpu0[i] as number)) * 1e6) / o.burst;
-  return { p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), perSec: o.burst / secs, cpuA: us(0), cpuB: us(1), cpuTotal: us(0) + us(1) };
+  return { p50Ms: quantile(lat, 0.5), p99Ms: quantile(lat, 0.99), perSec: o.burst / secs, cpuA: us(0), cpuB: us(1), cpuTotal: us(0) + us(1), window };
 }
 
+type Figure = Exclude<keyof RunSample, "window">;
+
 function figures(samples: RunSample[]): NodeInvokeFigures {
-  const s = (k: keyof RunSample): Spread => spread(samples.map((x) => x[k]));
+  const s = (k: Figure): Spread => spread(samples.map((x) => x[k]));
   return { p50Ms: s("p50Ms"), p99Ms: s("p99Ms"), perSec: s("perSec"), cpuUsA: s("cpuA"), cpuUsB: s("cpuB"), cpuUsTotal: s("cpuTotal") };
 }
 
@@ -137,5 +146,5 @@ export async function benchNodeInvoke(cluster: BenchCluster, o: NodeInvokeOption
   const rf = figures(rs);
   const header = ["node.invoke from gw-a", "p50 ms", "p99 ms", "invokes/s", "gw-a CPU µs/inv", "gw-b CPU µs/inv", "gateways µs/inv"];
   const row = (name: string, f: NodeInvokeFigures): string[] => [name, fmtSpread(f.p50Ms, 2), fmtSpread(f.p99Ms, 2), fmtSpread(f.perSec), fmtSpread(f.cpuUsA), fmtSpread(f.cpuUsB), fmtSpread(f.cpuUsTotal)];
-  return { options: o, local: lf, remote: rf, header, rows: [row("local node (on gw-a)", lf), row("remote node (on gw-b)", rf)] };
+  return { options: o, local: lf, remote: rf, header, rows: [row("local node (on gw-a)", lf), row("remote node (on gw-b)", rf)], windows: { local: ls.map((x) => x.window), remote: rs.map((x) => x.window) } };
 }
