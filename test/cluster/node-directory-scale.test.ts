@@ -55,7 +55,7 @@ async function streamLastSeq(g: Gateway, stream: string): Promise<number> {
   return (await h.jsm.streams.info(stream)).state.last_seq;
 }
 
-test("15,000 nodes: mirrored by another gateway, no idle writes, gone with their gateway, cleaned by its next run", async (t) => {
+test("15,000 nodes: mirrored by another gateway, no idle writes, gone with their gateway, then removed from the bucket", async (t) => {
   const nats = await startNatsServer(t);
   const a = gateway(t, nats.url, "gw-a");
   const b = gateway(t, nats.url, "gw-b");

@@ -29,6 +29,7 @@ import type { NodeSession } from "../nodes/node-session.js";
 import type { RemoteNode } from "../nodes/remote-node-router.js";
 import type { BrokerHandles, ClusterConnection } from "./cluster-connection.js";
 import type { ClusterMembers, MemberRecord } from "./cluster-members.js";
+import { KeyedWriteQueue } from "./keyed-write-queue.js";
 import { directoryKey, parseDirectoryRecord, type DirectoryRecord } from "./node-directory-entry.js";
 
 export interface NodeDirectoryDeps {
@@ -72,14 +73,17 @@ export class NodeDirectory {
   private entries = new Map<string, Cached>();
   /** Revision of this gateway's last put per key (conditional delete on disconnect). */
   private readonly ownRevs = new Map<string, number>();
-  /** Per-key chain so a node's put and delete reach the broker in order. */
-  private readonly ops = new Map<string, Promise<void>>();
+  /** A node's put and delete reach the broker in order; at most 128 writes in flight. */
+  private readonly writes = new KeyedWriteQueue(MAX_WRITES_IN_FLIGHT, (key, err) => {
+    // A timed-out put may still have been stored: the reconcile compares the mirror (what
+    // the broker holds) with the local sessions and redoes only what is missing.
+    this.deps.log.debug({ key, err: String(err) }, "cluster: node directory write failed; reconciling");
+    this.scheduleReconcile();
+  });
   private kv: KV | null = null;
   private watch: QueuedIterator<KvWatchEntry> | null = null;
   private synced = false;
   private closed = false;
-  private writing = 0;
-  private readonly waiting: (() => void)[] = [];
   private reconcileTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: NodeDirectoryDeps) {}
@@ -128,12 +132,12 @@ export class NodeDirectory {
   stats(): NodeDirectoryStats {
     let remote = 0;
     for (const c of this.entries.values()) if (this.valid(c.record)) remote++;
-    return { entries: this.entries.size, remote, pendingWrites: this.ops.size, synced: this.synced };
+    return { entries: this.entries.size, remote, pendingWrites: this.writes.size, synced: this.synced };
   }
 
   /** Resolves when every queued directory write has settled (tests, shutdown). */
-  async flushed(): Promise<void> {
-    while (this.ops.size > 0) await Promise.all([...this.ops.values()]);
+  flushed(): Promise<void> {
+    return this.writes.drained();
   }
 
   private valid(r: DirectoryRecord): boolean {
@@ -141,46 +145,12 @@ export class NodeDirectory {
   }
 
   private enqueue(key: string, op: (kv: KV) => Promise<void>): void {
-    const prev = this.ops.get(key) ?? Promise.resolve();
-    const run = prev.then(async () => {
-      await this.writeSlot();
-      try {
-        const kv = this.kv;
-        // While the broker is down the write is dropped: the reconcile at reconnect redoes it.
-        if (!kv || this.closed || !this.deps.connection.available()) return;
-        await op(kv);
-      } finally {
-        this.releaseSlot();
-      }
-    }).catch((err: unknown) => {
-      // A timed-out put may still have been stored: the reconcile compares the mirror (what
-      // the broker holds) with the local sessions and redoes only what is missing.
-      this.deps.log.debug({ key, err: String(err) }, "cluster: node directory write failed; reconciling");
-      this.scheduleReconcile();
+    this.writes.push(key, async () => {
+      const kv = this.kv;
+      // While the broker is down the write is dropped: the reconcile at reconnect redoes it.
+      if (!kv || this.closed || !this.deps.connection.available()) return;
+      await op(kv);
     });
-    this.ops.set(key, run);
-    void run.then(() => {
-      if (this.ops.get(key) === run) this.ops.delete(key);
-    });
-  }
-
-  /**
-   * Waits for one of MAX_WRITES_IN_FLIGHT slots: a connection storm of thousands of nodes
-   * must not fire thousands of JetStream publishes at once (they time out together on a
-   * busy broker and are all lost).
-   */
-  private writeSlot(): Promise<void> {
-    if (this.writing < MAX_WRITES_IN_FLIGHT) {
-      this.writing++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiting.push(resolve));
-  }
-
-  private releaseSlot(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.writing--;
   }
 
   private scheduleReconcile(): void {
@@ -267,7 +237,7 @@ export class NodeDirectory {
     // during a stall): put it back.
     if (live && prev) {
       const session = this.deps.registry.get(prev.record.nodeId);
-      if (session && !this.ops.has(e.key)) this.publish(session);
+      if (session && !this.writes.has(e.key)) this.publish(session);
     }
   }
 
@@ -279,7 +249,7 @@ export class NodeDirectory {
     for (const session of this.deps.registry.sessions()) {
       const key = directoryKey(session.nodeId);
       // A write in flight for the key settles it; the mirror has not seen it yet.
-      if (this.ops.has(key)) continue;
+      if (this.writes.has(key)) continue;
       const c = this.entries.get(key);
       if (c && c.record.gw === self && c.record.since === since) continue;
       // Another gateway's claim on a node connected here is left alone: each gateway
@@ -289,7 +259,7 @@ export class NodeDirectory {
       put++;
     }
     for (const [key, c] of this.entries) {
-      if (c.record.gw !== self || this.deps.registry.get(c.record.nodeId) || this.ops.has(key)) continue;
+      if (c.record.gw !== self || this.deps.registry.get(c.record.nodeId) || this.writes.has(key)) continue;
       this.enqueue(key, async (kv) => {
         this.ownRevs.delete(key);
         await kv.delete(key, { previousSeq: c.rev }).catch(() => undefined);
