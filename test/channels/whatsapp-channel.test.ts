@@ -50,8 +50,8 @@ test("whatsapp: send without a linked account fails NOT_LINKED with the login re
   const c = await h.connect();
   const res = await c.request("send", { to: "+15552223333", message: "hi", idempotencyKey: "wa-nl-1" });
   assert.equal(res.ok, false);
-  assert.equal(res.error.code, "NOT_LINKED");
-  assert.equal(res.error.message, "No active WhatsApp Web listener (account: default). Start the gateway, then link WhatsApp with: clawdbot channels login --channel whatsapp --account default.");
+  assert.equal(res.error?.code, "NOT_LINKED");
+  assert.equal(res.error?.message, "No active WhatsApp Web listener (account: default). Start the gateway, then link WhatsApp with: clawdbot channels login --channel whatsapp --account default.");
   const status = await c.request("channels.status", {});
   assert.equal(status.payload.channelAccounts.whatsapp[0].lastError, "not linked");
 });
@@ -90,5 +90,5 @@ test("whatsapp: web.login.start returns a QR data URL, web.login.wait links afte
   assert.equal(out.payload.wasRunning, true);
   await assert.rejects(stat(authDir), /ENOENT/);
   const after = await c.request("send", { channel: "whatsapp", to: "+15552223333", message: "gone", idempotencyKey: "wa-after-logout" });
-  assert.equal(after.error.code, "NOT_LINKED");
+  assert.equal(after.error?.code, "NOT_LINKED");
 });

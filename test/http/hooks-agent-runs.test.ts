@@ -38,7 +38,7 @@ test("POST /hooks/agent: 202 with a runId, the model is called, the summary reac
   assert.equal(body.ok, true);
   assert.match(body.runId, /^[0-9a-f-]{36}$/);
 
-  const events = (): string[] => h.gw.server.ctx.systemEvents.peek(MAIN_SESSION_KEY);
+  const events = (): readonly string[] => h.gw.server.ctx.systemEvents.peek(MAIN_SESSION_KEY);
   await until(() => events().length > 0, "the hook run's summary");
   assert.deepEqual(events(), ["Hook CI: build is green"]);
   const calls = h.openai.requestsFor("gpt-a");
