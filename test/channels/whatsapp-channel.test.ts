@@ -15,7 +15,8 @@ import { dmUpsert, startWhatsAppGateway } from "./whatsapp-gateway.js";
 const PEER = "15552223333";
 
 test("whatsapp: an inbound DM runs the agent and the reply is sent over the same socket; send uses the live socket", async (t) => {
-  const { h, fake, api, stateDir } = await startWhatsAppGateway(t, { linked: true, channels: { whatsapp: { dmPolicy: "allowlist", allowFrom: [`+${PEER}`] } } });
+  const wa = { dmPolicy: "allowlist", allowFrom: [`+${PEER}`] };
+  const { h, fake, api, stateDir } = await startWhatsAppGateway(t, { linked: true, channels: { whatsapp: wa } });
   await fake.sockets(1);
   fake.send({ op: "open", user: { id: SELF_JID } });
   await until(() => api.snapshots().whatsapp?.[0]?.connected === true, "whatsapp connected");
@@ -43,6 +44,13 @@ test("whatsapp: an inbound DM runs the agent and the reply is sent over the same
   const status = await c.request("channels.status", {});
   assert.deepEqual(status.payload.channelOrder, ["whatsapp"]);
   assert.equal(status.payload.channels.whatsapp.linked, true);
+
+  // `channels.whatsapp` is read live: a sender added to allowFrom is answered without a restart.
+  wa.allowFrom.push("+15559990000");
+  h.openai.script("gpt-a", { type: "text", text: "now you may" });
+  fake.send(dmUpsert("M3", "15559990000", "and now?"));
+  await fake.waitFor(() => fake.of("send").some((r) => r.text === "now you may"), "the reply to the newly allowed sender");
+  assert.equal(fake.of("send").find((r) => r.text === "now you may")!.jid, "15559990000@s.whatsapp.net");
 });
 
 test("whatsapp: send without a linked account fails NOT_LINKED with the login remedy", async (t) => {

@@ -18,6 +18,8 @@ export interface WhatsAppGateway {
   fake: FakeBaileysControl;
   api: ChannelsApi;
   stateDir: string;
+  /** The `channels` section the module reads (mutable: edits act like config changes). */
+  channels: Record<string, unknown>;
 }
 
 /** Fast restarts for both channels (the production schedule starts at 2 s). */
@@ -51,7 +53,7 @@ export async function startWhatsAppGateway(
   });
   const api = h.gw.instance.module<ChannelsApi>(CHANNELS_MODULE);
   if (!api) throw new Error("channels module not loaded");
-  return { h, fake, api, stateDir };
+  return { h, fake, api, stateDir, channels };
 }
 
 /** A WhatsApp DM upsert from `from` (digits) with `text`. */

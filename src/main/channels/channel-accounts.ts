@@ -12,7 +12,7 @@ import type { TelegramWorkerData } from "../../workers/channels/telegram/telegra
 import type { RestartPolicyOptions } from "../workers/restart-policy.js";
 import { protocolLink, type CreateAccountLink } from "./account-link.js";
 import { AccountRunner } from "./account-runner.js";
-import type { ChannelAccount } from "./channel-config.js";
+import { resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
 import { ChannelPairingStore } from "./channel-pairing-store.js";
 import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
 import { TokenLeases } from "./token-lease.js";
@@ -35,6 +35,8 @@ export interface ChannelAccountsDeps {
   handler: InboundHandler;
   outbox: Outbox;
   workers: AccountWorkerSettings;
+  /** The live config's `channels` section (WhatsApp access keys are read per message, §10.2). */
+  readChannels: () => unknown | Promise<unknown>;
   /** Mounts a Telegram account's webhook route; returns the unmount. */
   mountWebhook: (a: ChannelAccount, runner: AccountRunner) => () => void;
 }
@@ -109,7 +111,11 @@ export class ChannelAccounts {
       const lease = this.#leases.acquire(a.token, key);
       if (!lease.ok) return void this.notRunning.set(key, `token already in use by ${lease.heldBy}`);
     }
-    const runner = new AccountRunner({ account: a, stateDir: this.d.stateDir, log: this.d.log, handler: this.d.handler, outbox: this.d.outbox, pairing: this.#pairingOf(a.channel), link, queueFsync: this.d.workers.fsync });
+    const runner = new AccountRunner({
+      account: a, stateDir: this.d.stateDir, log: this.d.log, handler: this.d.handler, outbox: this.d.outbox, pairing: this.#pairingOf(a.channel), link, queueFsync: this.d.workers.fsync,
+      // `channels.whatsapp` is read live (a change there is no reload action, §8.4).
+      ...(a.channel === "whatsapp" ? { access: async () => liveWhatsAppAccess(await this.d.readChannels(), this.d.stateDir, a) } : {}),
+    });
     this.runners.set(key, runner);
     if (a.webhookUrl) this.#unmounts.set(key, this.d.mountWebhook(a, runner));
     try {
@@ -173,6 +179,11 @@ export class ChannelAccounts {
     }
     return out;
   }
+}
+
+/** The access policy of a WhatsApp account in the current config (the start-time one if it vanished). */
+function liveWhatsAppAccess(channels: unknown, stateDir: string, a: ChannelAccount): ChannelAccount["access"] {
+  return resolveWhatsAppAccounts(channels, stateDir).find((x) => x.accountId === a.accountId)?.access ?? a.access;
 }
 
 /** Snapshot of an account that does not run. */
