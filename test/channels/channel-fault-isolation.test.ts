@@ -5,7 +5,7 @@
  * (both measured in the same test), and Telegram keeps delivering agent replies meanwhile.
  * The faults are triggered through the fake Baileys socket (test/fakes/fake-baileys.ts),
  * which only tests load into the worker. What keeps the spin off the control plane's
- * cores is the channel workers' lower CPU priority (workers/channels/background-priority.ts);
+ * cores is the channel workers' lower CPU priority (`CHANNEL_WORKER_NICE`, account-link.ts);
  * the host is small and shared, so both idle windows (before and after) form the baseline.
  */
 import { test, type TestContext } from "node:test";
@@ -21,11 +21,15 @@ import { dmUpsert, startWhatsAppGateway, type WhatsAppGateway } from "./whatsapp
 const WINDOW_MS = 3000;
 const MIN_SAMPLES = 300;
 
+/** Longest phase: a fault not recovered by then fails the test (with what was still pending). */
+const PHASE_LIMIT_MS = 90_000;
+
 /** `health` round trips (ms), sequential, for at least WINDOW_MS / MIN_SAMPLES and while `busy()` holds. */
-async function healthTimes(c: TestClient, busy: () => boolean = () => false): Promise<number[]> {
+async function healthTimes(c: TestClient, busy: () => boolean = () => false, what = "idle"): Promise<number[]> {
   const times: number[] = [];
   const start = performance.now();
   while (times.length < MIN_SAMPLES || performance.now() - start < WINDOW_MS || busy()) {
+    if (performance.now() - start > PHASE_LIMIT_MS) throw new Error(`${what}: still busy after ${PHASE_LIMIT_MS} ms`);
     const t0 = performance.now();
     const res = await c.request("health", {});
     times.push(performance.now() - t0);
@@ -69,14 +73,14 @@ for (const fault of ["crash", "spin"] as const) {
     // Idle baseline with the same background as the fault phase: one Telegram agent turn.
     s.h.openai.script("*", { type: "text", text: "idle turn" });
     s.tg.push(TOKEN, { chatId: 2, fromId: 2, text: "idle?" });
-    const idleBefore = await healthTimes(s.c, () => s.tg.sent.length < 2);
+    const idleBefore = await healthTimes(s.c, () => s.tg.sent.length < 2, "idle before (Telegram reply)");
 
     const restarted = (): boolean => wa.getState().generation > gen && wa.getState().state === "running";
     s.fake.send({ op: fault });
     // Telegram delivers while the WhatsApp worker is down or stuck.
     s.h.openai.script("*", { type: "text", text: "telegram still here" });
     s.tg.push(TOKEN, { chatId: 2, fromId: 2, text: "are you there?" });
-    const during = await healthTimes(s.c, () => !restarted() || s.tg.sent.length < 3);
+    const during = await healthTimes(s.c, () => !restarted() || s.tg.sent.length < 3, `during ${fault}: worker ${JSON.stringify(wa.getState())}, telegram replies`);
     const sent = await s.tg.waitSent(3);
     assert.equal(sent[2]!.text, "telegram still here");
     assert.ok(restarted(), "the supervisor restarted the WhatsApp worker");
@@ -85,7 +89,7 @@ for (const fault of ["crash", "spin"] as const) {
     // The machine's noise changes over time: the idle baseline pools a window before the fault and one after the restart.
     s.h.openai.script("*", { type: "text", text: "idle again" });
     s.tg.push(TOKEN, { chatId: 2, fromId: 2, text: "idle again?" });
-    const idleAfter = await healthTimes(s.c, () => s.tg.sent.length < 4);
+    const idleAfter = await healthTimes(s.c, () => s.tg.sent.length < 4, "idle after (Telegram reply)");
     const idle = p99([...idleBefore, ...idleAfter]);
     const faulty = p99(during);
     t.diagnostic(`health p99 idle ${idle.toFixed(2)} ms (n=${idleBefore.length + idleAfter.length}); during ${fault} ${faulty.toFixed(2)} ms (n=${during.length})`);
@@ -101,17 +105,19 @@ for (const fault of ["crash", "spin"] as const) {
   });
 }
 
-test("channel worker threads run below the main thread's CPU priority (Linux nice +10)", { skip: process.platform !== "linux" }, async () => {
+test("channel worker threads run below the main thread's CPU priority (Linux nice +10, set before the entry loads)", { skip: process.platform !== "linux" }, async () => {
   const { spawnWorkerThread } = await import("../../src/main/workers/spawn-worker.js");
+  const { CHANNEL_WORKER_NICE } = await import("../../src/main/channels/account-link.js");
   const { getPriority } = await import("node:os");
   const { readFileSync } = await import("node:fs");
-  const w = spawnWorkerThread(new URL("./fixtures/priority-worker.ts", import.meta.url));
+  const w = spawnWorkerThread(new URL("./fixtures/priority-worker.ts", import.meta.url), {}, CHANNEL_WORKER_NICE);
   const nice = await new Promise<number>((resolve, reject) => {
     w.once("message", resolve);
     w.once("error", reject);
   });
   await w.terminate();
-  assert.equal(nice, 10);
+  assert.equal(CHANNEL_WORKER_NICE, 10);
+  assert.equal(nice, 10, "the fixture's own code ran already lowered");
   const mainTid = Number(readFileSync("/proc/thread-self/stat", "utf8").split(" ")[0]);
   assert.equal(getPriority(mainTid), getPriority(0), "the main thread keeps the process's priority");
 });

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { Outbox } from "../../shared/store/outbox.js";
 import type { TelegramWorkerData } from "../../workers/channels/telegram/telegram-worker-data.js";
 import type { RestartPolicyOptions } from "../workers/restart-policy.js";
-import { protocolLink, type CreateAccountLink } from "./account-link.js";
+import { CHANNEL_WORKER_NICE, protocolLink, type CreateAccountLink } from "./account-link.js";
 import { AccountRunner } from "./account-runner.js";
 import { resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
 import { ChannelPairingStore } from "./channel-pairing-store.js";
@@ -84,7 +84,7 @@ export class ChannelAccounts {
         authDir: a.authDir!,
         restart,
         ...(w.whatsappWorker ? { worker: w.whatsappWorker } : {}),
-        ...(w.heartbeatTimeoutMs !== undefined ? { supervisor: { heartbeatTimeoutMs: w.heartbeatTimeoutMs } } : {}),
+        supervisor: { nice: CHANNEL_WORKER_NICE, ...(w.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: w.heartbeatTimeoutMs } : {}) },
       });
     }
     if (a.channel !== "telegram" || !a.token) return null;

@@ -16,8 +16,6 @@
  * exception or an unhandled rejection end the thread with code 1; the supervisor restarts
  * it with the channel's backoff.
  */
-// First: the thread drops its CPU priority before anything else loads (see the module).
-import "../background-priority.js";
 import { workerData } from "node:worker_threads";
 import { Bot, GrammyError } from "grammy";
 import { connectWorker, isWorkerLinkData } from "../../../shared/ring/worker-link.js";

@@ -8,8 +8,6 @@
  * and restarts the worker with backoff, and only this account is affected. The socket is
  * `ws` (plain JS), so a dying thread cannot take the process down with it.
  */
-// First: the thread drops its CPU priority before anything else loads (see the module).
-import "../background-priority.js";
 import { workerData } from "node:worker_threads";
 import { connectWorker, isWorkerLinkData } from "../../../shared/ring/worker-link.js";
 import type { WorkerEndpoint } from "../../../shared/ring/worker-link.js";
