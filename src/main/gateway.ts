@@ -71,7 +71,10 @@ export interface GatewayDeps {
   channels?: ChannelsLoadOptions;
 }
 
-/** Late-bound views of module APIs: modules are created before any of them registered. */
+/**
+ * Late-bound views of module APIs for what is built before registration: the hook runner
+ * reads the agents runtime and the channels' delivery per call (hooks depend on neither).
+ */
 interface ModuleApis {
   agents: () => AgentRuntime | undefined;
   channels: () => ChannelsApi | undefined;
@@ -93,8 +96,17 @@ function builtInModules(deps: GatewayDeps, ctx: GatewayContext, apis: ModuleApis
     agentsModule(deps.agents),
     hooksModule({ ...deps.hooks, runAgent }),
     toolsInvokeModule(),
-    ...(deps.channels ? [channelsLoader(deps.channels, apis.agents)] : []),
+    ...(deps.channels ? [channelsLoader(deps.channels)] : []),
   ];
+}
+
+/** The cluster module when `gateway.cluster` is enabled; the NATS client loads only then. */
+async function clusterModules(options: GatewayOptions): Promise<GatewayModuleDef[]> {
+  if (!options.cluster) return [];
+  const { clusterModule } = await import("./cluster/cluster-module.js");
+  const { clusterPresenceModule } = await import("./cluster/cluster-presence-module.js");
+  const { clusterEventsModule } = await import("./cluster/cluster-events-module.js");
+  return [clusterModule(options.cluster), clusterPresenceModule(), clusterEventsModule()];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
@@ -145,7 +157,7 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   try {
     registerCoreMethods(methods);
     const apis: ModuleApis = { agents: () => host.api<AgentRuntime>(AGENTS_MODULE), channels: () => host.api<ChannelsApi>(CHANNELS_MODULE) };
-    await host.register([...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    await host.register([...(await clusterModules(options)), ...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
   } catch (err) {
