@@ -23,10 +23,11 @@ import { WorkerSupervisor } from "../workers/worker-supervisor.js";
  * host a channel worker that burns CPU — a reconnect storm, a runaway loop in an SDK,
  * loading Baileys after a restart — competes with the control plane's thread for the same
  * cores; threads keep its crashes away from the main thread, only priority keeps its CPU use
- * away too. Under CFS a nice-10 thread gets ~10 % of a contended core against a nice-0 one,
- * and all of an idle one.
+ * away too. Under CFS a nice-5 thread gets ~25 % of a core contended with one nice-0 thread,
+ * and all of an idle one. Not lower: nice 10 (~10 %) starved worker start-up (Baileys load,
+ * first QR) for tens of seconds on a host saturated by other processes.
  */
-export const CHANNEL_WORKER_NICE = 10;
+export const CHANNEL_WORKER_NICE = 5;
 
 /** A supervised account worker. */
 export interface AccountLink {
