@@ -68,7 +68,8 @@ function builtInModules(deps: GatewayDeps): GatewayModuleDef[] {
 async function clusterModules(options: GatewayOptions): Promise<GatewayModuleDef[]> {
   if (!options.cluster) return [];
   const { clusterModule } = await import("./cluster/cluster-module.js");
-  return [clusterModule(options.cluster)];
+  const { clusterStateModules } = await import("./cluster/cluster-state-modules.js");
+  return [clusterModule(options.cluster), ...clusterStateModules()];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */

@@ -57,6 +57,11 @@ export interface ModuleRegistrar<Core, Extra, Conn> {
    * are live.
    */
   onReload(types: readonly HotActionType[], handler: (actions: HotAction[]) => void | Promise<void>): void;
+  /**
+   * The `api` of a module registered before this one (list it in `dependsOn`); undefined
+   * when it exposes none or is not loaded.
+   */
+  api<T>(name: string): T | undefined;
 }
 
 /** A subsystem. */
