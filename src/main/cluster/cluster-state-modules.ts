@@ -4,9 +4,10 @@
  * cluster module, only when `gateway.cluster` is enabled.
  */
 import type { GatewayModuleDef } from "../gateway-module.js";
+import { clusterDedupeModule } from "./cluster-dedupe-module.js";
 import { clusterPairingModule } from "./cluster-pairing-module.js";
 
 /** Every shared-state module, each depending on `cluster`. */
 export function clusterStateModules(): GatewayModuleDef[] {
-  return [clusterPairingModule()];
+  return [clusterPairingModule(), clusterDedupeModule()];
 }

@@ -1,0 +1,39 @@
+/**
+ * The injection point through which `agent`, `chat.send` and `agent.wait` share their
+ * idempotency keys and run results with other gateways (the cluster's dedupe bucket,
+ * src/main/cluster/cluster-dedupe-module.ts). Empty on a single gateway: the in-process
+ * `TtlCache` and `RunWaits` are then the whole story.
+ *
+ * With it set, a key is claimed in the shared store before a run starts (first writer
+ * wins), so a retry of the same idempotency key on another gateway is answered with the
+ * original's state — its final answer once recorded, else what the local cache answers for a
+ * run in flight — and is never run twice.
+ */
+import type { DedupeEntry } from "./agent-methods.js";
+import type { WaitResult } from "./run-waits.js";
+
+/** Outcome of a claim: this gateway runs it, or another gateway did (with what it recorded so far). */
+export type ClaimResult = { won: true } | { won: false; final: DedupeEntry | undefined; ack: DedupeEntry | undefined };
+
+/** Shared idempotency keys (`agent:<key>`, `chat:<key>`) and finished runs. */
+export interface SharedIdempotency {
+  /**
+   * Claims `key` with the answer given while the run is in flight (`ack`; none for
+   * `chat.send`). Rejects GW_ERR_CLUSTER_UNAVAILABLE (retryable) while the broker is down:
+   * without the claim a retry elsewhere could run again.
+   */
+  claim(key: string, ack: DedupeEntry | undefined): Promise<ClaimResult>;
+  /** Records the final answer of a claimed key (best-effort once the broker is back). */
+  settle(key: string, final: DedupeEntry): void;
+  /** Gives up a claim whose run never started, so that a retry may run it. */
+  release(key: string): void;
+  /** Records a finished run for `agent.wait` on other gateways. */
+  finished(result: WaitResult): void;
+  /** The run's result recorded by any gateway, waiting up to `timeoutMs`; undefined at timeout or abort. */
+  waitFinished(runId: string, timeoutMs: number, signal: AbortSignal): Promise<WaitResult | undefined>;
+}
+
+/** Filled by the cluster when enabled; read at each call. */
+export interface SharedIdempotencySlot {
+  current?: SharedIdempotency;
+}
