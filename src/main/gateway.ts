@@ -17,7 +17,11 @@ import type { HttpRouteDeps } from "./http/routes.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { registerCoreMethods } from "./methods/index.js";
 import { ModuleHost } from "./module-host.js";
-import { agentsModule, type AgentsModuleOptions } from "./agents/agents-module.js";
+import { agentsModule, AGENTS_MODULE, type AgentsModuleOptions } from "./agents/agents-module.js";
+import type { AgentRuntime } from "./agents/agent-runtime.js";
+import { channelsLoader, CHANNELS_MODULE, type ChannelsLoadOptions } from "./channels/channels-loader.js";
+import type { ChannelsApi } from "./channels/channels-module.js";
+import { hookAgentRunner } from "./hooks/hook-agent-run.js";
 import { nodesModule } from "./nodes/nodes-module.js";
 import { hooksModule, type HooksModuleOptions } from "./hooks/hooks-module.js";
 import { toolsInvokeModule } from "./http/tools-invoke.js";
@@ -55,13 +59,42 @@ export interface GatewayDeps {
   http?: HttpRouteDeps;
   /** Options of the built-in agents module (pool sizing; benches swap the run plane). */
   agents?: AgentsModuleOptions;
-  /** What the built-in hooks module calls (agent runs, heartbeat); see docs/http.md. */
+  /**
+   * What the built-in hooks module calls (heartbeat; `runAgent` replaces the agents-backed
+   * isolated hook run); see docs/http.md.
+   */
   hooks?: HooksModuleOptions;
+  /**
+   * Channels to run (`gateway run` passes this only when a channel is configured and
+   * `CLAWDBOT_SKIP_CHANNELS` is unset); inbound messages start agent runs. Default: none.
+   */
+  channels?: ChannelsLoadOptions;
 }
 
-/** The modules every gateway loads. */
-function builtInModules(deps: GatewayDeps): GatewayModuleDef[] {
-  return [nodesModule(), agentsModule(deps.agents), hooksModule(deps.hooks), toolsInvokeModule()];
+/** Late-bound views of module APIs: modules are created before any of them registered. */
+interface ModuleApis {
+  agents: () => AgentRuntime | undefined;
+  channels: () => ChannelsApi | undefined;
+}
+
+/** The modules every gateway loads, wired to each other: hooks and channels run agent turns. */
+function builtInModules(deps: GatewayDeps, ctx: GatewayContext, apis: ModuleApis): GatewayModuleDef[] {
+  const runAgent =
+    deps.hooks?.runAgent ??
+    hookAgentRunner({
+      agents: apis.agents,
+      systemEvents: ctx.systemEvents,
+      log: ctx.log,
+      requestHeartbeat: deps.hooks?.requestHeartbeat,
+      deliver: () => apis.channels()?.deliver,
+    });
+  return [
+    nodesModule(),
+    agentsModule(deps.agents),
+    hooksModule({ ...deps.hooks, runAgent }),
+    toolsInvokeModule(),
+    ...(deps.channels ? [channelsLoader(deps.channels, apis.agents)] : []),
+  ];
 }
 
 /** The cluster module when `gateway.cluster` is enabled; the NATS client loads only then. */
@@ -119,7 +152,8 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   let server: GatewayServer;
   try {
     registerCoreMethods(methods);
-    await host.register([...(await clusterModules(options)), ...builtInModules(deps), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    const apis: ModuleApis = { agents: () => host.api<AgentRuntime>(AGENTS_MODULE), channels: () => host.api<ChannelsApi>(CHANNELS_MODULE) };
+    await host.register([...(await clusterModules(options)), ...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
   } catch (err) {

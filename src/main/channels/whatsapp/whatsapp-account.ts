@@ -77,7 +77,8 @@ type Listener<T> = (v: T) => void | Promise<void>;
 export class WhatsAppAccount {
   readonly accountId: string;
   readonly authDir: string;
-  private readonly supervisor: WorkerSupervisor<WhatsAppLinkProtocol>;
+  /** The account worker's supervisor (state, restarts; the channels module's link reads it). */
+  readonly supervisor: WorkerSupervisor<WhatsAppLinkProtocol>;
   private readonly log: WhatsAppLogger;
   private last: WhatsAppState;
   private readonly inbound = new Set<Listener<WhatsAppInbound>>();
