@@ -98,11 +98,11 @@ function builtInModules(deps: GatewayDeps, ctx: GatewayContext, apis: ModuleApis
 }
 
 /** The cluster module when `gateway.cluster` is enabled; the NATS client loads only then. */
-async function clusterModules(options: GatewayOptions): Promise<GatewayModuleDef[]> {
+async function clusterModules(options: GatewayOptions, deps: GatewayDeps): Promise<GatewayModuleDef[]> {
   if (!options.cluster) return [];
   const { clusterModule } = await import("./cluster/cluster-module.js");
   const { clusterStateModules } = await import("./cluster/cluster-state-modules.js");
-  return [clusterModule(options.cluster), ...clusterStateModules()];
+  return [clusterModule(options.cluster), ...clusterStateModules({ channels: deps.channels !== undefined })];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
@@ -153,7 +153,7 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   try {
     registerCoreMethods(methods);
     const apis: ModuleApis = { agents: () => host.api<AgentRuntime>(AGENTS_MODULE), channels: () => host.api<ChannelsApi>(CHANNELS_MODULE) };
-    await host.register([...(await clusterModules(options)), ...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    await host.register([...(await clusterModules(options, deps)), ...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
   } catch (err) {

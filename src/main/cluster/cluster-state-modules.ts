@@ -5,9 +5,16 @@
  */
 import type { GatewayModuleDef } from "../gateway-module.js";
 import { clusterDedupeModule } from "./cluster-dedupe-module.js";
+import { clusterLeasesModule } from "./cluster-leases-module.js";
 import { clusterPairingModule } from "./cluster-pairing-module.js";
 
+/** What the gateway runs besides the built-in modules. */
+export interface ClusterStateScope {
+  /** The channels module is loaded (its accounts then run under leases). */
+  channels: boolean;
+}
+
 /** Every shared-state module, each depending on `cluster`. */
-export function clusterStateModules(): GatewayModuleDef[] {
-  return [clusterPairingModule(), clusterDedupeModule()];
+export function clusterStateModules(scope: ClusterStateScope): GatewayModuleDef[] {
+  return [clusterPairingModule(), clusterDedupeModule(), ...(scope.channels ? [clusterLeasesModule()] : [])];
 }
