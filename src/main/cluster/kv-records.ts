@@ -15,8 +15,8 @@
  *   A write that timed out but landed arrives through the watch later and wins.
  * - "lazy" writes (metadata) are best-effort: skipped while disconnected, errors logged.
  *
- * The watch (restarted at every broker reconnect) applies every entry newer than the
- * revision seen for its key; entries this gateway wrote itself are skipped that way.
+ * The watch (restarted at every broker reconnect, from scratch) applies every entry newer
+ * than the revision seen for its key; entries this gateway wrote itself are skipped that way.
  * At each connect, records the local store has and the bucket lacks are created (a gateway
  * joining with existing state, or a broker that lost its store); a record the bucket has
  * always wins over the local copy.
@@ -128,6 +128,11 @@ export class KvRecords {
       if (this.#closed) return;
       this.#stopWatch?.();
       this.#stopWatch = null;
+      // Revisions seen before are not trusted across a reconnect: a broker that lost its
+      // store numbers keys from 1 again, and newer entries must not look old. The watch
+      // below delivers every key again (applying an unchanged record is harmless).
+      this.#seen.clear();
+      this.#synced = false;
       const kv = await h.kvm.create(this.opts.bucket, { history: this.opts.history ?? 1 });
       this.#kv = kv;
       await this.#seed(kv);
