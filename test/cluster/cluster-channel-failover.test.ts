@@ -3,7 +3,8 @@
  * (fake Bot API, which counts concurrent getUpdates pollers) and a fake model: exactly one
  * gateway polls; SIGKILL it and another takes the account over after the lease expires; at no
  * moment do two gateways poll; no inbound message is lost or answered twice; `send` on a
- * gateway that does not run the account is routed to the one that does.
+ * gateway that does not run the account is routed to the one that does, and its retry after
+ * the failover is not sent again.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -81,6 +82,12 @@ test("a Telegram account fails over from a SIGKILLed owner with at most one poll
   const answeredMs = Date.now() - killedAt;
   assert.notEqual(next, owner);
   assert.equal((await holders(ops)).length, 1);
+
+  // The routed send retried after the failover is not sent again by the new owner.
+  const retried = await (ops.get(next as ClusterGateway) as TestClient).request("send", { channel: "telegram", to: "42", message: "routed", idempotencyKey: "route-1" }, 10_000);
+  assert.equal(retried.ok, true, JSON.stringify(retried.error));
+  assert.equal(retried.payload.messageId, sent.payload.messageId);
+  assert.equal(tg.sent.filter((m) => m.text === "routed").length, 1, "a send retried across the failover is not sent twice");
 
   assert.ok(tg.maxConcurrentPollers <= 1, `pollers overlapped: ${tg.maxConcurrentPollers}`);
   assert.equal(tg.conflicts, 0, "no getUpdates conflict (409)");

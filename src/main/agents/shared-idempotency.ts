@@ -13,7 +13,7 @@ import type { DedupeEntry } from "./agent-methods.js";
 import type { WaitResult } from "./run-waits.js";
 
 /** Outcome of a claim: this gateway runs it, or another gateway did (with what it recorded so far). */
-export type ClaimResult = { won: true } | { won: false; final: DedupeEntry | undefined; ack: DedupeEntry | undefined };
+export type ClaimResult = { won: true } | { won: false; final: DedupeEntry | undefined; ack: DedupeEntry | undefined; owner: string | undefined };
 
 /** Shared idempotency keys (`agent:<key>`, `chat:<key>`) and finished runs. */
 export interface SharedIdempotency {

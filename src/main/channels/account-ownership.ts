@@ -43,6 +43,11 @@ export interface AccountOwnership {
   holder(leaseKey: string): string | undefined;
   /** Runs a send on the gateway holding `leaseKey`; rejects GW_ERR_CLUSTER_UNAVAILABLE when it cannot be reached. */
   forwardSend(leaseKey: string, send: ForwardedSend): Promise<ChannelSendResult>;
+  /**
+   * Runs `send` at most once per `key` across the cluster: the outbox dedupes per gateway,
+   * this also spans a failover of the account to another gateway.
+   */
+  once(key: string, send: () => Promise<ChannelSendResult>): Promise<ChannelSendResult>;
   /** Serves the sends other gateways forward to this one. */
   serveSends(handler: (send: ForwardedSend) => Promise<ChannelSendResult>): void;
 }

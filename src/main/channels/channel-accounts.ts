@@ -79,10 +79,16 @@ export class ChannelAccounts {
     ownership.serveSends((s) => this.#localSend(s));
   }
 
-  async #localSend(s: ForwardedSend): Promise<ChannelSendResult> {
+  #localSend(s: ForwardedSend): Promise<ChannelSendResult> {
+    return this.sendHere(s);
+  }
+
+  /** A send on this gateway's runner of the account, once per key (cluster-wide under ownership). */
+  async sendHere(s: ForwardedSend): Promise<ChannelSendResult> {
     const runner = this.runners.get(accountKey(s.channel, s.accountId));
     if (!runner) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${s.channel} account ${s.accountId} is not running on this gateway`);
-    return runner.send(s.key, s.to, s.text, s.threadId);
+    const run = (): Promise<ChannelSendResult> => runner.send(s.key, s.to, s.text, s.threadId);
+    return this.#ownership === undefined ? run() : this.#ownership.once(s.key, run);
   }
 
   /**

@@ -118,7 +118,7 @@ export function registerChannelMethods(methods: MethodTable, d: ChannelMethodDep
       if (channel === "whatsapp") throw new GatewayError("GW_ERR_WHATSAPP_NOT_LINKED", notLinkedMessage(accountId), { accountId, channel });
       throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${channel} account ${accountId} is not running (${accounts.notRunning.get(key) ?? "not configured"})`);
     }
-    const sent = await runner.send(`send:${params.idempotencyKey}`, params.to.trim(), params.message.trim());
+    const sent = await accounts.sendHere({ channel, accountId, key: `send:${params.idempotencyKey}`, to: params.to.trim(), text: params.message.trim() });
     return { runId: params.idempotencyKey, messageId: sent.messageId, channel, chatId: sent.chatId, ...(channel === "whatsapp" ? { toJid: sent.chatId } : {}) };
   });
 

@@ -18,6 +18,9 @@
  *
  * Gateways that do not hold a lease try to take it every L/3, so an owner killed with
  * SIGKILL is replaced within about L + L/3 (docs/cluster.md).
+ *
+ * `send` keys are claimed in the dedupe bucket (`once`), so a retry that crosses a failover
+ * is not sent again by the new owner, whose outbox never saw the key.
  */
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
@@ -25,6 +28,7 @@ import type { Logger } from "pino";
 import { GatewayError, type WireError } from "../../shared/errors.js";
 import type { ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
 import type { AccountOwnership, ForwardedSend, OwnershipHandlers } from "../channels/account-ownership.js";
+import type { SharedIdempotency } from "../agents/shared-idempotency.js";
 import type { ClusterApi } from "./cluster-module.js";
 import { clusterUnavailable } from "./kv-records.js";
 
@@ -76,9 +80,11 @@ export class ChannelLeases implements AccountOwnership {
   /** Lease takes and losses since start (health, tests). */
   readonly counters = { taken: 0, lost: 0, released: 0 };
 
+  /** @param dedupe the shared idempotency store, when loaded (read at each send) */
   constructor(
     private readonly cluster: ClusterApi,
     private readonly log: Logger,
+    private readonly dedupe: () => SharedIdempotency | undefined = () => undefined,
   ) {}
 
   get #leaseMs(): number {
@@ -159,6 +165,32 @@ export class ChannelLeases implements AccountOwnership {
     const reply = JSON.parse(decoder.decode(raw)) as ForwardReply;
     if (!reply.ok) throw GatewayError.fromWire(reply.error);
     return reply.result;
+  }
+
+  async once(key: string, send: () => Promise<ChannelSendResult>): Promise<ChannelSendResult> {
+    const d = this.dedupe();
+    if (d === undefined) return send();
+    const k = `channel:${key}`;
+    const claim = await d.claim(k, undefined);
+    // This gateway's own earlier claim: its outbox knows the key and answers for it.
+    if (!claim.won && !(claim.owner === this.#me && claim.final === undefined)) {
+      const f = claim.final;
+      if (f === undefined) {
+        throw new GatewayError("GW_ERR_CHANNEL_OUTCOME_UNKNOWN", `send ${key} is in flight or was interrupted on gateway ${claim.owner ?? "?"}; it is not sent again`, { idempotencyKey: key });
+      }
+      if (f.ok) return f.payload as ChannelSendResult;
+      throw GatewayError.fromWire(f.payload as WireError);
+    }
+    try {
+      const result = await send();
+      d.settle(k, { ok: true, payload: result });
+      return result;
+    } catch (err) {
+      // A refusal is the answer for this key (as in the outbox); a retryable failure may be retried.
+      if (err instanceof GatewayError && !err.retryable) d.settle(k, { ok: false, payload: err.toWire() });
+      else d.release(k);
+      throw err;
+    }
   }
 
   serveSends(handler: (send: ForwardedSend) => Promise<ChannelSendResult>): void {

@@ -1,6 +1,7 @@
 /**
  * The `cluster-dedupe` module: idempotency keys of `agent` / `chat.send` and finished runs of
- * `agent.wait`, shared through the dedupe KV bucket (TTL = the local dedupe lifetime, 5 min).
+ * `agent.wait` (and channel `send` keys, channel-leases.ts), shared through the dedupe KV
+ * bucket (TTL = the local dedupe lifetime, 5 min).
  *
  *   idem.<b64url "agent:<key>">  {state:"running", owner, ack} → {state:"done", owner, final}
  *   run.<b64url runId>           the run's `agent.wait` result
@@ -88,7 +89,7 @@ class KvIdempotency implements SharedIdempotency {
       }
       const theirs = parse<ClaimRecord>(await timeout(kv.get(k), ms, what));
       // Gone between the two calls (released or expired): claim again.
-      if (theirs !== undefined) return { won: false, final: theirs.final, ack: theirs.ack };
+      if (theirs !== undefined) return { won: false, final: theirs.final, ack: theirs.ack, owner: theirs.owner };
     }
     throw clusterUnavailable(what);
   }

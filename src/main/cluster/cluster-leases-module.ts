@@ -6,6 +6,8 @@
 import type { GatewayModuleDef } from "../gateway-module.js";
 import { CHANNELS_MODULE } from "../channels/channels-loader.js";
 import type { ChannelsApi } from "../channels/channels-module.js";
+import { AGENTS_MODULE } from "../agents/agents-module.js";
+import type { AgentRuntime } from "../agents/agent-runtime.js";
 import { CLUSTER_MODULE, type ClusterApi } from "./cluster-module.js";
 import { ChannelLeases } from "./channel-leases.js";
 
@@ -14,12 +16,13 @@ export const CLUSTER_LEASES_MODULE = "cluster-leases";
 export function clusterLeasesModule(): GatewayModuleDef {
   return {
     name: CLUSTER_LEASES_MODULE,
-    dependsOn: [CLUSTER_MODULE, CHANNELS_MODULE],
+    dependsOn: [CLUSTER_MODULE, AGENTS_MODULE, CHANNELS_MODULE],
     register(r) {
       const cluster = r.api<ClusterApi>(CLUSTER_MODULE);
       const channels = r.api<ChannelsApi>(CHANNELS_MODULE);
       if (cluster === undefined || channels === undefined) throw new Error("cluster-leases needs the cluster and channels modules");
-      const leases = new ChannelLeases(cluster, r.core.log);
+      const shared = r.api<AgentRuntime>(AGENTS_MODULE)?.shared;
+      const leases = new ChannelLeases(cluster, r.core.log, () => shared?.current);
       channels.setOwnership(leases);
       r.healthSection("clusterLeases", () => ({ bucket: cluster.names.buckets.leases, synced: leases.ready, leaseMs: cluster.options.channelLeaseMs, held: leases.held(), ...leases.counters }));
       return { api: leases, start: () => leases.start(), stop: () => leases.close() };
