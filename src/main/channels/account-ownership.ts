@@ -48,6 +48,15 @@ export interface AccountOwnership {
    * this also spans a failover of the account to another gateway.
    */
   once(key: string, send: () => Promise<ChannelSendResult>): Promise<ChannelSendResult>;
+  /**
+   * Whether this gateway should handle inbound message `key` (`<channel>:<account>:<messageId>`):
+   * false only when a gateway already handled it (the platform re-delivered it to a new owner
+   * after a failover). One still in progress elsewhere is handled again: its owner lost the
+   * account, so its processing ended; replies stay once-only through `once`.
+   */
+  shouldHandle(key: string): Promise<boolean>;
+  /** Inbound message `key` was handled (its reply sent or given up). */
+  handled(key: string): void;
   /** Serves the sends other gateways forward to this one. */
   serveSends(handler: (send: ForwardedSend) => Promise<ChannelSendResult>): void;
 }

@@ -150,7 +150,10 @@ export class ChannelAccounts {
       const lease = this.#leases.acquire(a.token, key);
       if (!lease.ok) return void this.notRunning.set(key, `token already in use by ${lease.heldBy}`);
     }
-    const runner = new AccountRunner({ account: a, stateDir: this.d.stateDir, log: this.d.log, handler: this.d.handler, outbox: this.d.outbox, pairing: this.#pairingOf(a.channel), link, queueFsync: this.d.workers.fsync });
+    const runner = new AccountRunner({
+      account: a, stateDir: this.d.stateDir, log: this.d.log, handler: this.d.handler, outbox: this.d.outbox, pairing: this.#pairingOf(a.channel), link, queueFsync: this.d.workers.fsync,
+      ...(this.#ownership !== undefined ? { ownership: this.#ownership } : {}),
+    });
     this.runners.set(key, runner);
     if (a.webhookUrl) this.#unmounts.set(key, this.d.mountWebhook(a, runner));
     try {

@@ -19,8 +19,10 @@
  * Gateways that do not hold a lease try to take it every L/3, so an owner killed with
  * SIGKILL is replaced within about L + L/3 (docs/cluster.md).
  *
- * `send` keys are claimed in the dedupe bucket (`once`), so a retry that crosses a failover
- * is not sent again by the new owner, whose outbox never saw the key.
+ * `send` and reply-chunk keys are claimed in the dedupe bucket (`once`), so a retry that
+ * crosses a failover is not sent again by the new owner, whose outbox never saw the key; an
+ * inbound message the platform re-delivers to the new owner is skipped once handled
+ * (`shouldHandle`).
  */
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
@@ -171,7 +173,15 @@ export class ChannelLeases implements AccountOwnership {
     const d = this.dedupe();
     if (d === undefined) return send();
     const k = `channel:${key}`;
-    const claim = await d.claim(k, undefined);
+    let claim;
+    try {
+      claim = await d.claim(k, undefined);
+    } catch (err) {
+      // Broker unreachable: the local outbox still sends once per key here (a reply must not
+      // be dropped for want of the shared record); only a concurrent failover could repeat it.
+      this.log.warn({ key, err: String(err) }, "cluster: send key not claimed in the shared store; sending under the local outbox only");
+      return send();
+    }
     // This gateway's own earlier claim: its outbox knows the key and answers for it.
     if (!claim.won && !(claim.owner === this.#me && claim.final === undefined)) {
       const f = claim.final;
@@ -191,6 +201,17 @@ export class ChannelLeases implements AccountOwnership {
       else d.release(k);
       throw err;
     }
+  }
+
+  async shouldHandle(key: string): Promise<boolean> {
+    const d = this.dedupe();
+    if (d === undefined) return true;
+    const claim = await d.claim(`inbound:${key}`, undefined);
+    return claim.won || claim.final === undefined;
+  }
+
+  handled(key: string): void {
+    this.dedupe()?.settle(`inbound:${key}`, { ok: true, payload: null });
   }
 
   serveSends(handler: (send: ForwardedSend) => Promise<ChannelSendResult>): void {
