@@ -17,7 +17,7 @@ import type { MethodCall, MethodTable } from "../router.js";
 import { agentIdentity, agentSettings } from "./agent-settings.js";
 import type { AgentRuntime, RunOutcome } from "./agent-runtime.js";
 import type { TtlCache } from "./ttl-cache.js";
-import type { SharedIdempotencySlot } from "./shared-idempotency.js";
+import { finalOf, type SharedIdempotencySlot } from "./shared-idempotency.js";
 
 /** A cached answer of `agent` / `chat.send`. */
 export interface DedupeEntry {
@@ -72,7 +72,8 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
     if (share !== undefined) {
       const claim = await share.claim(cacheKey, { ok: true, payload: { runId: p.idempotencyKey, status: "accepted", acceptedAt: Date.now() } });
       if (!claim.won) {
-        const known = claim.final ?? claim.ack;
+        const final = await finalOf(share, cacheKey, p.idempotencyKey, claim.final, async (id) => (await runtime.waits.wait(id, 0)).status !== "timeout");
+        const known = final ?? claim.ack;
         return known !== undefined ? replay(call, known) : { runId: p.idempotencyKey, status: "in_flight" };
       }
     }

@@ -22,7 +22,7 @@ import { replay } from "./agent-methods.js";
 import type { DedupeEntry } from "./agent-methods.js";
 import type { AgentRuntime } from "./agent-runtime.js";
 import type { TtlCache } from "./ttl-cache.js";
-import type { SharedIdempotencySlot } from "./shared-idempotency.js";
+import { finalOf, type SharedIdempotencySlot } from "./shared-idempotency.js";
 
 /** Messages that abort the session's runs instead of starting one. */
 const STOP_WORDS = new Set(["/stop", "stop", "/abort", "abort"]);
@@ -47,7 +47,10 @@ export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime,
     const share = shared.current;
     if (share !== undefined) {
       const claim = await share.claim(cacheKey, undefined);
-      if (!claim.won) return claim.final !== undefined ? replay(call, claim.final) : { runId: p.idempotencyKey, status: "in_flight" };
+      if (!claim.won) {
+        const final = await finalOf(share, cacheKey, p.idempotencyKey, claim.final, async (id) => (await runtime.waits.wait(id, 0)).status !== "timeout");
+        return final !== undefined ? replay(call, final) : { runId: p.idempotencyKey, status: "in_flight" };
+      }
     }
     let started;
     try {

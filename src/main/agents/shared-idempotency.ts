@@ -23,6 +23,11 @@ export interface SharedIdempotency {
    * without the claim a retry elsewhere could run again.
    */
   claim(key: string, ack: DedupeEntry | undefined): Promise<ClaimResult>;
+  /**
+   * The final answer of `key` once its owner records it, waiting up to `timeoutMs`; undefined
+   * then. For a retry arriving between the run's end and that record.
+   */
+  awaitFinal(key: string, timeoutMs: number): Promise<DedupeEntry | undefined>;
   /** Records the final answer of a claimed key (best-effort once the broker is back). */
   settle(key: string, final: DedupeEntry): void;
   /** Gives up a claim whose run never started, so that a retry may run it. */
@@ -31,6 +36,19 @@ export interface SharedIdempotency {
   finished(result: WaitResult): void;
   /** The run's result recorded by any gateway, waiting up to `timeoutMs`; undefined at timeout or abort. */
   waitFinished(runId: string, timeoutMs: number, signal: AbortSignal): Promise<WaitResult | undefined>;
+}
+
+/** How long a retry waits for the final of a run that already ended elsewhere (ms). */
+export const FINAL_GRACE_MS = 2000;
+
+/**
+ * The recorded final of a key another gateway claimed, also when the retry arrives between
+ * the end of that gateway's run (which `agent.wait` already reports) and the record of its
+ * answer; undefined while the run goes on.
+ */
+export async function finalOf(share: SharedIdempotency, key: string, runId: string, known: DedupeEntry | undefined, ended: (runId: string) => Promise<boolean>): Promise<DedupeEntry | undefined> {
+  if (known !== undefined) return known;
+  return (await ended(runId)) ? share.awaitFinal(key, FINAL_GRACE_MS) : undefined;
 }
 
 /** Filled by the cluster when enabled; read at each call. */

@@ -94,6 +94,23 @@ class KvIdempotency implements SharedIdempotency {
     throw clusterUnavailable(what);
   }
 
+  async awaitFinal(key: string, timeoutMs: number): Promise<DedupeEntry | undefined> {
+    const kv = this.kv;
+    if (kv === null || !this.cluster.connection.available()) return undefined;
+    const iter = await kv.watch({ key: recordKey("idem", key) });
+    const timer = setTimeout(() => iter.stop(), timeoutMs);
+    try {
+      for await (const e of iter) {
+        const rec = parse<ClaimRecord>(e);
+        if (rec?.final !== undefined) return rec.final;
+      }
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      iter.stop();
+    }
+  }
+
   settle(key: string, final: DedupeEntry): void {
     const rec: ClaimRecord = { state: "done", owner: this.cluster.options.gatewayId, final };
     this.#bestEffort(`idempotency key ${key}`, (kv) => kv.put(recordKey("idem", key), json(rec)));
