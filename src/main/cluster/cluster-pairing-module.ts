@@ -102,11 +102,11 @@ export function clusterPairingModule(): GatewayModuleDef {
       for (const k of [dev.paired, dev.pending, node.paired, node.pending] as RecordKind<unknown>[]) records.register(k);
       r.core.devices.setReplicator({
         paired: (id, record, mode) => records.write(dev.paired, id, record, mode),
-        pending: (id, request) => records.write(dev.pending, id, request, "ack"),
+        pending: (id, request, mode = "ack") => records.write(dev.pending, id, request, mode),
       });
       nodes.pairing.setReplicator({
         paired: (id, record, mode) => records.write(node.paired, id, record, mode),
-        pending: (id, request) => records.write(node.pending, id, request, "ack"),
+        pending: (id, request, mode = "ack") => records.write(node.pending, id, request, mode),
       });
       r.healthSection("clusterPairing", () => ({ bucket: cluster.names.buckets.pairing, synced: records.synced }));
       const api: ClusterPairingApi = { records };

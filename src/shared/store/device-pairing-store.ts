@@ -338,6 +338,8 @@ export class DevicePairingStore {
   /** Shares every later mutation through `replicator` (see pairing-replicator.ts). Set once, before serving. */
   setReplicator(replicator: PairingReplicator<PairedDevice, PendingDeviceRequest>): void {
     this.#replicator = replicator;
+    // Every gateway prunes by the request's own timestamp; the shared copy goes best-effort.
+    this.#state.onExpired = (requestId) => void replicator.pending(requestId, undefined, "lazy");
   }
 
   /**

@@ -207,6 +207,8 @@ export class NodePairingStore {
   /** Shares every later mutation through `replicator` (see pairing-replicator.ts). Set once, before serving. */
   setReplicator(replicator: PairingReplicator<PairedNode, PendingNodeRequest>): void {
     this.#replicator = replicator;
+    // Every gateway prunes by the request's own timestamp; the shared copy goes best-effort.
+    this.#state.onExpired = (requestId) => void replicator.pending(requestId, undefined, "lazy");
   }
 
   /** Another gateway's state of a paired node (`undefined`: removed), in memory and on disk, not replicated back. */

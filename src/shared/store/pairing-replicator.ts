@@ -22,8 +22,8 @@ export type ReplicationMode = "ack" | "lazy";
 export interface PairingReplicator<P, Q> {
   /** Paired record `id` changed (`undefined`: removed). Undefined when nothing is to be awaited. */
   paired(id: string, record: P | undefined, mode: ReplicationMode): Promise<void> | undefined;
-  /** Pending request `requestId` was created (`request`) or resolved/expired (`undefined`). */
-  pending(requestId: string, request: Q | undefined): Promise<void> | undefined;
+  /** Pending request `requestId` was created (`request`) or resolved/expired (`undefined`). Default mode "ack". */
+  pending(requestId: string, request: Q | undefined, mode?: ReplicationMode): Promise<void> | undefined;
 }
 
 /**
