@@ -2,12 +2,15 @@
  * Idempotency keys shared through the cluster's dedupe bucket, with real gateway processes
  * and a fake model server that counts calls: an `agent` or `chat.send` retried with the same
  * idempotencyKey on another gateway runs once (answered "accepted"/"in_flight" while the
- * original runs, then with its final), and `agent.wait` works from the other gateway.
+ * original runs, then with its final), and `agent.wait` works from the other gateway; a
+ * `node.invoke` retried on another gateway waits for the original's result, the node being
+ * invoked once.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Frame, TestClient } from "../helpers/client.js";
-import { startClusterGateways } from "../helpers/cluster-gateways.js";
+import { startClusterGateways, CLUSTER_TOKEN } from "../helpers/cluster-gateways.js";
+import { connectNode, nextInvoke } from "../helpers/node.js";
 import { startNatsServer } from "../helpers/nats-server.js";
 import { operatorOn, waitSynced } from "../helpers/cluster-state.js";
 import { startFakeOpenAI } from "../fakes/fake-openai.js";
@@ -63,4 +66,31 @@ test("agent and chat.send retried on another gateway run once; agent.wait answer
   const done = await opA.request("chat.send", chat, 10_000);
   assert.deepEqual(done.payload, { runId: "idem-chat-1", status: "ok" });
   assert.equal(openai.requests.length, 2);
+});
+
+test("node.invoke retried with the same idempotencyKey on another gateway invokes the node once and answers with its result", async (t) => {
+  const nats = await startNatsServer(t);
+  const [a, b] = await startClusterGateways(t, nats, 2);
+  const [opA, opB] = (await Promise.all([a, b].map((gw) => operatorOn(t, gw.url)))) as [TestClient, TestClient];
+  await Promise.all([opA, opB].map((op) => waitSynced(op, "clusterDedupe")));
+  await waitSynced(opA, "clusterPairing");
+  const node = await connectNode(a.url, { token: CLUSTER_TOKEN, commands: ["system.which"] });
+  t.after(() => node.client.close());
+
+  const params = { nodeId: node.nodeId, command: "system.which", params: { bins: ["git"] }, idempotencyKey: "invoke-once-1", timeoutMs: 10_000 };
+  const original = opA.request("node.invoke", params, 15_000);
+  const req = await nextInvoke(node);
+  // The retry lands on gw-b, where the node is not connected: it is answered from gw-a's
+  // invoke whether it claims before the node answers (it waits) or after (the record).
+  const retry = opB.request("node.invoke", params, 15_000);
+  const ack = await node.client.request("node.invoke.result", { id: req.payload.id, nodeId: node.nodeId, ok: true, payloadJSON: '{"git":"/usr/bin/git"}' });
+  assert.equal(ack.ok, true);
+  const [first, second] = await Promise.all([original, retry]);
+  assert.equal(first.ok, true, JSON.stringify(first.error));
+  assert.equal(second.ok, true, JSON.stringify(second.error));
+  assert.deepEqual(second.payload, first.payload);
+  const again = await opB.request("node.invoke", params, 15_000);
+  assert.deepEqual(again.payload, first.payload);
+  const invokes = node.client.frames.filter((f) => f.type === "event" && f.event === "node.invoke.request");
+  assert.equal(invokes.length, 1, "the node was invoked once");
 });

@@ -24,10 +24,11 @@ export interface SharedIdempotency {
    */
   claim(key: string, ack: DedupeEntry | undefined): Promise<ClaimResult>;
   /**
-   * The final answer of `key` once its owner records it, waiting up to `timeoutMs`; undefined
-   * then. For a retry arriving between the run's end and that record.
+   * The final answer of `key` once its owner records it, waiting up to `timeoutMs`:
+   * undefined then, null as soon as the claim is released (its run failed retryably: a retry
+   * may claim it anew).
    */
-  awaitFinal(key: string, timeoutMs: number): Promise<DedupeEntry | undefined>;
+  awaitFinal(key: string, timeoutMs: number): Promise<DedupeEntry | null | undefined>;
   /** Records the final answer of a claimed key (best-effort once the broker is back). */
   settle(key: string, final: DedupeEntry): void;
   /** Gives up a claim whose run never started, so that a retry may run it. */
@@ -48,7 +49,7 @@ export const FINAL_GRACE_MS = 2000;
  */
 export async function finalOf(share: SharedIdempotency, key: string, runId: string, known: DedupeEntry | undefined, ended: (runId: string) => Promise<boolean>): Promise<DedupeEntry | undefined> {
   if (known !== undefined) return known;
-  return (await ended(runId)) ? share.awaitFinal(key, FINAL_GRACE_MS) : undefined;
+  return (await ended(runId)) ? ((await share.awaitFinal(key, FINAL_GRACE_MS)) ?? undefined) : undefined;
 }
 
 /** Filled by the cluster when enabled; read at each call. */

@@ -1,5 +1,5 @@
 /**
- * The `cluster-dedupe` module: idempotency keys of `agent` / `chat.send` and finished runs of
+ * The `cluster-dedupe` module: idempotency keys of `agent` / `chat.send` / `node.invoke` and finished runs of
  * `agent.wait` (and channel `send` keys, channel-leases.ts), shared through the dedupe KV
  * bucket (TTL = the local dedupe lifetime, 5 min).
  *
@@ -21,6 +21,8 @@ import type { AgentRuntime } from "../agents/agent-runtime.js";
 import type { WaitResult } from "../agents/run-waits.js";
 import type { ClaimResult, SharedIdempotency } from "../agents/shared-idempotency.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
+import { NODES_MODULE } from "../nodes/nodes-module.js";
+import type { NodeService } from "../nodes/node-service.js";
 import { CLUSTER_MODULE, type ClusterApi } from "./cluster-module.js";
 import { clusterUnavailable, recordKey } from "./kv-records.js";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
@@ -94,13 +96,14 @@ class KvIdempotency implements SharedIdempotency {
     throw clusterUnavailable(what);
   }
 
-  async awaitFinal(key: string, timeoutMs: number): Promise<DedupeEntry | undefined> {
+  async awaitFinal(key: string, timeoutMs: number): Promise<DedupeEntry | null | undefined> {
     const kv = this.kv;
     if (kv === null || !this.cluster.connection.available()) return undefined;
     const iter = await kv.watch({ key: recordKey("idem", key) });
     const timer = setTimeout(() => iter.stop(), timeoutMs);
     try {
       for await (const e of iter) {
+        if (e.operation !== "PUT") return null;
         const rec = parse<ClaimRecord>(e);
         if (rec?.final !== undefined) return rec.final;
       }
@@ -160,13 +163,15 @@ class KvIdempotency implements SharedIdempotency {
 export function clusterDedupeModule(): GatewayModuleDef {
   return {
     name: CLUSTER_DEDUPE_MODULE,
-    dependsOn: [CLUSTER_MODULE, AGENTS_MODULE],
+    dependsOn: [CLUSTER_MODULE, NODES_MODULE, AGENTS_MODULE],
     register(r) {
       const cluster = r.api<ClusterApi>(CLUSTER_MODULE);
       const runtime = r.api<AgentRuntime>(AGENTS_MODULE);
-      if (cluster === undefined || runtime === undefined) throw new Error("cluster-dedupe needs the cluster and agents modules");
+      const nodes = r.api<NodeService>(NODES_MODULE);
+      if (cluster === undefined || runtime === undefined || nodes === undefined) throw new Error("cluster-dedupe needs the cluster, nodes and agents modules");
       const shared = new KvIdempotency(cluster, r.core.log);
       runtime.shared.current = shared;
+      nodes.shared.current = shared;
       r.healthSection("clusterDedupe", () => ({ bucket: cluster.names.buckets.dedupe, synced: shared.kv !== null }));
       return {
         api: shared,
@@ -176,6 +181,7 @@ export function clusterDedupeModule(): GatewayModuleDef {
           }),
         stop: () => {
           runtime.shared.current = undefined;
+          nodes.shared.current = undefined;
         },
       };
     },
