@@ -101,8 +101,10 @@ function builtInModules(deps: GatewayDeps, ctx: GatewayContext, apis: ModuleApis
 async function clusterModules(options: GatewayOptions, deps: GatewayDeps): Promise<GatewayModuleDef[]> {
   if (!options.cluster) return [];
   const { clusterModule } = await import("./cluster/cluster-module.js");
+  const { clusterPresenceModule } = await import("./cluster/cluster-presence-module.js");
+  const { clusterEventsModule } = await import("./cluster/cluster-events-module.js");
   const { clusterStateModules } = await import("./cluster/cluster-state-modules.js");
-  return [clusterModule(options.cluster), ...clusterStateModules({ channels: deps.channels !== undefined })];
+  return [clusterModule(options.cluster), clusterPresenceModule(), clusterEventsModule(), ...clusterStateModules({ channels: deps.channels !== undefined })];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */

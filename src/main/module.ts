@@ -58,8 +58,8 @@ export interface ModuleRegistrar<Core, Extra, Conn> {
    */
   onReload(types: readonly HotActionType[], handler: (actions: HotAction[]) => void | Promise<void>): void;
   /**
-   * The `api` of a module registered before this one (list it in `dependsOn`); undefined
-   * when it exposes none or is not loaded.
+   * The `api` of a module registered earlier (list it in `dependsOn`), or undefined when it
+   * is not loaded or exposes none.
    */
   api<T>(name: string): T | undefined;
 }

@@ -6,6 +6,7 @@
  * health section.
  */
 import type { GatewayModuleDef } from "../gateway-module.js";
+import { clusterMetrics } from "../metrics/cluster-metrics.js";
 import { ClusterConnection, type BrokerStatus } from "./cluster-connection.js";
 import type { ClusterOptions } from "./cluster-options.js";
 import { clusterNames, type ClusterNames } from "./cluster-subjects.js";
@@ -33,10 +34,14 @@ export function clusterModule(options: ClusterOptions): GatewayModuleDef {
       const connection = new ClusterConnection(options.nats, options.gatewayId, r.core.log);
       const api: ClusterApi = { options, names: clusterNames(options.name), connection };
       r.healthSection("cluster", (): ClusterHealth => ({ name: options.name, gatewayId: options.gatewayId, broker: { ...connection.status } }));
+      clusterMetrics.broker = () => connection.status;
       return {
         api,
         start: () => connection.start(),
-        stop: () => connection.close(),
+        stop: () => {
+          clusterMetrics.broker = null;
+          return connection.close();
+        },
       };
     },
   };
