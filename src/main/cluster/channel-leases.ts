@@ -24,7 +24,6 @@
  * inbound message the platform re-delivers to the new owner is skipped once handled
  * (`shouldHandle`).
  */
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
 import { GatewayError, type WireError } from "../../shared/errors.js";
@@ -32,7 +31,7 @@ import type { ChannelSendResult } from "../../workers/channels/channel-link-prot
 import type { AccountOwnership, ForwardedSend, OwnershipHandlers } from "../channels/account-ownership.js";
 import type { SharedIdempotency } from "../agents/shared-idempotency.js";
 import type { ClusterApi } from "./cluster-module.js";
-import { clusterUnavailable } from "./kv-records.js";
+import { clusterUnavailable, isWrongRevision, withTimeout } from "./kv-helpers.js";
 
 /** What a lease key holds. */
 interface LeaseRecord {
@@ -60,18 +59,6 @@ type ForwardReply = { ok: true; result: ChannelSendResult } | { ok: false; error
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function isWrongRevision(err: unknown): boolean {
-  return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
-}
-
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(clusterUnavailable(what)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
 
 /** Leases of this gateway's channel accounts. */
 export class ChannelLeases implements AccountOwnership {
@@ -143,7 +130,7 @@ export class ChannelLeases implements AccountOwnership {
     this.counters.released += 1;
     const kv = this.#kv;
     if (kv === null || !this.cluster.connection.available()) return; // it expires by itself
-    await within(kv.delete(leaseKey, { previousSeq: c.rev }), this.#leaseMs / 4, `lease ${leaseKey}`).catch((err: unknown) =>
+    await withTimeout(kv.delete(leaseKey, { previousSeq: c.rev }), this.#leaseMs / 4, `lease ${leaseKey}`).catch((err: unknown) =>
       this.log.debug({ lease: leaseKey, err: String(err) }, "cluster: lease release failed; it expires by itself"),
     );
   }
@@ -255,7 +242,7 @@ export class ChannelLeases implements AccountOwnership {
     if (kv === null || !this.cluster.connection.available()) return;
     const sentAt = Date.now();
     try {
-      c.rev = await within(kv.create(c.key, this.#record()), this.#leaseMs / 4, `lease ${c.key}`);
+      c.rev = await withTimeout(kv.create(c.key, this.#record()), this.#leaseMs / 4, `lease ${c.key}`);
     } catch (err) {
       if (isWrongRevision(err)) {
         const e = await kv.get(c.key).catch(() => null);
@@ -285,7 +272,7 @@ export class ChannelLeases implements AccountOwnership {
     const sentAt = Date.now();
     if (kv !== null && this.cluster.connection.available() && sentAt - c.sentAt < this.#leaseMs / 2) {
       try {
-        c.rev = await within(kv.update(c.key, this.#record(), c.rev), this.#leaseMs / 4, `lease ${c.key}`);
+        c.rev = await withTimeout(kv.update(c.key, this.#record(), c.rev), this.#leaseMs / 4, `lease ${c.key}`);
         c.sentAt = sentAt;
         return;
       } catch (err) {

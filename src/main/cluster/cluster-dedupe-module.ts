@@ -15,6 +15,7 @@
  */
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { Logger } from "pino";
+import { GatewayError } from "../../shared/errors.js";
 import { AGENTS_MODULE } from "../agents/agents-module.js";
 import type { DedupeEntry } from "../agents/agent-methods.js";
 import type { AgentRuntime } from "../agents/agent-runtime.js";
@@ -24,8 +25,7 @@ import type { GatewayModuleDef } from "../gateway-module.js";
 import { NODES_MODULE } from "../nodes/nodes-module.js";
 import type { NodeService } from "../nodes/node-service.js";
 import { CLUSTER_MODULE, type ClusterApi } from "./cluster-module.js";
-import { clusterUnavailable, recordKey } from "./kv-records.js";
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { clusterUnavailable, isWrongRevision, recordKey, withTimeout } from "./kv-helpers.js";
 
 export const CLUSTER_DEDUPE_MODULE = "cluster-dedupe";
 
@@ -52,14 +52,6 @@ function parse<T>(e: KvEntry | null): T | undefined {
   }
 }
 
-function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(clusterUnavailable(what)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
-
 /** `SharedIdempotency` on a KV bucket. */
 class KvIdempotency implements SharedIdempotency {
   kv: KV | null = null;
@@ -82,14 +74,12 @@ class KvIdempotency implements SharedIdempotency {
     const ms = this.cluster.options.requestTimeoutMs;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await timeout(kv.create(k, json(mine)), ms, what);
+        await withTimeout(kv.create(k, json(mine)), ms, what);
         return { won: true };
       } catch (err) {
-        if (!(err instanceof JetStreamApiError) || (err.code !== JetStreamApiCodes.StreamWrongLastSequence && err.code !== JetStreamApiCodes.StreamWrongLastSequenceUnknown)) {
-          throw err instanceof JetStreamApiError ? clusterUnavailable(what, err) : err;
-        }
+        if (!isWrongRevision(err)) throw err instanceof GatewayError ? err : clusterUnavailable(what, err);
       }
-      const theirs = parse<ClaimRecord>(await timeout(kv.get(k), ms, what));
+      const theirs = parse<ClaimRecord>(await withTimeout(kv.get(k), ms, what));
       // Gone between the two calls (released or expired): claim again.
       if (theirs !== undefined) return { won: false, final: theirs.final, ack: theirs.ack, owner: theirs.owner };
     }

@@ -21,11 +21,11 @@
  * joining with existing state, or a broker that lost its store); a record the bucket has
  * always wins over the local copy.
  */
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV, KvEntry } from "@nats-io/kv";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import type { ClusterConnection } from "./cluster-connection.js";
+import { clusterUnavailable, isWrongRevision, recordKey, withTimeout } from "./kv-helpers.js";
 
 /** One kind of record in the bucket. */
 export interface RecordKind<T> {
@@ -61,40 +61,10 @@ const MAX_ATTEMPTS = 5;
 
 const encoder = new TextEncoder();
 
-/** `<prefix>.<base64url id>` — ids may hold any character; KV keys may not. */
-export function recordKey(prefix: string, id: string): string {
-  return `${prefix}.${Buffer.from(id, "utf8").toString("base64url")}`;
-}
-
 function parseKey(key: string): { prefix: string; id: string } | undefined {
   const dot = key.indexOf(".");
   if (dot <= 0) return undefined;
   return { prefix: key.slice(0, dot), id: Buffer.from(key.slice(dot + 1), "base64url").toString("utf8") };
-}
-
-function isWrongRevision(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
-}
-
-/** The error a write fails with while the broker cannot be reached. */
-export function clusterUnavailable(what: string, cause?: unknown): GatewayError {
-  return new GatewayError(
-    "GW_ERR_CLUSTER_UNAVAILABLE",
-    `cluster broker unavailable: ${what} was not saved; retry (see health.cluster.broker)`,
-    undefined,
-    cause === undefined ? undefined : { cause },
-  );
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(clusterUnavailable(what)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** One bucket of shared records and its watch. */
