@@ -74,6 +74,11 @@ export class KvRecords {
   readonly #seen = new Map<string, { rev: number; value: unknown }>();
   /** Key → tail of its write chain. */
   readonly #tails = new Map<string, Promise<void>>();
+  /**
+   * Key → text this gateway is writing: the watch may deliver our own write before its
+   * acknowledgement, and applying it again would cost a second local write for nothing.
+   */
+  readonly #writing = new Map<string, string>();
   #kv: KV | null = null;
   #stopWatch: (() => void) | null = null;
   #closed = false;
@@ -177,8 +182,14 @@ export class KvRecords {
           await withTimeout(kv.delete(key, { previousSeq: rev }), this.opts.writeTimeoutMs, what);
           newRev = rev + 1; // a lower bound: the watch delivers the real one, which is newer
         } else {
-          const data = encoder.encode(JSON.stringify(mine));
-          newRev = await withTimeout(rev === 0 ? kv.create(key, data) : kv.update(key, data, rev), this.opts.writeTimeoutMs, what);
+          const text = JSON.stringify(mine);
+          const data = encoder.encode(text);
+          this.#writing.set(key, text);
+          try {
+            newRev = await withTimeout(rev === 0 ? kv.create(key, data) : kv.update(key, data, rev), this.opts.writeTimeoutMs, what);
+          } finally {
+            this.#writing.delete(key);
+          }
         }
         this.#noteSeen(key, newRev, mine);
         return;
@@ -265,6 +276,7 @@ export class KvRecords {
     if (seen !== undefined && seen.rev >= e.revision) return;
     const value = this.#valueOf(kind, parsed.id, e);
     this.#seen.set(e.key, { rev: e.revision, value });
+    if (e.operation === "PUT" && this.#writing.get(e.key) === e.string()) return;
     try {
       kind.apply(parsed.id, value, kind.local(parsed.id));
     } catch (err) {
