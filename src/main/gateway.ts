@@ -33,6 +33,7 @@ import { closeSharedAuthSessions, sharedAuthChanged } from "./handshake/session-
 import type { GatewayOptions } from "./options.js";
 import type { HotAction } from "../shared/config/reload-plan.js";
 import type { HotActionType } from "./module.js";
+import type { ClusterHostLinks, ListenAddress } from "./cluster/cluster-host-links.js";
 
 export interface GatewayInstance {
   server: GatewayServer;
@@ -71,7 +72,10 @@ export interface GatewayDeps {
   channels?: ChannelsLoadOptions;
 }
 
-/** Late-bound views of module APIs: modules are created before any of them registered. */
+/**
+ * Late-bound views of module APIs for what is built before registration: the hook runner
+ * reads the agents runtime and the channels' delivery per call (hooks depend on neither).
+ */
 interface ModuleApis {
   agents: () => AgentRuntime | undefined;
   channels: () => ChannelsApi | undefined;
@@ -93,18 +97,29 @@ function builtInModules(deps: GatewayDeps, ctx: GatewayContext, apis: ModuleApis
     agentsModule(deps.agents),
     hooksModule({ ...deps.hooks, runAgent }),
     toolsInvokeModule(),
-    ...(deps.channels ? [channelsLoader(deps.channels, apis.agents)] : []),
+    ...(deps.channels ? [channelsLoader(deps.channels)] : []),
   ];
 }
 
-/** The cluster module when `gateway.cluster` is enabled; the NATS client loads only then. */
-async function clusterModules(options: GatewayOptions, deps: GatewayDeps): Promise<GatewayModuleDef[]> {
+/** The cluster modules when `gateway.cluster` is enabled; the NATS client loads only then. */
+async function clusterModules(options: GatewayOptions, links: ClusterHostLinks, deps: GatewayDeps): Promise<GatewayModuleDef[]> {
   if (!options.cluster) return [];
   const { clusterModule } = await import("./cluster/cluster-module.js");
+  const { clusterRpcModule } = await import("./cluster/cluster-rpc-module.js");
+  const { clusterMembersModule } = await import("./cluster/cluster-members-module.js");
+  const { clusterNodesModule } = await import("./cluster/cluster-nodes-module.js");
   const { clusterPresenceModule } = await import("./cluster/cluster-presence-module.js");
   const { clusterEventsModule } = await import("./cluster/cluster-events-module.js");
   const { clusterStateModules } = await import("./cluster/cluster-state-modules.js");
-  return [clusterModule(options.cluster), clusterPresenceModule(), clusterEventsModule(), ...clusterStateModules({ channels: deps.channels !== undefined })];
+  return [
+    clusterModule(options.cluster),
+    clusterRpcModule(),
+    clusterMembersModule(links),
+    clusterNodesModule(),
+    clusterPresenceModule(),
+    clusterEventsModule(),
+    ...clusterStateModules({ channels: deps.channels !== undefined }),
+  ];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
@@ -152,12 +167,15 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   });
   bus = core.ctx.bus;
   let server: GatewayServer;
+  let bound: ListenAddress | null = null;
+  const links: ClusterHostLinks = { listening: () => bound };
   try {
     registerCoreMethods(methods);
     const apis: ModuleApis = { agents: () => host.api<AgentRuntime>(AGENTS_MODULE), channels: () => host.api<ChannelsApi>(CHANNELS_MODULE) };
-    await host.register([...(await clusterModules(options, deps)), ...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    await host.register([...(await clusterModules(options, links, deps)), ...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
+    bound = { host: server.host, port: server.port };
   } catch (err) {
     await host.stop();
     await devices.close();

@@ -9,13 +9,17 @@ import assert from "node:assert/strict";
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { SELF_JID } from "../fakes/fake-baileys-harness.js";
+import { resolveHooksConfig } from "../../src/main/hooks/hooks-config.js";
+import { httpRequest } from "../helpers/http-request.js";
 import { until } from "./channels-helpers.js";
 import { dmUpsert, startWhatsAppGateway } from "./whatsapp-gateway.js";
 
 const PEER = "15552223333";
+const HOOK_TOKEN = "hook-token-abcdef0123456789";
 
-test("whatsapp: an inbound DM runs the agent and the reply is sent over the same socket; send uses the live socket", async (t) => {
-  const { h, fake, api, stateDir } = await startWhatsAppGateway(t, { linked: true, channels: { whatsapp: { dmPolicy: "allowlist", allowFrom: [`+${PEER}`] } } });
+test("whatsapp: an inbound DM runs the agent and the reply is sent over the same socket; send uses the live socket; a hook run delivers to the last chat", async (t) => {
+  const wa = { dmPolicy: "allowlist", allowFrom: [`+${PEER}`] };
+  const { h, fake, api, stateDir } = await startWhatsAppGateway(t, { linked: true, channels: { whatsapp: wa }, hooks: resolveHooksConfig({ enabled: true, token: HOOK_TOKEN }) });
   await fake.sockets(1);
   fake.send({ op: "open", user: { id: SELF_JID } });
   await until(() => api.snapshots().whatsapp?.[0]?.connected === true, "whatsapp connected");
@@ -43,6 +47,20 @@ test("whatsapp: an inbound DM runs the agent and the reply is sent over the same
   const status = await c.request("channels.status", {});
   assert.deepEqual(status.payload.channelOrder, ["whatsapp"]);
   assert.equal(status.payload.channels.whatsapp.linked, true);
+
+  // `channels.whatsapp` is read live: a sender added to allowFrom is answered without a restart.
+  wa.allowFrom.push("+15559990000");
+  h.openai.script("gpt-a", { type: "text", text: "now you may" });
+  fake.send(dmUpsert("M3", "15559990000", "and now?"));
+  await fake.waitFor(() => fake.of("send").some((r) => r.text === "now you may"), "the reply to the newly allowed sender");
+  assert.equal(fake.of("send").find((r) => r.text === "now you may")!.jid, "15559990000@s.whatsapp.net");
+
+  // A hook run delivers its reply to the main session's last channel and recipient.
+  h.openai.script("gpt-a", { type: "text", text: "digest: all good" });
+  const hook = await httpRequest(h.gw.port, "POST", "/hooks/agent", { headers: { authorization: `Bearer ${HOOK_TOKEN}`, "content-type": "application/json" }, body: JSON.stringify({ message: "daily digest", name: "Digest" }) });
+  assert.equal(hook.status, 202);
+  await fake.waitFor(() => fake.of("send").some((r) => r.text === "digest: all good"), "the hook reply on WhatsApp");
+  assert.equal(fake.of("send").find((r) => r.text === "digest: all good")!.jid, "15559990000@s.whatsapp.net", "lastTo is the latest chat");
 });
 
 test("whatsapp: send without a linked account fails NOT_LINKED with the login remedy", async (t) => {

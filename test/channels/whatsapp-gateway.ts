@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { CHANNELS_MODULE, type ChannelsApi } from "../../src/main/channels/channels-module.js";
 import { startAgentGateway, type AgentGateway } from "../agent/helpers/agent-gateway.js";
+import type { TestGatewayOverrides } from "../helpers/gateway.js";
 import { FakeBaileysControl } from "../fakes/fake-baileys-control.js";
 import { writeLinkedCreds } from "../fakes/fake-baileys-harness.js";
 import { FAST_RESTART } from "./channels-helpers.js";
@@ -18,6 +19,8 @@ export interface WhatsAppGateway {
   fake: FakeBaileysControl;
   api: ChannelsApi;
   stateDir: string;
+  /** The `channels` section the module reads (mutable: edits act like config changes). */
+  channels: Record<string, unknown>;
 }
 
 /** Fast restarts for both channels (the production schedule starts at 2 s). */
@@ -25,7 +28,7 @@ export const FAST_BOTH = { ...FAST_RESTART, whatsapp: FAST_RESTART.telegram };
 
 export async function startWhatsAppGateway(
   t: TestContext,
-  o: { linked?: boolean; channels?: Record<string, unknown>; heartbeatTimeoutMs?: number } = {},
+  o: { linked?: boolean; channels?: Record<string, unknown>; heartbeatTimeoutMs?: number; hooks?: TestGatewayOverrides["hooks"] } = {},
 ): Promise<WhatsAppGateway> {
   const stateDir = await mkdtemp(join(tmpdir(), "clawgate-wa-gw-"));
   if (o.linked) await writeLinkedCreds(join(stateDir, "credentials", "whatsapp", "default"));
@@ -33,6 +36,7 @@ export async function startWhatsAppGateway(
   const channels = o.channels ?? { whatsapp: { dmPolicy: "open" } };
   const h = await startAgentGateway({
     stateDir,
+    ...(o.hooks ? { hooks: o.hooks } : {}),
     extra: {
       channels: {
         readChannelsConfig: () => channels,
@@ -51,7 +55,7 @@ export async function startWhatsAppGateway(
   });
   const api = h.gw.instance.module<ChannelsApi>(CHANNELS_MODULE);
   if (!api) throw new Error("channels module not loaded");
-  return { h, fake, api, stateDir };
+  return { h, fake, api, stateDir, channels };
 }
 
 /** A WhatsApp DM upsert from `from` (digits) with `text`. */

@@ -21,12 +21,12 @@ import { BOT, TOKEN } from "../channels/channels-helpers.js";
 
 const LEASE_MS = 1500;
 
-/** The gateways whose `health.clusterLeases.held` lists a lease. */
+/** The gateways whose `health.cluster.leases.held` lists a lease. */
 async function holders(ops: Map<ClusterGateway, TestClient>): Promise<ClusterGateway[]> {
   const out: ClusterGateway[] = [];
   for (const [gw, op] of ops) {
     const res = await op.request("health", { probe: true }).catch(() => undefined);
-    const held = (res?.payload as { clusterLeases?: { held: string[] } } | undefined)?.clusterLeases?.held ?? [];
+    const held = (res?.payload as { cluster?: { leases?: { held: string[] } } } | undefined)?.cluster?.leases?.held ?? [];
     if (held.length > 0) out.push(gw);
   }
   return out;
@@ -52,7 +52,7 @@ test("a Telegram account fails over from a SIGKILLed owner with at most one poll
   });
   const ops = new Map<ClusterGateway, TestClient>();
   for (const gw of gws) ops.set(gw, await operatorOn(t, gw.url));
-  await Promise.all([...ops.values()].map((op) => waitSynced(op, "clusterLeases")));
+  await Promise.all([...ops.values()].map((op) => waitSynced(op, "leases")));
 
   const [owner] = await pollUntil(async () => {
     const h = await holders(ops);

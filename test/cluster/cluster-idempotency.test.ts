@@ -35,7 +35,7 @@ test("agent and chat.send retried on another gateway run once; agent.wait answer
     }),
   });
   const [opA, opB] = (await Promise.all([a, b].map((gw) => operatorOn(t, gw.url)))) as [TestClient, TestClient];
-  await Promise.all([opA, opB].map((op) => waitSynced(op, "clusterDedupe")));
+  await Promise.all([opA, opB].map((op) => waitSynced(op, "dedupe")));
   openai.script("gpt-a", { type: "text", text: ["slow ", "reply"], delayMs: 400 }, { type: "text", text: "chat reply", delayMs: 400 });
 
   // agent on gw-a; the same key on gw-b while it runs answers the ack, and after it the final.
@@ -72,8 +72,8 @@ test("node.invoke retried with the same idempotencyKey on another gateway invoke
   const nats = await startNatsServer(t);
   const [a, b] = await startClusterGateways(t, nats, 2);
   const [opA, opB] = (await Promise.all([a, b].map((gw) => operatorOn(t, gw.url)))) as [TestClient, TestClient];
-  await Promise.all([opA, opB].map((op) => waitSynced(op, "clusterDedupe")));
-  await waitSynced(opA, "clusterPairing");
+  await Promise.all([opA, opB].map((op) => waitSynced(op, "dedupe")));
+  await waitSynced(opA, "pairing");
   const node = await connectNode(a.url, { token: CLUSTER_TOKEN, commands: ["system.which"] });
   t.after(() => node.client.close());
 

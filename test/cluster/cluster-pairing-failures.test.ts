@@ -18,12 +18,12 @@ test("kill -9 during pairing writes: every acknowledged device token works on an
   const nats = await startNatsServer(t);
   const [a, b] = await startClusterGateways(t, nats, 2);
   const opB = await operatorOn(t, b.url);
-  await waitSynced(opB, "clusterPairing");
+  await waitSynced(opB, "pairing");
   const acked: { device: TestDevice; token: string }[] = [];
   const uncertain = new Set<string>();
   for (let round = 0; round < 2; round++) {
     const opA = await operatorOn(t, a.url);
-    await waitSynced(opA, "clusterPairing");
+    await waitSynced(opA, "pairing");
     const devices = Array.from({ length: 40 }, () => createDevice());
     let killed = false;
     let acksThisRound = 0;
@@ -72,7 +72,7 @@ test("broker down: a new device gets UNAVAILABLE (1013); a paired device still c
   const nats = await startNatsServer(t);
   const [a] = await startClusterGateways(t, nats, 1);
   const opA: TestClient = await operatorOn(t, a.url);
-  await waitSynced(opA, "clusterPairing");
+  await waitSynced(opA, "pairing");
   const paired = createDevice();
   const first = await connectClient(a.url, { device: paired, token: CLUSTER_TOKEN, scopes: SCOPES });
   first.client.close();

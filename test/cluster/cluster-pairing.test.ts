@@ -35,7 +35,7 @@ test("a device paired on gw-a connects to gw-b with its token; revoked on gw-b, 
   const nats = await startNatsServer(t);
   const [a, b, c] = await startClusterGateways(t, nats, 3);
   const ops = await Promise.all([a, b, c].map((gw) => operatorOn(t, gw.url)));
-  await Promise.all(ops.map((op) => waitSynced(op, "clusterPairing")));
+  await Promise.all(ops.map((op) => waitSynced(op, "pairing")));
   const [, opB, opC] = ops as [TestClient, TestClient, TestClient];
 
   // Silent (loopback) pairing on gw-a: hello-ok carries the new device token.
@@ -75,7 +75,7 @@ test("node pairing approved on gw-a verifies on gw-b; pairing survives a broker 
   const nats = await startNatsServer(t);
   const [a, b] = await startClusterGateways(t, nats, 2);
   const [opA, opB] = (await Promise.all([a, b].map((gw) => operatorOn(t, gw.url)))) as [TestClient, TestClient];
-  await Promise.all([opA, opB].map((op) => waitSynced(op, "clusterPairing")));
+  await Promise.all([opA, opB].map((op) => waitSynced(op, "pairing")));
 
   const req = await opA.request("node.pair.request", { nodeId: "node-1", displayName: "Node 1" });
   assert.equal(req.ok, true, JSON.stringify(req.error));
@@ -97,7 +97,7 @@ test("node pairing approved on gw-a verifies on gw-b; pairing survives a broker 
   const deviceToken = (paired.hello as { auth: { deviceToken: string } }).auth.deviceToken;
 
   await nats.restart();
-  await Promise.all([opA, opB].map((op) => waitSynced(op, "clusterPairing")));
+  await Promise.all([opA, opB].map((op) => waitSynced(op, "pairing")));
   // A new pairing after the restart is shared too, and the old ones are intact.
   const later = createDevice();
   const laterHello = await pollUntil(async () => {

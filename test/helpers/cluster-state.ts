@@ -26,11 +26,11 @@ export async function pollUntil<V>(probe: () => Promise<V | undefined>, timeoutM
   }
 }
 
-/** Waits until the health section `section` of the gateway behind `client` reports `synced: true`. */
-export async function waitSynced(client: TestClient, section: string, timeoutMs = 15_000): Promise<void> {
+/** Waits until `health.cluster.<field>` (pairing, dedupe, leases) of the gateway behind `client` reports `synced: true`. */
+export async function waitSynced(client: TestClient, field: string, timeoutMs = 15_000): Promise<void> {
   await pollUntil(async () => {
     const res = await client.request("health", { probe: true });
-    const s = (res.payload as Record<string, { synced?: boolean } | undefined>)[section];
+    const s = (res.payload as { cluster?: Record<string, { synced?: boolean } | undefined> }).cluster?.[field];
     return s?.synced === true ? true : undefined;
   }, timeoutMs, 50);
 }

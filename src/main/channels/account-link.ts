@@ -18,6 +18,17 @@ import type { RestartPolicyOptions } from "../workers/restart-policy.js";
 import type { WorkerState } from "../workers/supervisor-types.js";
 import { WorkerSupervisor } from "../workers/worker-supervisor.js";
 
+/**
+ * Linux nice value of every channel worker thread (set before its entry loads). On a small
+ * host a channel worker that burns CPU — a reconnect storm, a runaway loop in an SDK,
+ * loading Baileys after a restart — competes with the control plane's thread for the same
+ * cores; threads keep its crashes away from the main thread, only priority keeps its CPU use
+ * away too. Under CFS a nice-5 thread gets ~25 % of a core contended with one nice-0 thread,
+ * and all of an idle one. Not lower: nice 10 (~10 %) starved worker start-up (Baileys load,
+ * first QR) for tens of seconds on a host saturated by other processes.
+ */
+export const CHANNEL_WORKER_NICE = 5;
+
 /** A supervised account worker. */
 export interface AccountLink {
   start(): Promise<void>;
@@ -73,6 +84,7 @@ export function protocolLink(o: ProtocolLinkOptions): CreateAccountLink {
       workerData: o.workerData,
       restart: o.restart,
       heartbeatTimeoutMs: o.heartbeatTimeoutMs,
+      nice: CHANNEL_WORKER_NICE,
       logger: log,
       handlers: {
         requests: { inbound: (m) => hooks.inbound(m) },

@@ -40,6 +40,8 @@ export interface AccountRunnerDeps {
   queueFsync?: boolean;
   /** Several gateways share the account (cluster): inbound handled and replies sent once across them. Default: none. */
   ownership?: Pick<AccountOwnership, "shouldHandle" | "handled" | "once">;
+  /** The access policy, read per message (channels whose config is read live). Default: the account's, fixed at start. */
+  access?: () => Promise<ChannelAccount["access"]>;
 }
 
 export class AccountRunner {
@@ -182,7 +184,7 @@ export class AccountRunner {
     const queue = this.#queue;
     if (!queue || this.#stopped) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", "account stopping");
     this.snap.lastMessageAt = Date.now();
-    const policy = this.account.access;
+    const policy = this.#d.access ? await this.#d.access() : this.account.access;
     let decision = decideAccess(policy, m, []);
     if (decision.action !== "accept" && m.chatType === "direct" && policy.dmPolicy !== "disabled" && policy.dmPolicy !== "open") {
       decision = decideAccess(policy, m, await this.#d.pairing.approved());

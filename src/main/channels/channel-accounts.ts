@@ -14,9 +14,9 @@ import type { Logger } from "pino";
 import type { Outbox } from "../../shared/store/outbox.js";
 import type { TelegramWorkerData } from "../../workers/channels/telegram/telegram-worker-data.js";
 import type { RestartPolicyOptions } from "../workers/restart-policy.js";
-import { protocolLink, type CreateAccountLink } from "./account-link.js";
+import { CHANNEL_WORKER_NICE, protocolLink, type CreateAccountLink } from "./account-link.js";
 import { AccountRunner } from "./account-runner.js";
-import type { ChannelAccount } from "./channel-config.js";
+import { resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
 import { ChannelPairingStore } from "./channel-pairing-store.js";
 import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
 import { accountLeaseKey, type AccountOwnership, type ForwardedSend } from "./account-ownership.js";
@@ -42,6 +42,8 @@ export interface ChannelAccountsDeps {
   handler: InboundHandler;
   outbox: Outbox;
   workers: AccountWorkerSettings;
+  /** The live config's `channels` section (WhatsApp access keys are read per message, §10.2). */
+  readChannels: () => unknown | Promise<unknown>;
   /** Mounts a Telegram account's webhook route; returns the unmount. */
   mountWebhook: (a: ChannelAccount, runner: AccountRunner) => () => void;
 }
@@ -122,7 +124,7 @@ export class ChannelAccounts {
         authDir: a.authDir!,
         restart,
         ...(w.whatsappWorker ? { worker: w.whatsappWorker } : {}),
-        ...(w.heartbeatTimeoutMs !== undefined ? { supervisor: { heartbeatTimeoutMs: w.heartbeatTimeoutMs } } : {}),
+        supervisor: { nice: CHANNEL_WORKER_NICE, ...(w.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: w.heartbeatTimeoutMs } : {}) },
       });
     }
     if (a.channel !== "telegram" || !a.token) return null;
@@ -153,6 +155,8 @@ export class ChannelAccounts {
     const runner = new AccountRunner({
       account: a, stateDir: this.d.stateDir, log: this.d.log, handler: this.d.handler, outbox: this.d.outbox, pairing: this.#pairingOf(a.channel), link, queueFsync: this.d.workers.fsync,
       ...(this.#ownership !== undefined ? { ownership: this.#ownership } : {}),
+      // `channels.whatsapp` is read live (a change there is no reload action, §8.4).
+      ...(a.channel === "whatsapp" ? { access: async () => liveWhatsAppAccess(await this.d.readChannels(), this.d.stateDir, a) } : {}),
     });
     this.runners.set(key, runner);
     if (a.webhookUrl) this.#unmounts.set(key, this.d.mountWebhook(a, runner));
@@ -243,6 +247,11 @@ export class ChannelAccounts {
     }
     return out;
   }
+}
+
+/** The access policy of a WhatsApp account in the current config (the start-time one if it vanished). */
+function liveWhatsAppAccess(channels: unknown, stateDir: string, a: ChannelAccount): ChannelAccount["access"] {
+  return resolveWhatsAppAccounts(channels, stateDir).find((x) => x.accountId === a.accountId)?.access ?? a.access;
 }
 
 /** Snapshot of an account that does not run. */

@@ -5,6 +5,7 @@
  * messages go to the agents runtime unless a handler is given (tests, benches).
  */
 import type { AgentRuntime } from "../agents/agent-runtime.js";
+import { AGENTS_MODULE } from "../agents/agents-module.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
 import type { ChannelsModuleOptions } from "./channels-module.js";
 import type { InboundHandler } from "./channel-types.js";
@@ -18,12 +19,13 @@ export interface ChannelsLoadOptions extends Omit<ChannelsModuleOptions, "handle
 }
 
 /** The channels module, its code loaded when it registers. */
-export function channelsLoader(o: ChannelsLoadOptions, agents: () => AgentRuntime | undefined): GatewayModuleDef {
+export function channelsLoader(o: ChannelsLoadOptions): GatewayModuleDef {
   return {
     name: CHANNELS_MODULE,
-    dependsOn: ["agents"],
+    dependsOn: [AGENTS_MODULE],
     async register(r) {
       const [{ channelsModule }, { agentInboundHandler }] = await Promise.all([import("./channels-module.js"), import("./agent-inbound.js")]);
+      const agents = (): AgentRuntime | undefined => r.api<AgentRuntime>(AGENTS_MODULE);
       return channelsModule({ ...o, handler: o.handler ?? agentInboundHandler(agents, r.core.log) }).register(r);
     },
   };

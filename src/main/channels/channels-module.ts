@@ -110,6 +110,7 @@ export function channelsModule(o: ChannelsModuleOptions): GatewayModuleDef {
         handler: o.handler,
         outbox,
         mountWebhook,
+        readChannels: o.readChannelsConfig,
         workers: { restart: o.restart ?? CHANNEL_RESTART, heartbeatTimeoutMs: o.heartbeatTimeoutMs, pollTimeoutSec: o.pollTimeoutSec, fsync: o.fsync, whatsappWorker: o.whatsappWorker },
       });
       const snapshots = (): Record<string, AccountSnapshot[]> => accounts.snapshots(skip ? "skipped (CLAWDBOT_SKIP_CHANNELS=1)" : "not running");

@@ -31,6 +31,7 @@ import type { ChannelSendResult } from "../../workers/channels/channel-link-prot
 import type { AccountOwnership, ForwardedSend, OwnershipHandlers } from "../channels/account-ownership.js";
 import type { SharedIdempotency } from "../agents/shared-idempotency.js";
 import type { ClusterApi } from "./cluster-module.js";
+import type { GatewayRpc } from "./gateway-rpc.js";
 import { clusterUnavailable, isWrongRevision, withTimeout } from "./kv-helpers.js";
 
 /** What a lease key holds. */
@@ -55,26 +56,40 @@ interface Claim {
   timer: NodeJS.Timeout;
 }
 
-type ForwardReply = { ok: true; result: ChannelSendResult } | { ok: false; error: WireError };
+/** The gateway RPC operation a forwarded `send` travels as (gateway-rpc.ts). */
+export const CHANNEL_SEND_OP = "channel.send";
+
+/** What `ChannelLeases` works with. */
+export interface ChannelLeasesDeps {
+  cluster: ClusterApi;
+  /** Cross-gateway calls (the `cluster-rpc` module's api): forwarded sends. */
+  rpc: GatewayRpc;
+  log: Logger;
+  /** The shared idempotency store, when loaded (read at each send). Default: none. */
+  dedupe?: () => SharedIdempotency | undefined;
+}
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** Leases of this gateway's channel accounts. */
 export class ChannelLeases implements AccountOwnership {
   #kv: KV | null = null;
   readonly #claims = new Map<string, Claim>();
   #serve: ((s: ForwardedSend) => Promise<ChannelSendResult>) | undefined;
-  #subscribed = false;
   /** Lease takes and losses since start (health, tests). */
   readonly counters = { taken: 0, lost: 0, released: 0 };
 
-  /** @param dedupe the shared idempotency store, when loaded (read at each send) */
-  constructor(
-    private readonly cluster: ClusterApi,
-    private readonly log: Logger,
-    private readonly dedupe: () => SharedIdempotency | undefined = () => undefined,
-  ) {}
+  private readonly cluster: ClusterApi;
+  private readonly rpc: GatewayRpc;
+  private readonly log: Logger;
+  private readonly dedupe: () => SharedIdempotency | undefined;
+
+  constructor(d: ChannelLeasesDeps) {
+    this.cluster = d.cluster;
+    this.rpc = d.rpc;
+    this.log = d.log;
+    this.dedupe = d.dedupe ?? (() => undefined);
+  }
 
   get #leaseMs(): number {
     return this.cluster.options.channelLeaseMs;
@@ -84,19 +99,14 @@ export class ChannelLeases implements AccountOwnership {
     return this.cluster.options.gatewayId;
   }
 
-  /** Opens the bucket and the forwarded-send subscription at every (re)connect. */
+  /** Serves forwarded sends; opens the bucket at every (re)connect. */
   start(): void {
+    this.rpc.handle(CHANNEL_SEND_OP, (params) => {
+      if (this.#serve === undefined) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", "channels are not running on this gateway");
+      return this.#serve(params as ForwardedSend);
+    });
     this.cluster.connection.onConnected(async (h) => {
       this.#kv = await h.kvm.create(this.cluster.names.buckets.leases, { history: 1, ttl: this.#leaseMs });
-      // nats.js re-establishes subscriptions itself after a reconnect.
-      if (this.#subscribed) return;
-      this.#subscribed = true;
-      h.nc.subscribe(this.cluster.names.channelSend(this.#me), {
-        callback: (err, msg) => {
-          if (err) return;
-          void this.#answer(msg.data).then((reply) => msg.respond(encoder.encode(JSON.stringify(reply))));
-        },
-      });
     });
   }
 
@@ -142,18 +152,8 @@ export class ChannelLeases implements AccountOwnership {
 
   async forwardSend(leaseKey: string, send: ForwardedSend): Promise<ChannelSendResult> {
     const holder = this.holder(leaseKey);
-    const h = this.cluster.connection.current();
-    if (holder === undefined || h === null) throw clusterUnavailable(`send on ${send.channel} account ${send.accountId}`);
-    let raw: Uint8Array;
-    try {
-      const msg = await h.nc.request(this.cluster.names.channelSend(holder), encoder.encode(JSON.stringify(send)), { timeout: this.cluster.options.requestTimeoutMs });
-      raw = msg.data;
-    } catch (err) {
-      throw clusterUnavailable(`send on ${send.channel} account ${send.accountId} (via gateway ${holder})`, err);
-    }
-    const reply = JSON.parse(decoder.decode(raw)) as ForwardReply;
-    if (!reply.ok) throw GatewayError.fromWire(reply.error);
-    return reply.result;
+    if (holder === undefined) throw clusterUnavailable(`send on ${send.channel} account ${send.accountId}`);
+    return this.rpc.request<ChannelSendResult>(holder, CHANNEL_SEND_OP, send, this.cluster.options.requestTimeoutMs);
   }
 
   async once(key: string, send: () => Promise<ChannelSendResult>): Promise<ChannelSendResult> {
@@ -208,17 +208,6 @@ export class ChannelLeases implements AccountOwnership {
   /** Stops renewing (the module's stop; accounts release their leases as they stop first). */
   close(): void {
     for (const c of this.#claims.values()) clearInterval(c.timer);
-  }
-
-  async #answer(data: Uint8Array): Promise<ForwardReply> {
-    try {
-      if (this.#serve === undefined) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", "channels are not running on this gateway");
-      const send = JSON.parse(decoder.decode(data)) as ForwardedSend;
-      return { ok: true, result: await this.#serve(send) };
-    } catch (err) {
-      const wire: WireError = err instanceof GatewayError ? err.toWire() : { code: "GW_ERR_CHANNEL_SEND_FAILED", message: String(err) };
-      return { ok: false, error: wire };
-    }
   }
 
   async #tick(c: Claim): Promise<void> {

@@ -162,7 +162,7 @@ export function clusterDedupeModule(): GatewayModuleDef {
       const shared = new KvIdempotency(cluster, r.core.log);
       runtime.shared.current = shared;
       nodes.shared.current = shared;
-      r.healthSection("clusterDedupe", () => ({ bucket: cluster.names.buckets.dedupe, synced: shared.kv !== null }));
+      cluster.addHealthField("dedupe", () => ({ bucket: cluster.names.buckets.dedupe, synced: shared.kv !== null }));
       return {
         api: shared,
         start: () =>

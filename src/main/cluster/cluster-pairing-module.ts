@@ -108,7 +108,7 @@ export function clusterPairingModule(): GatewayModuleDef {
         paired: (id, record, mode) => records.write(node.paired, id, record, mode),
         pending: (id, request, mode = "ack") => records.write(node.pending, id, request, mode),
       });
-      r.healthSection("clusterPairing", () => ({ bucket: cluster.names.buckets.pairing, synced: records.synced }));
+      cluster.addHealthField("pairing", () => ({ bucket: cluster.names.buckets.pairing, synced: records.synced }));
       const api: ClusterPairingApi = { records };
       return {
         api,

@@ -8,8 +8,6 @@
 export interface ClusterNames {
   /** Request/reply inbox of one gateway (cross-gateway RPC: node.invoke forwarding, …). */
   gatewayRpc(gatewayId: string): string;
-  /** `send` forwarded to the gateway that runs the channel account (channel-leases.ts). */
-  channelSend(gatewayId: string): string;
   /** Presence changes published by each gateway. */
   presence: string;
   /** Operator-audience events (`<prefix>.events.<event>`); subscribe with `events.>`. */
@@ -36,7 +34,6 @@ export function clusterNames(name: string): ClusterNames {
   const b = `clawgate_${name}`;
   return {
     gatewayRpc: (id) => `${p}.gw.${id}.rpc`,
-    channelSend: (id) => `${p}.gw.${id}.channel-send`,
     presence: `${p}.presence`,
     events: `${p}.events`,
     members: `${p}.members`,

@@ -47,7 +47,7 @@ export function hookAgentRunner(d: HookAgentRunDeps): (req: HookAgentRequest) =>
   return async (req) => {
     const runtime = d.agents();
     if (runtime === undefined) throw new GatewayError("GW_ERR_SERVER_SHUTTING_DOWN", "agent runs are not available");
-    const started = await runtime.start({ runId: req.runId, message: req.message, sessionKey: req.sessionKey, label: `Hook ${req.name}`, ...(req.timeoutSeconds !== undefined ? { timeoutSeconds: req.timeoutSeconds } : {}) });
+    const started = await runtime.start({ runId: req.runId, message: req.message, sessionKey: req.sessionKey, ...(req.timeoutSeconds !== undefined ? { timeoutSeconds: req.timeoutSeconds } : {}) });
     const out = await started.done;
     d.systemEvents.enqueue(MAIN_SESSION_KEY, hookSummary(req.name, out));
     if (req.wakeMode === "now") d.requestHeartbeat?.(`hook:${req.name}`);

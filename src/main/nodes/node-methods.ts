@@ -23,10 +23,10 @@ function callerNodeId(conn: Connection): string | undefined {
 
 /** Registers the node methods. */
 export function registerNodeMethods(table: MethodTable, nodes: NodeService): void {
-  table.add("node.list", "NodeListParams", ({ ctx }) => ({ ts: Date.now(), nodes: listNodes(nodes.registry, ctx.devices) }));
+  table.add("node.list", "NodeListParams", ({ ctx }) => ({ ts: Date.now(), nodes: listNodes(nodes.registry, ctx.devices, nodes.remote) }));
 
   table.add("node.describe", "NodeDescribeParams", ({ ctx, params }) => {
-    const info = describeNode(nodes.registry, ctx.devices, params.nodeId);
+    const info = describeNode(nodes.registry, ctx.devices, params.nodeId, nodes.remote);
     return { ts: Date.now(), ...info };
   });
 

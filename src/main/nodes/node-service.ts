@@ -25,6 +25,7 @@ import { NodeSession } from "./node-session.js";
 import { PendingInvokes } from "./pending-invokes.js";
 import { NodeSubscriptions } from "./node-subscriptions.js";
 import { VoiceWakeTriggers } from "./voicewake-triggers.js";
+import type { RemoteNodeRouter } from "./remote-node-router.js";
 
 /** What the nodes subsystem needs from the server. */
 export interface NodeServiceDeps {
@@ -45,6 +46,8 @@ export class NodeService {
   readonly voicewake = new VoiceWakeTriggers();
   /** `node.invoke` idempotency keys shared with other gateways (set by the cluster; empty alone). */
   readonly shared: SharedIdempotencySlot = {};
+  /** Nodes of other cluster gateways; null on a single gateway (see remote-node-router.ts). */
+  remote: RemoteNodeRouter | null = null;
 
   constructor(readonly deps: NodeServiceDeps) {}
 

@@ -54,7 +54,7 @@ export interface WhatsAppAccountOptions {
   /** Worker restart backoff/breaker. Default: 2 s ×1.8 up to 30 s; breaker after 5 restarts in 60 s. */
   restart?: RestartPolicyOptions;
   /** Supervisor tuning (heartbeat, start timeout, request timeout). Defaults: see WorkerSupervisorOptions. */
-  supervisor?: Pick<WorkerSupervisorOptions<WhatsAppLinkProtocol>, "heartbeatIntervalMs" | "heartbeatTimeoutMs" | "startTimeoutMs" | "requestTimeoutMs">;
+  supervisor?: Pick<WorkerSupervisorOptions<WhatsAppLinkProtocol>, "heartbeatIntervalMs" | "heartbeatTimeoutMs" | "startTimeoutMs" | "requestTimeoutMs" | "nice">;
   /** Logger; worker log lines are forwarded to it with `{channel, accountId}`. Default: silent. */
   logger?: WhatsAppLogger;
 }
