@@ -19,8 +19,9 @@ export type ClaimResult = { won: true } | { won: false; final: DedupeEntry | und
 export interface SharedIdempotency {
   /**
    * Claims `key` with the answer given while the run is in flight (`ack`; none for
-   * `chat.send`). Rejects GW_ERR_CLUSTER_UNAVAILABLE (retryable) while the broker is down:
-   * without the claim a retry elsewhere could run again.
+   * `chat.send`). While the broker is down it answers `won` (local work goes on, deduped
+   * locally only); rejects GW_ERR_CLUSTER_UNAVAILABLE (retryable) when a connected broker
+   * does not answer in time.
    */
   claim(key: string, ack: DedupeEntry | undefined): Promise<ClaimResult>;
   /**

@@ -8,8 +8,10 @@
  *
  * A claim is KV `create` (first writer wins): the gateway that wins runs the request, every
  * other answers from the record — the final once recorded, else the in-flight answer — and
- * never runs it. The claim precedes the run, so while the broker is down these methods answer
- * UNAVAILABLE (retryable) rather than risk a second run. The owner records the final with a
+ * never runs it. While the broker is down the claim is skipped and requests run under the
+ * local dedupe only (local work goes on; a retry on another gateway during the outage may
+ * run again); a broker that is connected but does not answer in `requestTimeoutMs` makes
+ * the request fail UNAVAILABLE (retryable). The owner records the final with a
  * plain put (only it writes the key after the claim). Known limit: a claim whose owner died
  * mid-run answers "in flight" until the bucket TTL drops it.
  */
@@ -68,6 +70,12 @@ class KvIdempotency implements SharedIdempotency {
 
   async claim(key: string, ack: DedupeEntry | undefined): Promise<ClaimResult> {
     const what = `idempotency key ${key}`;
+    if (this.kv === null || !this.cluster.connection.available()) {
+      // Broker down: local work goes on under the local dedupe only (a retry on another
+      // gateway during the outage may run again; see docs/cluster.md).
+      this.log.warn({ key }, "cluster: broker unavailable; idempotency key not shared, running under the local dedupe only");
+      return { won: true };
+    }
     const kv = this.#bucket(what);
     const k = recordKey("idem", key);
     const mine: ClaimRecord = { state: "running", owner: this.cluster.options.gatewayId, ...(ack !== undefined ? { ack } : {}) };
@@ -143,7 +151,7 @@ class KvIdempotency implements SharedIdempotency {
   #bestEffort(what: string, op: (kv: KV) => Promise<unknown>): void {
     const kv = this.kv;
     if (kv === null || !this.cluster.connection.available()) {
-      this.log.warn({ what }, "cluster: broker unavailable; shared idempotency record not written");
+      this.log.debug({ what }, "cluster: broker unavailable; shared idempotency record not written");
       return;
     }
     op(kv).catch((err: unknown) => this.log.warn({ what, err: String(err) }, "cluster: shared idempotency record not written"));

@@ -80,6 +80,12 @@ export class KvRecords {
    */
   readonly #writing = new Map<string, string>();
   #kv: KV | null = null;
+  /** The bucket was open once: from then on a write while disconnected is refused at once. */
+  #opened = false;
+  #openedNow: () => void = () => undefined;
+  readonly #firstOpen = new Promise<void>((resolve) => {
+    this.#openedNow = resolve;
+  });
   #stopWatch: (() => void) | null = null;
   #closed = false;
   /** Set when the first watch delivered the bucket's state (tests, health). */
@@ -110,6 +116,8 @@ export class KvRecords {
       this.#synced = false;
       const kv = await h.kvm.create(this.opts.bucket, { history: this.opts.history ?? 1 });
       this.#kv = kv;
+      this.#opened = true;
+      this.#openedNow();
       await this.#seed(kv);
       await this.#watch(kv);
     });
@@ -140,8 +148,18 @@ export class KvRecords {
       return undefined;
     }
     if (!this.connection.available() || this.#kv === null) {
-      this.#revert(kind, id, key);
-      return Promise.reject(clusterUnavailable(`${kind.prefix} ${id}`));
+      // Just started and not yet connected: wait for the bucket (bounded) rather than refuse
+      // the first pairings of a gateway whose broker is a few milliseconds away.
+      if (this.#opened) {
+        this.#revert(kind, id, key);
+        return Promise.reject(clusterUnavailable(`${kind.prefix} ${id}`));
+      }
+      return withTimeout(this.#firstOpen, this.opts.writeTimeoutMs, `${kind.prefix} ${id}`)
+        .then(() => this.#enqueue(key, () => this.#write(kind, id, key, value)))
+        .catch((err: unknown) => {
+          this.#revert(kind, id, key);
+          throw err instanceof GatewayError ? err : clusterUnavailable(`${kind.prefix} ${id}`, err);
+        });
     }
     return this.#enqueue(key, () => this.#write(kind, id, key, value)).catch((err: unknown) => {
       this.#revert(kind, id, key);
