@@ -102,7 +102,7 @@ function builtInModules(deps: GatewayDeps, ctx: GatewayContext, apis: ModuleApis
 }
 
 /** The cluster modules when `gateway.cluster` is enabled; the NATS client loads only then. */
-async function clusterModules(options: GatewayOptions, links: ClusterHostLinks): Promise<GatewayModuleDef[]> {
+async function clusterModules(options: GatewayOptions, links: ClusterHostLinks, deps: GatewayDeps): Promise<GatewayModuleDef[]> {
   if (!options.cluster) return [];
   const { clusterModule } = await import("./cluster/cluster-module.js");
   const { clusterRpcModule } = await import("./cluster/cluster-rpc-module.js");
@@ -110,7 +110,16 @@ async function clusterModules(options: GatewayOptions, links: ClusterHostLinks):
   const { clusterNodesModule } = await import("./cluster/cluster-nodes-module.js");
   const { clusterPresenceModule } = await import("./cluster/cluster-presence-module.js");
   const { clusterEventsModule } = await import("./cluster/cluster-events-module.js");
-  return [clusterModule(options.cluster), clusterRpcModule(), clusterMembersModule(links), clusterNodesModule(), clusterPresenceModule(), clusterEventsModule()];
+  const { clusterStateModules } = await import("./cluster/cluster-state-modules.js");
+  return [
+    clusterModule(options.cluster),
+    clusterRpcModule(),
+    clusterMembersModule(links),
+    clusterNodesModule(),
+    clusterPresenceModule(),
+    clusterEventsModule(),
+    ...clusterStateModules({ channels: deps.channels !== undefined }),
+  ];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
@@ -163,7 +172,7 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   try {
     registerCoreMethods(methods);
     const apis: ModuleApis = { agents: () => host.api<AgentRuntime>(AGENTS_MODULE), channels: () => host.api<ChannelsApi>(CHANNELS_MODULE) };
-    await host.register([...(await clusterModules(options, links)), ...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    await host.register([...(await clusterModules(options, links, deps)), ...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
     bound = { host: server.host, port: server.port };

@@ -16,6 +16,7 @@ import { startClusterGateways, CLUSTER_TOKEN, type ClusterGateway } from "../hel
 import { answerInvokes, connectedNodeIds, until } from "../helpers/cluster-nodes.js";
 import { startNatsServer } from "../helpers/nats-server.js";
 import { connectNode, type TestNode } from "../helpers/node.js";
+import { createDevice } from "../helpers/device.js";
 
 /** The test helper's `gateway.cluster.heartbeatMs`. */
 const HEARTBEAT_MS = 250;
@@ -125,6 +126,12 @@ test("broker restart and outage: no gateway crashes, node.list converges, remote
   for (const op of ops) await until("node.list to converge after the broker restart", async () => JSON.stringify(await connectedNodeIds(op)) === JSON.stringify(all), 20_000);
   await until("a remote invoke to work again", async () => (await invoke(opA, nodeC.nodeId)).ok === true);
   for (const gw of gws) assert.equal(gw.proc.child.exitCode, null, `${gw.id} still running`);
+  // Pairing is shared state: a device never seen cannot pair while the broker is down, so the
+  // node that joins during the outage was paired before it (docs/cluster.md, Pairing).
+  const lateDevice = createDevice();
+  const prePaired = await connectNode(gws[2]!.url, { token: CLUSTER_TOKEN, platform: "darwin", commands: ["system.run"], device: lateDevice });
+  prePaired.client.close();
+  await prePaired.client.closed;
 
   await nats.stop();
   await until("gw-a to see the broker gone", async () => {
@@ -141,7 +148,7 @@ test("broker restart and outage: no gateway crashes, node.list converges, remote
   assert.equal((local.payload.payload as { on: string }).on, "gw-a");
 
   // Changes during the outage: a node joins gw-c, gw-b's node leaves. Neither reaches the broker now.
-  const late = await connectNode(gws[2]!.url, { token: CLUSTER_TOKEN, platform: "darwin", commands: ["system.run"] });
+  const late = await connectNode(gws[2]!.url, { token: CLUSTER_TOKEN, platform: "darwin", commands: ["system.run"], device: lateDevice });
   t.after(() => late.client.close());
   answerInvokes(late, "late");
   const nodeB = nodes[1]!;

@@ -30,6 +30,7 @@ import type { LiveOptions } from "../gateway-context.js";
 import { agentSettings, runtimeConfig } from "./agent-settings.js";
 import { ChatStream } from "./chat-stream.js";
 import { RunLanes } from "./run-lanes.js";
+import type { SharedIdempotencySlot } from "./shared-idempotency.js";
 import { RunWaits } from "./run-waits.js";
 import { RunRelay } from "./run-relay.js";
 import type { RunCtx } from "./run-relay.js";
@@ -100,7 +101,9 @@ export interface AgentRuntimeDeps {
 
 /** One per gateway instance (owned by the agents module). */
 export class AgentRuntime {
-  readonly waits = new RunWaits();
+  /** Idempotency keys and finished runs shared with other gateways (set by the cluster; empty alone). */
+  readonly shared: SharedIdempotencySlot = {};
+  readonly waits = new RunWaits(this.shared);
   readonly lanes: RunLanes;
   readonly #runs = new Map<string, RunCtx>();
   readonly #relay: RunRelay;

@@ -8,7 +8,9 @@
  *
  * Per chat, messages are handled in arrival order; chats run concurrently. A reply chunk is
  * sent under the outbox key `reply:<channel>:<account>:<messageId>:<n>`, so replaying a
- * half-finished entry after a crash never sends a chunk twice.
+ * half-finished entry after a crash never sends a chunk twice. Under a cluster ownership the
+ * same holds across gateways: a message re-delivered to a new owner after a failover is not
+ * handled again once handled, and a reply chunk key is sent once cluster-wide.
  */
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -22,6 +24,7 @@ import type { ChannelAccount } from "./channel-config.js";
 import { pairingReplyText, type ChannelPairingStore } from "./channel-pairing-store.js";
 import { inboundSessionKey, type AccountSnapshot, type InboundHandler } from "./channel-types.js";
 import { CHANNEL_TEXT_LIMITS, chunkText } from "./chunk-text.js";
+import type { AccountOwnership } from "./account-ownership.js";
 
 /** What a runner needs from the module. */
 export interface AccountRunnerDeps {
@@ -35,6 +38,8 @@ export interface AccountRunnerDeps {
   link: CreateAccountLink;
   /** fsync the inbound queue (default true; false only for benchmarks). */
   queueFsync?: boolean;
+  /** Several gateways share the account (cluster): inbound handled and replies sent once across them. Default: none. */
+  ownership?: Pick<AccountOwnership, "shouldHandle" | "handled" | "once">;
   /** The access policy, read per message (channels whose config is read live). Default: the account's, fixed at start. */
   access?: () => Promise<ChannelAccount["access"]>;
 }
@@ -223,6 +228,12 @@ export class AccountRunner {
     const queue = this.#queue!;
     const a = this.account;
     let reply: string | null;
+    const shared = this.#d.ownership;
+    const sharedKey = `${this.key}:${p.id}`;
+    if (!p.handled && shared !== undefined && !(await shared.shouldHandle(sharedKey).catch(() => true))) {
+      await queue.markDone(p.id);
+      return;
+    }
     if (p.handled) reply = p.handled.reply;
     else {
       const msg = { ...p.msg, channel: a.channel, accountId: a.accountId, sessionKey: inboundSessionKey(a.channel, p.msg), replyTo: { channel: a.channel, accountId: a.accountId, to: p.msg.chatId } };
@@ -244,11 +255,13 @@ export class AccountRunner {
           await this.#sup!.whenRunning();
           if (this.#sup!.getState().state === "running") break;
         }
-        await this.#d.outbox.run(key, () => this.#sendOne(p.msg.chatId, chunks[i]!, p.msg.threadId)).catch((err: unknown) => {
+        const sendChunk = (): Promise<ChannelSendResult> => this.#d.outbox.run(key, () => this.#sendOne(p.msg.chatId, chunks[i]!, p.msg.threadId));
+        await (shared !== undefined ? shared.once(key, sendChunk) : sendChunk()).catch((err: unknown) => {
           this.#d.log.warn({ err: String(err), account: a.accountId, messageId: p.id, chunk: i }, "reply chunk not delivered");
         });
       }
     }
     await queue.markDone(p.id);
+    shared?.handled(sharedKey);
   }
 }

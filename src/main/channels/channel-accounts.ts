@@ -5,6 +5,10 @@
  * An account runs when it is enabled and configured (Telegram: a token nobody else holds;
  * WhatsApp: linked). An unlinked WhatsApp account runs only once `web.login.start` asks for
  * it (`start(a, {login: true})`): its worker is where the QR login happens.
+ *
+ * With an `AccountOwnership` (cluster, account-ownership.ts) an account that may run here
+ * runs only while this gateway holds its lease: `start` competes for it, and the lease
+ * starts and halts the runner; `stop` stops it and gives the lease up.
  */
 import type { Logger } from "pino";
 import type { Outbox } from "../../shared/store/outbox.js";
@@ -15,6 +19,9 @@ import { AccountRunner } from "./account-runner.js";
 import { resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
 import { ChannelPairingStore } from "./channel-pairing-store.js";
 import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
+import { accountLeaseKey, type AccountOwnership, type ForwardedSend } from "./account-ownership.js";
+import type { ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
+import { GatewayError } from "../../shared/errors.js";
 import { TokenLeases } from "./token-lease.js";
 import { whatsappLink, type WhatsAppLinkOptions } from "./whatsapp/whatsapp-link.js";
 
@@ -62,8 +69,41 @@ export class ChannelAccounts {
   readonly #unmounts = new Map<string, () => void>();
   readonly #leases = new TokenLeases();
   readonly #pairing = new Map<string, ChannelPairingStore>();
+  #ownership: AccountOwnership | undefined;
+  /** Account key → lease key of the accounts competing for their lease. */
+  readonly #claimed = new Map<string, string>();
 
   constructor(private readonly d: ChannelAccountsDeps) {}
+
+  /** Runs accounts only under a lease (cluster). Set before `start`. */
+  setOwnership(ownership: AccountOwnership): void {
+    this.#ownership = ownership;
+    ownership.serveSends((s) => this.#localSend(s));
+  }
+
+  #localSend(s: ForwardedSend): Promise<ChannelSendResult> {
+    return this.sendHere(s);
+  }
+
+  /** A send on this gateway's runner of the account, once per key (cluster-wide under ownership). */
+  async sendHere(s: ForwardedSend): Promise<ChannelSendResult> {
+    const runner = this.runners.get(accountKey(s.channel, s.accountId));
+    if (!runner) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${s.channel} account ${s.accountId} is not running on this gateway`);
+    const run = (): Promise<ChannelSendResult> => runner.send(s.key, s.to, s.text, s.threadId);
+    return this.#ownership === undefined ? run() : this.#ownership.once(s.key, run);
+  }
+
+  /**
+   * A send for an account another gateway runs, forwarded to it; undefined when there is no
+   * such gateway (no cluster, or nobody holds the lease).
+   */
+  remoteSend(s: ForwardedSend): Promise<ChannelSendResult> | undefined {
+    const a = this.find(s.channel, s.accountId);
+    if (this.#ownership === undefined || a === undefined) return undefined;
+    const lease = accountLeaseKey(a);
+    if (this.#ownership.holder(lease) === undefined) return undefined;
+    return this.#ownership.forwardSend(lease, s);
+  }
 
   find(channel: string, accountId: string): ChannelAccount | undefined {
     return this.list.find((a) => a.channel === channel && a.accountId === accountId);
@@ -97,7 +137,7 @@ export class ChannelAccounts {
   }
 
   /** Starts `a` if it may run; otherwise records why not. `login`: run an unlinked WhatsApp account for its QR login. */
-  async start(a: ChannelAccount, o: { login?: boolean } = {}): Promise<AccountRunner | undefined> {
+  async start(a: ChannelAccount, o: { login?: boolean; leased?: boolean } = {}): Promise<AccountRunner | undefined> {
     const key = accountKey(a.channel, a.accountId);
     const running = this.runners.get(key);
     if (running) return running;
@@ -105,6 +145,7 @@ export class ChannelAccounts {
     if (!a.enabled) return void this.notRunning.set(key, "disabled");
     if (!a.configured && !(o.login && a.channel === "whatsapp")) return void this.notRunning.set(key, a.unconfiguredReason ?? "not configured");
     if (this.loggedOut.has(key)) return void this.notRunning.set(key, "logged out");
+    if (this.#ownership !== undefined && o.leased !== true && !o.login) return void this.#claim(a, key);
     const link = this.#link(a, key);
     if (!link) return void this.notRunning.set(key, a.unconfiguredReason ?? "not configured");
     if (a.token) {
@@ -113,6 +154,7 @@ export class ChannelAccounts {
     }
     const runner = new AccountRunner({
       account: a, stateDir: this.d.stateDir, log: this.d.log, handler: this.d.handler, outbox: this.d.outbox, pairing: this.#pairingOf(a.channel), link, queueFsync: this.d.workers.fsync,
+      ...(this.#ownership !== undefined ? { ownership: this.#ownership } : {}),
       // `channels.whatsapp` is read live (a change there is no reload action, §8.4).
       ...(a.channel === "whatsapp" ? { access: async () => liveWhatsAppAccess(await this.d.readChannels(), this.d.stateDir, a) } : {}),
     });
@@ -129,8 +171,34 @@ export class ChannelAccounts {
     }
   }
 
-  /** Stops the account's runner (resolves after its worker exited). */
+  /** Competes for the account's lease; the runner follows it. */
+  #claim(a: ChannelAccount, key: string): void {
+    const ownership = this.#ownership as AccountOwnership;
+    const lease = accountLeaseKey(a);
+    if (this.#claimed.has(key)) return;
+    this.#claimed.set(key, lease);
+    this.notRunning.set(key, "waiting for the account lease (another gateway runs it)");
+    ownership.claim(lease, {
+      run: async () => {
+        if (this.#claimed.get(key) !== lease) return;
+        await this.start(a, { leased: true });
+      },
+      halt: async () => {
+        await this.#stopRunner(key);
+        if (this.#claimed.get(key) === lease) this.notRunning.set(key, "waiting for the account lease (another gateway runs it)");
+      },
+    });
+  }
+
+  /** Stops the account's runner and gives its lease up (resolves after its worker exited). */
   async stop(key: string): Promise<void> {
+    await this.#stopRunner(key);
+    const lease = this.#claimed.get(key);
+    this.#claimed.delete(key);
+    if (lease !== undefined) await this.#ownership?.release(lease);
+  }
+
+  async #stopRunner(key: string): Promise<void> {
     const runner = this.runners.get(key);
     this.#unmounts.get(key)?.();
     this.#unmounts.delete(key);

@@ -108,12 +108,17 @@ export function registerChannelMethods(methods: MethodTable, d: ChannelMethodDep
     const accountId = params.accountId ?? DEFAULT_ACCOUNT_ID;
     const key = accountKey(channel, accountId);
     const runner = accounts.runners.get(key);
+    const remote = runner ? undefined : accounts.remoteSend({ channel, accountId, key: `send:${params.idempotencyKey}`, to: params.to.trim(), text: params.message.trim() });
+    if (remote) {
+      const sent = await remote;
+      return { runId: params.idempotencyKey, messageId: sent.messageId, channel, chatId: sent.chatId, ...(channel === "whatsapp" ? { toJid: sent.chatId } : {}) };
+    }
     if (!runner) {
       if (!isChannel(channel)) throw new GatewayError("GW_ERR_CHANNEL_UNSUPPORTED", `unsupported channel: ${channel}`);
       if (channel === "whatsapp") throw new GatewayError("GW_ERR_WHATSAPP_NOT_LINKED", notLinkedMessage(accountId), { accountId, channel });
       throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${channel} account ${accountId} is not running (${accounts.notRunning.get(key) ?? "not configured"})`);
     }
-    const sent = await runner.send(`send:${params.idempotencyKey}`, params.to.trim(), params.message.trim());
+    const sent = await accounts.sendHere({ channel, accountId, key: `send:${params.idempotencyKey}`, to: params.to.trim(), text: params.message.trim() });
     return { runId: params.idempotencyKey, messageId: sent.messageId, channel, chatId: sent.chatId, ...(channel === "whatsapp" ? { toJid: sent.chatId } : {}) };
   });
 

@@ -24,6 +24,7 @@ import { resolveChannelAccounts, DEFAULT_ACCOUNT_ID, type ChannelAccount } from 
 import { channelSummary, registerChannelMethods } from "./channel-methods.js";
 import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
 import { CHANNELS_MODULE } from "./channels-loader.js";
+import type { AccountOwnership } from "./account-ownership.js";
 
 export { CHANNELS_MODULE } from "./channels-loader.js";
 export { CHANNEL_ORDER } from "./channel-methods.js";
@@ -67,6 +68,8 @@ export interface ChannelsApi {
   snapshots(): Record<string, AccountSnapshot[]>;
   /** Sends `text` (chunked) to a chat of a running account, once per `key` (the outbox). */
   deliver(target: DeliveryTarget, text: string, key: string): Promise<unknown>;
+  /** Runs accounts only under a lease shared with other gateways (cluster); set before start. */
+  setOwnership(ownership: AccountOwnership): void;
 }
 
 export function channelsModule(o: ChannelsModuleOptions): GatewayModuleDef {
@@ -126,9 +129,12 @@ export function channelsModule(o: ChannelsModuleOptions): GatewayModuleDef {
         deliver: async (target, text, key) => {
           const id = target.accountId ?? DEFAULT_ACCOUNT_ID;
           const runner = accounts.runners.get(accountKey(target.channel, id));
+          const remote = runner ? undefined : accounts.remoteSend({ channel: target.channel, accountId: id, key, to: target.to, text });
+          if (remote) return remote;
           if (!runner) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${target.channel} account ${id} is not running`);
           return runner.send(key, target.to, text);
         },
+        setOwnership: (ownership) => accounts.setOwnership(ownership),
       };
       return {
         api,
