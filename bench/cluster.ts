@@ -11,8 +11,8 @@
  *
  * Sections, one file each in bench/lib/: `node-invoke` (cluster-node-invoke.ts),
  * `presence` (cluster-presence-convergence.ts), `event-relay` (cluster-event-relay.ts),
- * `broadcast` (cluster-broadcast.ts). A section is a function of the running cluster
- * returning its table and JSON; add new ones to SECTIONS.
+ * `pairing` (cluster-pairing.ts), `broadcast` (cluster-broadcast.ts). A section is a
+ * function of the running cluster returning its table and JSON; add new ones to SECTIONS.
  */
 import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +24,7 @@ import { readCpuProfile, summariseCpuProfile, type TimeWindow } from "./lib/cpu-
 import { benchBroadcast } from "./lib/cluster-broadcast.js";
 import { benchEventRelay } from "./lib/cluster-event-relay.js";
 import { benchNodeInvoke } from "./lib/cluster-node-invoke.js";
+import { benchPairing } from "./lib/cluster-pairing.js";
 import { benchPresenceConvergence } from "./lib/cluster-presence-convergence.js";
 import { machineHeader, machineInfo } from "./lib/machine.js";
 import { formatTable } from "./lib/stats.js";
@@ -31,12 +32,14 @@ import { formatTable } from "./lib/stats.js";
 const HELP = `bench/cluster.ts — three gateways on one NATS broker, one section per concern
 
   --quick            short runs, broadcast to 1,500 nodes → bench/results/cluster.quick.json
-  --only a,b         sections to run (default all): node-invoke, presence, event-relay, broadcast
+  --only a,b         sections to run (default all): node-invoke, presence, event-relay, pairing, broadcast
   --runs N           runs per section (default 5, 3 with --quick; broadcast: one per target)
   --cpu-prof         print each cluster gateway's top functions per measured phase
   node-invoke:  --sequential N (1000; 300)  --burst N (2000; 500)  --concurrency N (16)
   presence:     --rounds N   connects per run (12; 6)
   event-relay:  --events N   pairing events per run (100; 30)
+  pairing:      --pair-handshakes N  sequential per run (60; 20)  --pair-seconds S (5; 2)
+                --pair-concurrency N (16)  --propagations N  pair+revoke rounds (50; 20)
   broadcast:    --nodes N    nodes per target (15000; 1500)  --idle S  seconds of ticks (20; 5)
                 --per-proc N nodes per fleet process (4000)
 Needs nats-server on the PATH.
@@ -90,6 +93,22 @@ const SECTIONS: Section[] = [
     title: "operator event relayed to the other gateways",
     async run(cluster, log) {
       const r = await benchEventRelay(cluster, { runs, events: intArg(args, "events", quick ? 30 : 100) }, log);
+      const { header, rows, ...json } = r;
+      return { header, rows, json };
+    },
+  },
+  {
+    name: "pairing",
+    title: "new-device pairing: plain vs cluster gateway, propagation to another gateway",
+    async run(cluster, log) {
+      const o = {
+        runs,
+        handshakes: intArg(args, "pair-handshakes", quick ? 20 : 60),
+        seconds: intArg(args, "pair-seconds", quick ? 2 : 5),
+        concurrency: intArg(args, "pair-concurrency", 16),
+        propagations: intArg(args, "propagations", quick ? 20 : 50),
+      };
+      const r = await benchPairing(cluster, o, log);
       const { header, rows, ...json } = r;
       return { header, rows, json };
     },
