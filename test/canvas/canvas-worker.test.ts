@@ -38,7 +38,7 @@ async function start(t: TestContext, canvasPort = 0) {
   const dir = tempDir(t, "clawgate-canvas-wk-");
   const { log, lines } = memoryLogger();
   const options = testOptions(dir);
-  const runtime = { options, canvas: { enabled: true, root: join(dir, "fresh-root"), port: canvasPort, liveReload: true }, sources: { port: "flag", bind: "default" } };
+  const runtime = { options, canvas: { enabled: true, root: join(dir, "fresh-root"), port: canvasPort, liveReload: true, startWorker: "at-start" as const }, sources: { port: "flag", bind: "default" } };
   const gw = await startGateway(options, log, { modules: canvasHostModules(runtime.canvas) });
   const canvas = gw.module<CanvasHostApi>(CANVAS_HOST_MODULE)!;
   // The gateway listens without waiting for the canvas worker: wait for its first outcome
