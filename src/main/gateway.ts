@@ -64,6 +64,15 @@ function builtInModules(deps: GatewayDeps): GatewayModuleDef[] {
   return [nodesModule(), agentsModule(deps.agents), hooksModule(deps.hooks), toolsInvokeModule()];
 }
 
+/** The cluster module when `gateway.cluster` is enabled; the NATS client loads only then. */
+async function clusterModules(options: GatewayOptions): Promise<GatewayModuleDef[]> {
+  if (!options.cluster) return [];
+  const { clusterModule } = await import("./cluster/cluster-module.js");
+  const { clusterPresenceModule } = await import("./cluster/cluster-presence-module.js");
+  const { clusterEventsModule } = await import("./cluster/cluster-events-module.js");
+  return [clusterModule(options.cluster), clusterPresenceModule(), clusterEventsModule()];
+}
+
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
 function extrasModule(deps: GatewayDeps): GatewayModuleDef[] {
   if (!deps.registerMethods && !deps.http?.register) return [];
@@ -111,7 +120,7 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   let server: GatewayServer;
   try {
     registerCoreMethods(methods);
-    await host.register([...builtInModules(deps), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    await host.register([...(await clusterModules(options)), ...builtInModules(deps), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
   } catch (err) {

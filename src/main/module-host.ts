@@ -89,6 +89,7 @@ export class ModuleHost<Core, Extra, Conn> {
           this.sections.set(name, { module: m.name, read });
         },
         onReload: (types, handler) => this.reloads.push({ module: m.name, types: new Set(types), handler }),
+        api: <T>(name: string) => this.api<T>(name),
       };
       let lc: ModuleLifecycle | void;
       try {

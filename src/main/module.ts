@@ -57,6 +57,11 @@ export interface ModuleRegistrar<Core, Extra, Conn> {
    * are live.
    */
   onReload(types: readonly HotActionType[], handler: (actions: HotAction[]) => void | Promise<void>): void;
+  /**
+   * The `api` of a module registered earlier (list it in `dependsOn`), or undefined when it
+   * is not loaded or exposes none.
+   */
+  api<T>(name: string): T | undefined;
 }
 
 /** A subsystem. */

@@ -3,6 +3,7 @@
  * CLI flags boil down to). Fields marked "hot" are read live on every use, so a config
  * reload that replaces `GatewayContext.options` takes effect without a restart.
  */
+import type { ClusterOptions } from "./cluster/cluster-options.js";
 import type { ResolvedAuth } from "./auth/shared-auth.js";
 import type { AuthThrottleOptions } from "./auth/auth-throttle.js";
 import type { ResolvedHooks } from "./hooks/hooks-config.js";
@@ -87,6 +88,8 @@ export interface GatewayOptions {
   hooks?: ResolvedHooks;
   /** Agent tool policy and workspace (`agents`, `tools`), for `POST /tools/invoke` (hot). Default `{}`. */
   agentRuntime?: AgentRuntimeConfig;
+  /** `gateway.cluster` (restart): join a NATS cluster (docs/cluster.md). Default: none, a single gateway. */
+  cluster?: ClusterOptions;
 }
 
 export const DEFAULT_POLICY: PolicyLimits = { maxPayload: 524_288, maxBufferedBytes: 1_572_864, tickIntervalMs: 30_000 };

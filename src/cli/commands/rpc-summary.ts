@@ -6,11 +6,15 @@
  *   Channels: none configured                     (or one "id: state" per channel)
  *   Sessions: 3 (most recent: agent:main:main, 5m ago)
  *   Nodes:    1 connected, 2 paired
+ *   Cluster:  prod as gw-a, broker connected to nats://… (rtt 0.4 ms, 0 reconnects)
+ *   Members:  gw-a (this gateway), gw-b (12 presence entries)
  *
+ * The last two only for a gateway in a cluster (`health`; see cluster-summary.ts).
  * Version and uptime come from `hello-ok` (`server.version`, `snapshot.uptimeMs`), the
  * rest from the method's payload (HealthSummary / StatusSummary) and `node.list`. Missing
  * fields print as "unknown" instead of failing: the summary is for eyes, `--json` for tools.
  */
+import { clusterSections, formatClusterLines } from "./cluster-summary.js";
 
 /** What the summary is built from. */
 export interface SummaryInput {
@@ -88,6 +92,7 @@ export function formatGatewaySummary(input: SummaryInput): string {
     ...channels.slice(1).map((l) => `          ${l}`),
     `Sessions: ${sessionsLine(input.method, payload)}`,
     `Nodes:    ${nodesLine(input.nodes)}`,
+    ...formatClusterLines(clusterSections(payload)),
   ];
   return `${lines.join("\n")}\n`;
 }

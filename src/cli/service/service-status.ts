@@ -6,6 +6,7 @@
  */
 import os from "node:os";
 
+import { clusterSections, type ClusterSections } from "../commands/cluster-summary.js";
 import { callGateway } from "../gateway-client.js";
 import { probeHostFor, probeTcpPort, type PortState } from "../../shared/net/port-probe.js";
 import { resolveRpcTarget } from "../rpc-target.js";
@@ -62,7 +63,8 @@ export interface GatewayStatusReport {
   gateway: { bindMode: string; bindHost: string; customBindHost?: string; port: number; portSource: "service args" | "env/config"; probeUrl: string; probeNote?: string };
   port: { port: number; status: PortState; listeners: string[]; hints: string[] };
   lastError?: string;
-  rpc?: { ok: boolean; error?: string; url: string };
+  /** `cluster`: the health snapshot's cluster sections when the gateway is in a cluster. */
+  rpc?: { ok: boolean; error?: string; url: string; cluster?: ClusterSections };
   legacyServices: { label: string; detail: string }[];
   extraServices: { label: string; detail: string; scope: "user" | "system"; clawdbot: boolean }[];
 }
@@ -118,8 +120,10 @@ async function probeRpc(o: StatusOptions, probeUrl: string, serviceEnv: Record<s
   for (const k of ["CLAWDBOT_CONFIG_PATH", "CLAWDBOT_STATE_DIR", "CLAWDBOT_GATEWAY_TOKEN"] as const) if (serviceEnv[k]) env[k] = serviceEnv[k];
   const target = await resolveRpcTarget({ url: probeUrl, token: o.token, password: o.password, timeout: o.timeout }, env, { urlIsLocal: o.url === undefined });
   try {
-    await callGateway("status", {}, { url: target.url, token: target.token, password: target.password, timeoutMs: target.timeoutMs, stateDir: target.deviceStateDir });
-    return { ok: true, url: target.url };
+    // `health` proves the RPC path like `status` did and carries the cluster sections.
+    const health = await callGateway("health", {}, { url: target.url, token: target.token, password: target.password, timeoutMs: target.timeoutMs, stateDir: target.deviceStateDir });
+    const cluster = clusterSections(health);
+    return cluster ? { ok: true, url: target.url, cluster } : { ok: true, url: target.url };
   } catch (err) {
     return { ok: false, error: (err as Error).message, url: target.url };
   }

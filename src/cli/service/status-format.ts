@@ -1,4 +1,5 @@
 /** Human-readable rendering of `gateway status` and of lifecycle results. */
+import { formatClusterLines } from "../commands/cluster-summary.js";
 import type { LifecycleResult } from "./service-lifecycle.js";
 import type { GatewayStatusReport } from "./service-status.js";
 
@@ -47,6 +48,7 @@ export function formatStatusReport(r: GatewayStatusReport): string[] {
   lines.push(`Port ${r.port.port}: ${r.port.status}${r.port.listeners.length ? ` by ${r.port.listeners.join(", ")}` : ""}`);
   if (r.rpc) lines.push(r.rpc.ok ? `RPC probe: ok (${r.rpc.url})` : `RPC probe: failed — ${r.rpc.error ?? "unknown error"}`);
   else lines.push("RPC probe: skipped (--no-probe)");
+  if (r.rpc?.cluster) lines.push(...formatClusterLines(r.rpc.cluster));
   if (r.lastError !== undefined) lines.push(`Last gateway error: ${r.lastError}`);
   for (const h of r.port.hints) lines.push(`hint: ${h}`);
   for (const e of r.extraServices) {

@@ -22,7 +22,20 @@ export interface BroadcastOptions {
   withStateVersion?: boolean;
   /** Payload already serialised to JSON. */
   payloadJson?: string;
+  /**
+   * Received from another gateway of the cluster: delivered to local sockets only, never
+   * handed to the relay again (no loops).
+   */
+  fromCluster?: boolean;
+  /** dropIfSlow decided by the sender (remote events arrive without a parsed payload). */
+  droppable?: boolean;
 }
+
+/**
+ * Hands a locally raised broadcast to the cluster (cluster/cluster-events.ts), after local
+ * delivery: the payload JSON is the one the local frames were built from.
+ */
+export type BroadcastRelay = (event: string, payloadJson: string | undefined, droppable: boolean) => void;
 
 export interface EventBusDeps {
   app: TemplatedApp;
@@ -37,8 +50,14 @@ export class EventBus {
   /** Per-view counters, index-aligned with VIEWS. */
   private readonly seqs = new Array<number>(VIEWS.length).fill(0);
   readonly stateVersion: StateVersionValue = { presence: 1, health: 1 };
+  private relay: BroadcastRelay | null = null;
 
   constructor(private readonly deps: EventBusDeps) {}
+
+  /** Sets (or clears) where local broadcasts are also handed (the cluster). */
+  setRelay(relay: BroadcastRelay | null): void {
+    this.relay = relay;
+  }
 
   /** Last seq sent to the view with this key (0 before its first event). */
   seqOf(viewKey: string): number {
@@ -52,7 +71,8 @@ export class EventBus {
     const json = opts.payloadJson ?? (payload === undefined ? undefined : JSON.stringify(payload));
     const sv = opts.withStateVersion ? { ...this.stateVersion } : undefined;
     const audience = audienceOf(event);
-    if (!isDroppable(event, payload)) this.closeSlow(audience === "all" ? this.deps.registry.open : this.deps.registry.operators, event);
+    const droppable = opts.droppable ?? isDroppable(event, payload);
+    if (!droppable) this.closeSlow(audience === "all" ? this.deps.registry.open : this.deps.registry.operators, event);
     const app = this.deps.app;
     for (let i = 0; i < VIEWS.length; i++) {
       const view = VIEWS[i]!;
@@ -65,6 +85,7 @@ export class EventBus {
     const extra = extraTopicOf(event);
     if (extra) app.publish(extra, encodeEventRaw(event, json, undefined, sv), false);
     gatewayMetrics.fanoutDone(t0);
+    if (this.relay !== null && opts.fromCluster !== true) this.relay(event, json, droppable);
   }
 
   /** Sends a unicast event (no seq). Returns false when the socket is gone or over its limit. */

@@ -2,6 +2,7 @@
  * Maps the loaded config + CLI flags + environment to the running gateway's options.
  * Precedence for the port: `--port` > CLAWDBOT_GATEWAY_PORT > gateway.port > 18789.
  */
+import { resolveClusterOptions } from "../cluster/cluster-options.js";
 import type { CanvasHostOptions } from "../canvas/canvas-host.js";
 import os from "node:os";
 import { join, resolve } from "node:path";
@@ -124,6 +125,7 @@ export async function resolveRuntime(
     metrics: { enabled: g.metrics?.enabled ?? true, public: g.metrics?.public ?? false },
     hooks: resolveHooksConfig(config.hooks),
     agentRuntime: readAgentRuntimeConfig(config),
+    cluster: resolveClusterOptions(g.cluster, ports.gateway.port),
   };
   return {
     options,

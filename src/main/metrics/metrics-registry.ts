@@ -12,6 +12,7 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
 import type { Metric } from "prom-client";
 import type { ConnectionRegistry } from "../socket/registry.js";
+import { clusterMetrics } from "./cluster-metrics.js";
 import { closeCodeReason, gatewayMetrics, type BucketHistogram, type GatewayMetrics } from "./gateway-metrics.js";
 
 /** What a scrape reads besides the process-wide counters. */
@@ -191,6 +192,23 @@ export async function createMetricsRegistry(sources: MetricsSources): Promise<Me
     set({ quantile: "1" }, loop.count > 0 ? loop.max * ns : 0);
     loop.reset();
   });
+
+  const broker = clusterMetrics.broker;
+  if (broker !== null) {
+    const c = clusterMetrics;
+    gauge("clawgate_cluster_broker_connected", "1 while the cluster's NATS broker connection is up.", [], (set) => set({}, broker().connected ? 1 : 0));
+    counter("clawgate_cluster_broker_reconnects_total", "Reconnects to the NATS broker since start.", [], (set) => set({}, broker().reconnects));
+    gauge("clawgate_cluster_broker_rtt_seconds", "Last measured round trip to the NATS broker.", [], (set) => {
+      const rtt = broker().rttMs;
+      if (rtt !== null) set({}, rtt / 1000);
+    });
+    counter("clawgate_cluster_messages_total", "Cluster messages published to (out) and received from (in) the broker, by subsystem.", ["direction", "kind"], (set) => {
+      for (const [kind, n] of c.messagesOut) set({ direction: "out", kind }, n);
+      for (const [kind, n] of c.messagesIn) set({ direction: "in", kind }, n);
+    });
+    counter("clawgate_cluster_remote_event_fanouts_total", "Events raised on another gateway and broadcast to this gateway's sockets.", [], (set) => set({}, c.remoteEventFanouts));
+    counter("clawgate_cluster_events_unpublished_total", "Local events not published to the cluster because the broker was down.", [], (set) => set({}, c.eventsUnpublished));
+  }
 
   return {
     contentType: prom.Registry.PROMETHEUS_CONTENT_TYPE,

@@ -32,6 +32,20 @@ function union(a: readonly string[] | undefined, b: readonly string[] | undefine
   return [...new Set([...(a ?? []), ...(b ?? [])])];
 }
 
+/**
+ * Entries of other gateways merged into `list()` (cluster presence, see
+ * cluster/presence-table.ts). The store stays the owner of its local entries.
+ */
+export interface PresenceOverlay {
+  /** Bumped whenever the merged-in entries change (the list is re-rendered on change). */
+  readonly version: number;
+  /** The merged list: `local` plus the overlay's entries, newest first, at most `max`. */
+  merge(local: ReadonlyMap<string, PresenceEntry>, now: number, max: number): PresenceEntry[];
+}
+
+/** Told of every local upsert (the cluster publishes it); must not throw. */
+export type PresenceUpsertListener = (key: string, entry: PresenceEntry) => void;
+
 /** Normalises a presence key the way the reference does. */
 export function presenceKey(raw: string): string {
   return raw.trim().toLowerCase();
@@ -48,6 +62,9 @@ export class PresenceStore {
   private entryJson = new WeakMap<PresenceEntry, string>();
   /** Bumped on every mutation; `list()` caches on it. */
   private mutation = 0;
+  private overlay: PresenceOverlay | null = null;
+  private overlayVersion = -1;
+  private readonly upsertListeners: PresenceUpsertListener[] = [];
 
   constructor(
     private maxEntries: number,
@@ -77,6 +94,35 @@ export class PresenceStore {
     this.mutation++;
   }
 
+  /** Merges other gateways' entries into `list()` (null: local entries only). */
+  setOverlay(overlay: PresenceOverlay | null): void {
+    this.overlay = overlay;
+    this.mutation++;
+  }
+
+  /** Adds a listener of local upserts. */
+  onUpsert(fn: PresenceUpsertListener): void {
+    this.upsertListeners.push(fn);
+  }
+
+  /** Key of the gateway's own entry. */
+  get selfPresenceKey(): string {
+    return this.selfKey;
+  }
+
+  /** Names this gateway in its own entry (`instanceId`: the cluster's gateway id). */
+  setSelfInstanceId(id: string): void {
+    this.selfEntry.instanceId = id;
+    this.entryJson.delete(this.selfEntry);
+    this.mutation++;
+  }
+
+  /** This gateway's own entries (TTL-pruned, capped), without any overlay. */
+  localEntries(): ReadonlyMap<string, PresenceEntry> {
+    this.prune();
+    return this.entries;
+  }
+
   /** Merges `update` onto the entry under `key` and refreshes its `ts`. */
   upsert(rawKey: string, update: PresenceUpdate): PresenceEntry {
     const key = presenceKey(rawKey);
@@ -94,6 +140,7 @@ export class PresenceStore {
     // Nodes' hello-ok carries no list, so a node connect storm may never call list():
     // keep the cap here too, or the map would hold one entry per node until it does.
     if (this.entries.size > this.maxEntries) this.prune();
+    for (const fn of this.upsertListeners) fn(key, next);
     return next;
   }
 
@@ -104,8 +151,10 @@ export class PresenceStore {
   /** TTL-pruned, capped list, newest first. */
   list(): PresenceEntry[] {
     this.prune();
-    if (this.cacheVersion !== this.mutation) {
-      this.cacheList = [...this.entries.values()].sort((a, b) => b.ts - a.ts);
+    const overlay = this.overlay;
+    if (this.cacheVersion !== this.mutation || (overlay !== null && this.overlayVersion !== overlay.version)) {
+      this.overlayVersion = overlay?.version ?? -1;
+      this.cacheList = overlay ? overlay.merge(this.entries, this.now(), this.maxEntries) : [...this.entries.values()].sort((a, b) => b.ts - a.ts);
       let json = "[";
       for (let i = 0; i < this.cacheList.length; i++) {
         const e = this.cacheList[i] as PresenceEntry;

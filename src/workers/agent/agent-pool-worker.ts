@@ -19,7 +19,7 @@ const slot = claimSlot(data.table, threadId);
 if (slot < 0) throw new Error("agent pool: no free ring slot for this thread");
 const codec = createRingCodec();
 // Never blocks the thread's event loop: a full ring queues (bounded) and drains on wake-up.
-const events = new MainRingWriter(data.table.slots[slot]!.events, { maxQueuedRecords: 65536, maxQueuedBytes: 64 << 20 });
+const events = new MainRingWriter(data.table.slots[slot]!.events, { maxQueuedRecords: 65536, maxQueuedBytes: 64 << 20, coalesce: true });
 const send = (rec: PoolEventRecord): void => events.write(codec.encode(rec));
 const running = new Map<string, AbortController>();
 

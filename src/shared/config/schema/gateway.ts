@@ -5,6 +5,7 @@
  */
 import Type from "typebox";
 import { GatewayMetricsSchema } from "./gateway-metrics.js";
+import { GatewayClusterSchema } from "./gateway-cluster.js";
 import type { Static } from "typebox";
 
 import { Bool, closed, NonNegInt, PortSchema, PosInt, Str, StrList } from "./common.js";
@@ -155,6 +156,7 @@ export const GatewaySchema = Type.Object(
     trustedProxies: Type.Optional(StrList),
     policy: Type.Optional(PolicySchema),
     metrics: Type.Optional(GatewayMetricsSchema),
+    cluster: Type.Optional(GatewayClusterSchema),
     preAuth: Type.Optional(Type.Object({ maxPerIp: Type.Optional(PosInt), maxTotal: Type.Optional(PosInt), handshakeTimeoutMs: Type.Optional(PosInt) }, closed)),
     presence: Type.Optional(Type.Object({ maxEntries: Type.Optional(PosInt) }, closed)),
     /** Legacy location of the token: accepted, ignored, and reported as a warning. */
