@@ -34,6 +34,7 @@ import { GatewayConnection, parseWsUrl, upgradeRequest } from "./lib/raw-ws.js";
 import { tokenConnectFrame } from "./lib/connect-frames.js";
 import { maskedText, OP_TEXT } from "../test/helpers/ws-frames.js";
 import { fmt, formatTable } from "./lib/stats.js";
+import { processCpuSeconds } from "./lib/proc-stat.js";
 import { mainThreadProfile, monotonicMicros, readCpuProfile, summariseCpuProfile, type TimeWindow } from "./lib/cpu-profile.js";
 
 const FLOOD_CHILD = process.env.PREAUTH_FLOOD_CHILD === "1";
@@ -208,6 +209,7 @@ async function flood(gw: SpawnedGateway, total: number): Promise<Record<string, 
   const sampler = setInterval(() => void rssKiB(gw.pid).then((r) => (peak = Math.max(peak, r))), 50);
   const t0 = performance.now();
   const startUs = monotonicMicros();
+  const cpu0 = processCpuSeconds(gw.pid) ?? Number.NaN;
   for (const c of children) c.child.send({ type: "flood", port: gw.port, count: c.count } satisfies FloodMsg);
   const during = await rpcLatencies(rpc, windowMs);
   const ask = (): Promise<FloodCounts[]> =>
@@ -229,6 +231,8 @@ async function flood(gw: SpawnedGateway, total: number): Promise<Record<string, 
   }
   const floodSeconds = (performance.now() - t0) / 1000;
   const window: TimeWindow = { startUs, endUs: monotonicMicros() };
+  // CPU time does not depend on how busy the box is: the steadier measure of the gateway's own cost.
+  const gatewayCpuSeconds = (processCpuSeconds(gw.pid) ?? Number.NaN) - cpu0;
   clearInterval(sampler);
   const codes: Record<string, number> = {};
   for (const c of counts) for (const [k, v] of Object.entries(c.codes)) codes[k] = (codes[k] ?? 0) + v;
@@ -242,6 +246,8 @@ async function flood(gw: SpawnedGateway, total: number): Promise<Record<string, 
     maxLifeMs: Math.max(...counts.map((c) => c.maxLifeMs)),
     floodSeconds,
     window,
+    gatewayCpuSeconds,
+    cpuUsPerSocket: (gatewayCpuSeconds * 1e6) / Math.max(1, sum("opened")),
     rssBeforeMiB: rssBefore / 1024,
     rssPeakMiB: peak / 1024,
     rpcIdle: { n: idle.length, p50: pct(idle, 50), p99: pct(idle, 99) },
@@ -293,6 +299,8 @@ interface FloodResult {
   rpcIdle: { p50: number; p99: number };
   rpcFlood: { p50: number; p99: number };
   window: TimeWindow;
+  /** Gateway CPU time (all threads, user + system; answering the RPC client included) from the flood's start until its last socket closed, per opened flood socket. */
+  cpuUsPerSocket: number;
 }
 
 function median(xs: number[]): number {
@@ -356,7 +364,7 @@ async function main(): Promise<void> {
           mine.push(f);
           console.log(
             `flood run ${run + 1}/${floodRuns} [${target.label}]: p99 ${fmt(f.rpcIdle.p99, 2)} → ${fmt(f.rpcFlood.p99, 2)} ms (×${fmt(f.rpcFlood.p99 / f.rpcIdle.p99, 2)}), ` +
-              `RSS +${fmt(f.rssPeakMiB - f.rssBeforeMiB, 1)} MiB, ${fmt(f.closedByServer)}/${fmt(f.opened)} closed by server, load ${loadavg()[0]!.toFixed(1)}`,
+              `RSS +${fmt(f.rssPeakMiB - f.rssBeforeMiB, 1)} MiB, ${fmt(f.closedByServer)}/${fmt(f.opened)} closed by server, ${fmt(f.cpuUsPerSocket)} µs CPU/socket, load ${loadavg()[0]!.toFixed(1)}`,
           );
         }
         if (only.has("partial") && run === 0 && target === targets[0]) partial = await partialFrames(gw, quick ? 64 : 256, 524_288 + 64 * 1024);
@@ -388,6 +396,7 @@ async function main(): Promise<void> {
     const flood99 = runs.map((f) => f.rpcFlood.p99);
     rows.push(
       [`flood sockets${tag}`, `${fmt(opened)} opened (${runs.length} × ${fmt(floodN)})`, `${fmt(closed)} closed by server ${JSON.stringify(codes)}`, `longest life ${fmt(Math.max(...runs.map((f) => f.maxLifeMs)))} ms`],
+      [`gateway CPU${tag}`, "per flood socket (all threads)", `${fmt(median(runs.map((f) => f.cpuUsPerSocket)))} µs${range(runs.map((f) => f.cpuUsPerSocket), 0)}`, ""],
       [`flood RSS growth${tag}`, `${fmt(median(runs.map((f) => f.rssBeforeMiB)), 1)} MiB before`, `+${fmt(median(growth), 1)} MiB peak${range(growth, 1)}`, `bound ${fmt(FLOOD_RSS_BOUND_MIB)} MiB`],
       [
         `health RPC p50/p99${tag}`,
