@@ -131,7 +131,11 @@ export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
         start: async (): Promise<void> => {
           const host = live.current.host;
           let port = canvas.port;
-          let startNow = (): void => undefined;
+          // Until the supervisor exists a first connection is only noted (started below).
+          let firstConnection = false;
+          let startNow = (): void => {
+            firstConnection = true;
+          };
           if (canvas.startWorker !== "at-start") {
             try {
               keeper = await CanvasPortKeeper.open(host, canvas.port, () => startNow());
@@ -203,6 +207,7 @@ export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
           };
           if (held) log.debug({ port }, "canvas port held; the canvas worker starts at the first connection");
           else startNow();
+          if (held && firstConnection) startNow();
         },
         stop: async (): Promise<void> => {
           keeper?.close();
