@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/preauth-storm.ts [--quick] [--storm 15000] [--inflight 500] [--flood 20000]
  *       [--runs 3] [--only storm,flood,partial] [--runtime dist|tsx] [--cpu-prof] [--compare CLI]
+ *       [--flood-connectors 64]
  *
  *   1. reconnect storm: `--storm` device-signed handshakes (a fresh device each: silent loopback
  *      pairing included) through 127.0.0.1 with `--inflight` in flight, from 4 load-generator
@@ -59,7 +60,7 @@ interface FloodCounts {
   maxLifeMs: number;
 }
 
-type FloodMsg = { type: "flood"; port: number; count: number } | { type: "counts" } | { type: "exit" };
+type FloodMsg = { type: "flood"; port: number; count: number; connectors: number } | { type: "counts" } | { type: "exit" };
 
 /** Child: opens `count` sockets that upgrade and then stay silent; reports close frames. */
 function floodChild(): void {
@@ -118,8 +119,8 @@ function floodChild(): void {
           }
         });
       };
-      // 64 connectors, each opening its next socket once the previous one upgraded.
-      for (let i = 0; i < Math.min(64, m.count); i++) openOne();
+      // `connectors` at once, each opening its next socket once the previous one upgraded.
+      for (let i = 0; i < Math.min(m.connectors, m.count); i++) openOne();
     }
   });
 }
@@ -210,7 +211,7 @@ async function flood(gw: SpawnedGateway, total: number): Promise<Record<string, 
   const t0 = performance.now();
   const startUs = monotonicMicros();
   const cpu0 = processCpuSeconds(gw.pid) ?? Number.NaN;
-  for (const c of children) c.child.send({ type: "flood", port: gw.port, count: c.count } satisfies FloodMsg);
+  for (const c of children) c.child.send({ type: "flood", port: gw.port, count: c.count, connectors: floodConnectors } satisfies FloodMsg);
   const during = await rpcLatencies(rpc, windowMs);
   const ask = (): Promise<FloodCounts[]> =>
     Promise.all(
@@ -286,6 +287,8 @@ async function partialFrames(gw: SpawnedGateway, n: number, ceiling: number): Pr
 const args = parseArgs(process.argv.slice(2));
 const quick = args.switches.has("quick");
 const cpuProf = args.switches.has("cpu-prof");
+/** Sockets each flood process keeps upgrading at once (4 processes for 20,000). */
+const floodConnectors = intArg(args, "flood-connectors", 64);
 const PROFILE_DIR = join(REPO_ROOT, "bench", "results", "profiles");
 
 /** Flood result fields the summary reads. */

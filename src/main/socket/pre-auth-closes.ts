@@ -8,11 +8,13 @@
  * them in bursts — every new socket past `maxTotal` evicts one, inside the same uWS poll batch,
  * and deadlines expire in clumps of sockets opened in the same millisecond — so closing them
  * on the spot stalls the loop for tens of ms, and an authenticated client's request waits
- * behind it. Here each slice runs for at most `sliceMs`, then yields to the loop (a
- * `setImmediate` runs after the poll phase, so requests that arrived meanwhile are handled
- * before the next slice). Throughput is not capped: slices follow each other as fast as the
- * loop turns, so the queue only grows while the process is saturated, and each entry is a
- * socket that was already open anyway.
+ * behind it. Here each slice runs for `sliceMs`, then yields to the loop (a `setImmediate`
+ * runs after the poll phase, so requests that arrived meanwhile are handled before the next
+ * slice). Each slice also closes at least a quarter of the backlog: when the loop is saturated
+ * (every poll brings more new sockets, each evicting one) a fixed time slice per turn would
+ * fall behind and let closes lag past the handshake deadline with the sockets still open; with
+ * the quarter rule the backlog stays within a few turns' worth of decisions, and a burst of n
+ * closes is spread over O(log n) turns.
  *
  * Invariant: a queued socket is in `Phase.Closing` and already out of the pre-auth budget, so
  * it neither counts against new sockets nor completes a handshake (its frames are ignored)
@@ -30,8 +32,10 @@ export interface PreAuthClose {
 /** Closes a socket with a code and reason (the transport's `close`). */
 export type CloseSocket = (conn: Connection, code: number, reason: string) => void;
 
-/** Default longest slice of closes before yielding to the event loop, in ms. */
+/** Default time slice of closes before yielding to the event loop, in ms (see also MIN_SHARE). */
 export const DEFAULT_CLOSE_SLICE_MS = 0.25;
+/** Every slice closes at least this share of the backlog it starts with, whatever the time. */
+const MIN_SHARE = 0.25;
 
 export class PreAuthCloses {
   #queue: Connection[] = [];
@@ -41,7 +45,8 @@ export class PreAuthCloses {
 
   /**
    * @param closeSocket sends the close (frame + shutdown)
-   * @param sliceMs longest run of closes before yielding; default {@link DEFAULT_CLOSE_SLICE_MS}
+   * @param sliceMs time slice of closes before yielding (at least a quarter of the backlog is
+   *   closed regardless); default {@link DEFAULT_CLOSE_SLICE_MS}
    */
   constructor(
     private readonly closeSocket: CloseSocket,
@@ -80,6 +85,7 @@ export class PreAuthCloses {
     if (this.#stopped) return;
     const end = performance.now() + this.sliceMs;
     const q = this.#queue;
+    const atLeast = this.#head + Math.ceil((q.length - this.#head) * MIN_SHARE);
     do {
       const conn = q[this.#head]!;
       q[this.#head++] = undefined as unknown as Connection;
@@ -88,7 +94,7 @@ export class PreAuthCloses {
         conn.pendingClose = null;
         this.closeSocket(conn, how.code, how.reason);
       }
-    } while (this.#head < q.length && performance.now() < end);
+    } while (this.#head < q.length && (this.#head < atLeast || performance.now() < end));
     if (this.#head >= q.length) {
       this.#queue = [];
       this.#head = 0;
