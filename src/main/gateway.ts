@@ -17,7 +17,11 @@ import type { HttpRouteDeps } from "./http/routes.js";
 import type { GatewayContext } from "./gateway-context.js";
 import { registerCoreMethods } from "./methods/index.js";
 import { ModuleHost } from "./module-host.js";
-import { agentsModule, type AgentsModuleOptions } from "./agents/agents-module.js";
+import { agentsModule, AGENTS_MODULE, type AgentsModuleOptions } from "./agents/agents-module.js";
+import type { AgentRuntime } from "./agents/agent-runtime.js";
+import { channelsLoader, CHANNELS_MODULE, type ChannelsLoadOptions } from "./channels/channels-loader.js";
+import type { ChannelsApi } from "./channels/channels-module.js";
+import { hookAgentRunner } from "./hooks/hook-agent-run.js";
 import { nodesModule } from "./nodes/nodes-module.js";
 import { hooksModule, type HooksModuleOptions } from "./hooks/hooks-module.js";
 import { toolsInvokeModule } from "./http/tools-invoke.js";
@@ -29,6 +33,7 @@ import { closeSharedAuthSessions, sharedAuthChanged } from "./handshake/session-
 import type { GatewayOptions } from "./options.js";
 import type { HotAction } from "../shared/config/reload-plan.js";
 import type { HotActionType } from "./module.js";
+import type { ClusterHostLinks, ListenAddress } from "./cluster/cluster-host-links.js";
 
 export interface GatewayInstance {
   server: GatewayServer;
@@ -55,22 +60,66 @@ export interface GatewayDeps {
   http?: HttpRouteDeps;
   /** Options of the built-in agents module (pool sizing; benches swap the run plane). */
   agents?: AgentsModuleOptions;
-  /** What the built-in hooks module calls (agent runs, heartbeat); see docs/http.md. */
+  /**
+   * What the built-in hooks module calls (heartbeat; `runAgent` replaces the agents-backed
+   * isolated hook run); see docs/http.md.
+   */
   hooks?: HooksModuleOptions;
+  /**
+   * Channels to run (`gateway run` passes this only when a channel is configured and
+   * `CLAWDBOT_SKIP_CHANNELS` is unset); inbound messages start agent runs. Default: none.
+   */
+  channels?: ChannelsLoadOptions;
 }
 
-/** The modules every gateway loads. */
-function builtInModules(deps: GatewayDeps): GatewayModuleDef[] {
-  return [nodesModule(), agentsModule(deps.agents), hooksModule(deps.hooks), toolsInvokeModule()];
+/**
+ * Late-bound views of module APIs for what is built before registration: the hook runner
+ * reads the agents runtime and the channels' delivery per call (hooks depend on neither).
+ */
+interface ModuleApis {
+  agents: () => AgentRuntime | undefined;
+  channels: () => ChannelsApi | undefined;
 }
 
-/** The cluster module when `gateway.cluster` is enabled; the NATS client loads only then. */
-async function clusterModules(options: GatewayOptions): Promise<GatewayModuleDef[]> {
+/** The modules every gateway loads, wired to each other: hooks and channels run agent turns. */
+function builtInModules(deps: GatewayDeps, ctx: GatewayContext, apis: ModuleApis): GatewayModuleDef[] {
+  const runAgent =
+    deps.hooks?.runAgent ??
+    hookAgentRunner({
+      agents: apis.agents,
+      systemEvents: ctx.systemEvents,
+      log: ctx.log,
+      requestHeartbeat: deps.hooks?.requestHeartbeat,
+      deliver: () => apis.channels()?.deliver,
+    });
+  return [
+    nodesModule(),
+    agentsModule(deps.agents),
+    hooksModule({ ...deps.hooks, runAgent }),
+    toolsInvokeModule(),
+    ...(deps.channels ? [channelsLoader(deps.channels)] : []),
+  ];
+}
+
+/** The cluster modules when `gateway.cluster` is enabled; the NATS client loads only then. */
+async function clusterModules(options: GatewayOptions, links: ClusterHostLinks, deps: GatewayDeps): Promise<GatewayModuleDef[]> {
   if (!options.cluster) return [];
   const { clusterModule } = await import("./cluster/cluster-module.js");
+  const { clusterRpcModule } = await import("./cluster/cluster-rpc-module.js");
+  const { clusterMembersModule } = await import("./cluster/cluster-members-module.js");
+  const { clusterNodesModule } = await import("./cluster/cluster-nodes-module.js");
   const { clusterPresenceModule } = await import("./cluster/cluster-presence-module.js");
   const { clusterEventsModule } = await import("./cluster/cluster-events-module.js");
-  return [clusterModule(options.cluster), clusterPresenceModule(), clusterEventsModule()];
+  const { clusterStateModules } = await import("./cluster/cluster-state-modules.js");
+  return [
+    clusterModule(options.cluster),
+    clusterRpcModule(),
+    clusterMembersModule(links),
+    clusterNodesModule(),
+    clusterPresenceModule(),
+    clusterEventsModule(),
+    ...clusterStateModules({ channels: deps.channels !== undefined }),
+  ];
 }
 
 /** Plugin methods and routes given directly (tests, embedders) as one module. */
@@ -118,11 +167,15 @@ export async function startGateway(options: GatewayOptions, log: Logger, deps: G
   });
   bus = core.ctx.bus;
   let server: GatewayServer;
+  let bound: ListenAddress | null = null;
+  const links: ClusterHostLinks = { listening: () => bound };
   try {
     registerCoreMethods(methods);
-    await host.register([...(await clusterModules(options)), ...builtInModules(deps), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
+    const apis: ModuleApis = { agents: () => host.api<AgentRuntime>(AGENTS_MODULE), channels: () => host.api<ChannelsApi>(CHANNELS_MODULE) };
+    await host.register([...(await clusterModules(options, links, deps)), ...builtInModules(deps, core.ctx, apis), ...(deps.modules ?? []), ...extrasModule(deps)], core.ctx, extras);
     await host.start();
     server = await startGatewayServer({ app, core, methods, http: extras.http, tls });
+    bound = { host: server.host, port: server.port };
   } catch (err) {
     await host.stop();
     await devices.close();

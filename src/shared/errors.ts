@@ -47,6 +47,10 @@ export const ERROR_REGISTRY = {
   GW_ERR_NODE_INVOKE_FAILED: { protocol: "UNAVAILABLE" },
   GW_ERR_NODE_DISCONNECTED: { protocol: "UNAVAILABLE" },
   GW_ERR_NODE_AGENT_UNAVAILABLE: { protocol: "UNAVAILABLE" },
+  // cluster (gateway.cluster on NATS JetStream)
+  GW_ERR_CLUSTER_UNAVAILABLE: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_CLUSTER_GATEWAY_UNREACHABLE: { protocol: "UNAVAILABLE", retryable: true },
+  GW_ERR_CLUSTER_CONFLICT: { protocol: "UNAVAILABLE", retryable: true },
   // state on disk
   GW_ERR_STORE_WRITE_FAILED: { protocol: "UNAVAILABLE", retryable: true },
   GW_ERR_STORE_CORRUPT: { protocol: "UNAVAILABLE" },

@@ -54,7 +54,8 @@ test("pairing: an unknown DM sender gets a code once; after approval their messa
   fake.push(TOKEN, { chatId: 77, fromId: 77, text: "hi again" });
   // The second message gets no second code and is not handled.
   const store = new ChannelPairingStore(gw.stateDir, "telegram");
-  await until(() => fake.deliveries.size >= 2, "second update delivered");
+  // Confirmed = main has decided on it (the worker confirms only after main answered).
+  await until(() => fake.deliveries.size >= 2 && fake.unconfirmed(TOKEN) === 0, "second update decided");
   const pending = await store.list();
   assert.equal(pending.length, 1);
   assert.equal(pending[0]!.meta?.username, "stranger");

@@ -65,3 +65,21 @@ test("channels login --channel whatsapp prints the QR in the terminal and exits 
   assert.equal(await runWhatsAppLogin({ stateDir, out: s2.out, worker: fake.workerSettings }), 0);
   assert.match(s2.text(), /^WhatsApp is already linked/);
 });
+
+test("clawdbot channels login is registered: --channel whatsapp on a linked account says so and exits 0; other channels exit 1", async (t) => {
+  const { makeCliEnv, runCli } = await import("../helpers/cli.js");
+  const { writeLinkedCreds } = await import("../fakes/fake-baileys-harness.js");
+  const env = await makeCliEnv();
+  t.after(() => env.cleanup());
+  const help = await runCli(["channels", "login", "--help"], env.env);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /--channel <channel>/);
+  const tg = await runCli(["channels", "login", "--channel", "telegram"], env.env);
+  assert.equal(tg.code, 1);
+  assert.match(tg.stderr, /supports --channel whatsapp only/);
+  // Linked already: the real worker answers without opening a socket (no network).
+  await writeLinkedCreds(join(env.stateDir, "credentials", "whatsapp", "default"));
+  const linked = await runCli(["channels", "login", "--channel", "whatsapp"], env.env, 60_000);
+  assert.equal(linked.code, 0, linked.stderr);
+  assert.match(linked.stdout, /WhatsApp is already linked/);
+});

@@ -9,7 +9,8 @@
  * (see fake-baileys-control.ts): it reports `created`/`send`/`logout`/`end`, and obeys
  * `emit` (an event on a socket), `close` (a Boom-shaped close with a status code,
  * optionally wrapped), `pair` (sets `creds.me` and emits `creds.update`, as pairing does),
- * `failSends` and `crash` (an unhandled rejection inside the worker).
+ * `failSends`, `crash` (an unhandled rejection inside the worker) and `spin` (a busy loop
+ * that never yields: the worker stops answering heartbeats).
  */
 import { EventEmitter } from "node:events";
 import { BroadcastChannel } from "node:worker_threads";
@@ -30,7 +31,8 @@ export type FakeCommand =
   | { op: "open"; n?: number; user?: { id: string; lid?: string } }
   | { op: "pair"; n?: number; me: string }
   | { op: "failSends"; count: number }
-  | { op: "crash" };
+  | { op: "crash" }
+  | { op: "spin" };
 
 interface FakeSock {
   n: number;
@@ -63,6 +65,10 @@ function hub(name: string): { bc: BroadcastChannel; socks: FakeSock[]; failSends
     if (cmd.op === "crash") {
       void Promise.reject(new Error("fake baileys: injected unhandled rejection"));
       return;
+    }
+    if (cmd.op === "spin") {
+      // Never yields: only the supervisor's terminate (heartbeat timeout) ends it.
+      for (;;);
     }
     const target = cmd.n === undefined ? fresh.socks[fresh.socks.length - 1] : fresh.socks.find((s) => s.n === cmd.n);
     if (!target) return;

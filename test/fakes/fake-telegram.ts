@@ -134,6 +134,11 @@ export class FakeTelegram {
     return this.sent;
   }
 
+  /** Updates not yet confirmed by a later getUpdates `offset` (the worker confirms after main persisted or dropped them). */
+  unconfirmed(token: string): number {
+    return this.#state(token).updates.length;
+  }
+
   /** Pollers holding a getUpdates right now. */
   polling(token: string): number {
     return this.#state(token).polling;

@@ -28,12 +28,13 @@ const FORBIDDEN: { re: RegExp; why: string }[] = [
   // The tool registry and its policy are read by /tools/invoke; the pool, its worker entry and piscina start on the first run.
   { re: /\/src\/workers\/agent\/(?:pool\/|agent-pool-worker|agent-loop|session-turn|providers\/)|\/node_modules\/piscina\//, why: "the agent pool starts on the first run" },
   { re: /\/node_modules\/(openai|@anthropic-ai|grammy|@whiskeysockets|prom-client|lit)\//, why: "SDKs load only in their workers, when configured" },
+  { re: /\/src\/main\/channels\/(?!channels-loader\.|channel-config\.|channel-pairing-store\.)/, why: "the channels module loads only when a channel account is configured" },
 ];
 /** Our own modules on the main thread (about 140 today); a bound, not a target. */
 const MAX_OWN_MODULES = 200;
 
 test("gateway run without channels loads only its own graph on the main thread", async (t) => {
-  const env = await makeCliEnv({ CLAWDBOT_SKIP_CHANNELS: "1" });
+  const env = await makeCliEnv();
   t.after(() => env.cleanup());
   const child = spawn(process.execPath, ["--import", "tsx", "--import", HOOK, CLI_ENTRY, "gateway", "run", "--allow-unconfigured", "--port", "0"], {
     env: env.env,

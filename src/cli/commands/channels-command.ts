@@ -1,4 +1,7 @@
-/** `clawdbot channels status|logout` over the gateway RPC. */
+/**
+ * `clawdbot channels status|logout` over the gateway RPC, and `channels login --channel
+ * whatsapp` (the QR login, run locally; whatsapp-login.ts, loaded only when it runs).
+ */
 import type { Command } from "commander";
 import { addChannelRpcFlags, channelRpc, type ChannelRpcFlags } from "./message-command.js";
 
@@ -21,8 +24,28 @@ export function formatChannelsStatus(p: Record<string, unknown>): string {
   return lines.length ? `${lines.join("\n")}\n` : "No channels configured.\n";
 }
 
+interface LoginFlags {
+  channel: string;
+  account?: string;
+  force?: boolean;
+}
+
 export function registerChannelsCommand(program: Command, setExit: (code: number) => void): void {
   const channels = program.command("channels").description("channel accounts of the running gateway");
+  channels
+    .command("login")
+    .description("link a WhatsApp account: prints the QR in the terminal (stop the gateway first, or use web.login.* against it)")
+    .requiredOption("--channel <channel>", "whatsapp")
+    .option("--account <id>", "account id (default: default)")
+    .option("--force", "relink even when already linked")
+    .action(async (f: LoginFlags) => {
+      if (f.channel.trim().toLowerCase() !== "whatsapp") {
+        process.stderr.write(`channels login supports --channel whatsapp only (Telegram is configured with a bot token: channels.telegram.botToken or TELEGRAM_BOT_TOKEN).\n`);
+        return setExit(1);
+      }
+      const { runWhatsAppLogin } = await import("./whatsapp-login.js");
+      setExit(await runWhatsAppLogin({ ...(f.account ? { accountId: f.account } : {}), force: f.force === true }));
+    });
   addChannelRpcFlags(channels.command("status").description("show channel accounts (probe with --probe)").option("--probe", "check credentials against the platform")).action(
     async (f: StatusFlags) => {
       const r = await channelRpc("channels.status", f.probe ? { probe: true } : {}, f);

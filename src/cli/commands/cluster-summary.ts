@@ -5,6 +5,10 @@
  *
  *   Cluster:  prod as gw-a, broker connected to nats://10.0.0.5:4222 (rtt 0.4 ms, 1 reconnect)
  *   Members:  gw-a (this gateway), gw-b (12 presence entries), gw-c (3 presence entries)
+ *   Nodes:    gw-a 2 (this gateway), gw-b 10, gw-c 0
+ *
+ * `Nodes:` comes from `cluster.members` (the membership records: live gateways and the
+ * nodes connected to each), when the gateway has the cluster-members module.
  */
 
 type Obj = Record<string, unknown>;
@@ -56,5 +60,20 @@ export function formatClusterLines(sections: ClusterSections | undefined): strin
     }
     lines.push(`Members:  ${members.join(", ")}`);
   }
+  const nodes = nodesLine(c.members, self);
+  if (nodes) lines.push(nodes);
   return lines;
+}
+
+/** `Nodes:` per live member, this gateway first; undefined without membership records. */
+function nodesLine(members: unknown, self: string): string | undefined {
+  if (!Array.isArray(members)) return undefined;
+  const parts: string[] = [];
+  for (const m of members) {
+    const rec = obj(m);
+    if (typeof rec?.id !== "string") continue;
+    const n = typeof rec.nodes === "number" ? rec.nodes : 0;
+    parts.push(rec.id === self ? `${rec.id} ${n} (this gateway)` : `${rec.id} ${n}`);
+  }
+  return parts.length > 0 ? `Nodes:    ${parts.join(", ")}` : undefined;
 }

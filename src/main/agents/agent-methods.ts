@@ -5,7 +5,10 @@
  * cached answer once (for a run still in flight that is its ack); else resolve the session
  * (persisted), cache and send the ack `{runId, status:"accepted", acceptedAt}`, then the final
  * on the same request id — `{runId, status:"ok", summary:"completed", result}` or `ok:false`
- * with payload `{runId, status:"error", summary}` — and cache it for replays.
+ * with payload `{runId, status:"error", summary}` — and cache it for replays. In a cluster
+ * the key is also claimed in the shared dedupe store before the run starts
+ * (shared-idempotency.ts): a retry on another gateway replays the original's final, or its
+ * ack while it runs, and never starts a second run.
  */
 import { GatewayError, toErrorShape } from "../../shared/errors.js";
 import type { ErrorShape } from "../../shared/errors.js";
@@ -14,6 +17,7 @@ import type { MethodCall, MethodTable } from "../router.js";
 import { agentIdentity, agentSettings } from "./agent-settings.js";
 import type { AgentRuntime, RunOutcome } from "./agent-runtime.js";
 import type { TtlCache } from "./ttl-cache.js";
+import { finalOf, type SharedIdempotencySlot } from "./shared-idempotency.js";
 
 /** A cached answer of `agent` / `chat.send`. */
 export interface DedupeEntry {
@@ -48,7 +52,7 @@ export function agentFinal(o: RunOutcome): DedupeEntry {
   return { ok: true, payload: { runId: o.runId, status: "ok", summary: "completed", result: { payloads, meta } } };
 }
 
-export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime, dedupe: TtlCache<DedupeEntry>): void {
+export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime, dedupe: TtlCache<DedupeEntry>, shared: SharedIdempotencySlot = {}): void {
   methods.add("agent", "AgentParams", async (call) => {
     const p = call.params;
     const cacheKey = `agent:${p.idempotencyKey}`;
@@ -63,6 +67,15 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
       const final: DedupeEntry = { ok: false, payload: { runId: p.idempotencyKey, status: "error", summary: error.message }, error };
       dedupe.set(cacheKey, final);
       return replay(call, final);
+    }
+    const share = shared.current;
+    if (share !== undefined) {
+      const claim = await share.claim(cacheKey, { ok: true, payload: { runId: p.idempotencyKey, status: "accepted", acceptedAt: Date.now() } });
+      if (!claim.won) {
+        const final = await finalOf(share, cacheKey, p.idempotencyKey, claim.final, async (id) => (await runtime.waits.wait(id, 0)).status !== "timeout");
+        const known = final ?? claim.ack;
+        return known !== undefined ? replay(call, known) : { runId: p.idempotencyKey, status: "in_flight" };
+      }
     }
     let started;
     try {
@@ -79,6 +92,7 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
         spawnedBy: p.spawnedBy,
       });
     } catch (err) {
+      share?.release(cacheKey);
       const shape = toErrorShape(err);
       if (shape.code === "INVALID_REQUEST") shape.message = `invalid agent params: ${shape.message}`;
       call.respond(false, undefined, shape);
@@ -89,6 +103,7 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
     call.respond(true, ack);
     const final = agentFinal(await started.done);
     dedupe.set(cacheKey, final);
+    share?.settle(cacheKey, final);
     return replay(call, final);
   });
 

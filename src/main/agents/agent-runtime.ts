@@ -25,10 +25,12 @@ import type { AgentPool, PoolRun } from "../../workers/agent/pool/agent-pool-hos
 import type { AgentPoolTask } from "../../workers/agent/pool/pool-protocol.js";
 import type { SessionTurnResult } from "../../workers/agent/session-turn.js";
 import type { EventBus } from "../events/event-bus.js";
+import { gatewayMetrics, type AgentRunOutcome } from "../metrics/gateway-metrics.js";
 import type { LiveOptions } from "../gateway-context.js";
 import { agentSettings, runtimeConfig } from "./agent-settings.js";
 import { ChatStream } from "./chat-stream.js";
 import { RunLanes } from "./run-lanes.js";
+import type { SharedIdempotencySlot } from "./shared-idempotency.js";
 import { RunWaits } from "./run-waits.js";
 import { RunRelay } from "./run-relay.js";
 import type { RunCtx } from "./run-relay.js";
@@ -49,6 +51,8 @@ export interface RunRequest {
   spawnedBy?: string;
   /** Sees every event of this run (HTTP streaming), before the verbose rule. */
   onEvent?: (ev: AgentEvent) => void;
+  /** Where the reply goes (a channel message): recorded as the session's `lastChannel/lastTo/lastAccountId`. */
+  delivery?: { channel: string; to: string; accountId?: string };
 }
 
 /** How a run ended. */
@@ -97,7 +101,9 @@ export interface AgentRuntimeDeps {
 
 /** One per gateway instance (owned by the agents module). */
 export class AgentRuntime {
-  readonly waits = new RunWaits();
+  /** Idempotency keys and finished runs shared with other gateways (set by the cluster; empty alone). */
+  readonly shared: SharedIdempotencySlot = {};
+  readonly waits = new RunWaits(this.shared);
   readonly lanes: RunLanes;
   readonly #runs = new Map<string, RunCtx>();
   readonly #relay: RunRelay;
@@ -158,6 +164,11 @@ export class AgentRuntime {
     const patch: Partial<SessionEntry> = {};
     if (req.label !== undefined) patch.label = req.label;
     if (req.spawnedBy !== undefined && entry.spawnedBy === undefined) patch.spawnedBy = req.spawnedBy;
+    if (req.delivery !== undefined) {
+      patch.lastChannel = req.delivery.channel;
+      patch.lastTo = req.delivery.to;
+      patch.lastAccountId = req.delivery.accountId;
+    }
     if (Object.keys(patch).length > 0) store.patch(key, patch);
     await store.flush();
     const settings = agentSettings(this.deps.live.current);
@@ -175,7 +186,11 @@ export class AgentRuntime {
       listener: req.onEvent,
     };
     this.#runs.set(req.runId, ctx);
-    const done = this.#execute(ctx, req, agentId, entry.sessionId, shownKey, store);
+    // #execute settles every failure into an outcome, so this counts each run exactly once.
+    const done = this.#execute(ctx, req, agentId, entry.sessionId, shownKey, store).then((o) => {
+      gatewayMetrics.agentRunEnded(metricOutcome(o));
+      return o;
+    });
     ctx.done = done;
     return { runId: req.runId, sessionKey: key, sessionId: entry.sessionId, done };
   }
@@ -310,6 +325,12 @@ export class AgentRuntime {
     if (t.status === "error" && t.error !== undefined) out.error = new GatewayError(t.error.code as GatewayErrorCode, t.error.message, t.error.details);
     return out;
   }
+}
+
+/** The `/metrics` label of an ended run (a deadline is told apart from other errors). */
+function metricOutcome(o: RunOutcome): AgentRunOutcome {
+  if (o.status === "error" && o.error?.code === "GW_ERR_AGENT_TIMEOUT") return "timeout";
+  return o.status;
 }
 
 function invalid(message: string): GatewayError {

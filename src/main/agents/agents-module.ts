@@ -53,8 +53,8 @@ export function agentsModule(opts: AgentsModuleOptions = {}): GatewayModuleDef {
           }),
       });
       const dedupe = new TtlCache<DedupeEntry>(DEDUPE_TTL_MS, DEDUPE_MAX);
-      registerAgentMethods(r.extra.methods, runtime, dedupe);
-      registerChatMethods(r.extra.methods, runtime, dedupe);
+      registerAgentMethods(r.extra.methods, runtime, dedupe, runtime.shared);
+      registerChatMethods(r.extra.methods, runtime, dedupe, runtime.shared);
       registerSessionMethods(r.extra.methods, runtime);
       mountOpenAiHttp(r.extra.http, runtime, live);
       const background = (what: string, runId: string, p: Promise<unknown>): void =>

@@ -4,7 +4,9 @@
  * `chat.send` answers once: `{runId, status:"started"}` after the session is persisted; the
  * reply streams as `chat`/`agent` events. `/stop` aborts the session's runs instead. Dedupe
  * `chat:<idempotencyKey>`: a finished run replays its cached `{runId, status:"ok"}` (or error),
- * one still running answers `{runId, status:"in_flight"}`.
+ * one still running answers `{runId, status:"in_flight"}`. In a cluster the key is claimed in
+ * the shared dedupe store first (shared-idempotency.ts), so the same holds for a retry on
+ * another gateway.
  *
  * `chat.history` reads the transcript the pool thread committed before the run's final
  * lifecycle event, so right after a `chat` final the history contains that turn.
@@ -20,11 +22,12 @@ import { replay } from "./agent-methods.js";
 import type { DedupeEntry } from "./agent-methods.js";
 import type { AgentRuntime } from "./agent-runtime.js";
 import type { TtlCache } from "./ttl-cache.js";
+import { finalOf, type SharedIdempotencySlot } from "./shared-idempotency.js";
 
 /** Messages that abort the session's runs instead of starting one. */
 const STOP_WORDS = new Set(["/stop", "stop", "/abort", "abort"]);
 
-export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime, dedupe: TtlCache<DedupeEntry>): void {
+export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime, dedupe: TtlCache<DedupeEntry>, shared: SharedIdempotencySlot = {}): void {
   methods.add("chat.send", "ChatSendParams", async (call) => {
     const p = call.params;
     const { key } = runtime.resolveKey(p.sessionKey);
@@ -41,16 +44,34 @@ export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime,
     if (cached !== undefined) return replay(call, cached);
     const message = p.message.trim();
     if (message === "") throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", "invalid chat.send params: message required");
-    const started = await runtime.start({
-      runId: p.idempotencyKey,
-      message,
-      sessionKey: p.sessionKey,
-      timeoutSeconds: p.timeoutMs !== undefined && p.timeoutMs > 0 ? p.timeoutMs / 1000 : undefined,
-    });
+    const share = shared.current;
+    if (share !== undefined) {
+      const claim = await share.claim(cacheKey, undefined);
+      if (!claim.won) {
+        const final = await finalOf(share, cacheKey, p.idempotencyKey, claim.final, async (id) => (await runtime.waits.wait(id, 0)).status !== "timeout");
+        return final !== undefined ? replay(call, final) : { runId: p.idempotencyKey, status: "in_flight" };
+      }
+    }
+    let started;
+    try {
+      started = await runtime.start({
+        runId: p.idempotencyKey,
+        message,
+        sessionKey: p.sessionKey,
+        timeoutSeconds: p.timeoutMs !== undefined && p.timeoutMs > 0 ? p.timeoutMs / 1000 : undefined,
+      });
+    } catch (err) {
+      share?.release(cacheKey);
+      throw err;
+    }
     void started.done.then((o) => {
       // Set before `done` settles for anyone else awaiting it (registered first).
-      if (o.status === "error") dedupe.set(cacheKey, { ok: false, payload: { runId: o.runId, status: "error" }, error: o.error ? toErrorShape(o.error) : { code: "UNAVAILABLE", message: "agent run failed" } });
-      else dedupe.set(cacheKey, { ok: true, payload: { runId: o.runId, status: "ok" } });
+      const final: DedupeEntry =
+        o.status === "error"
+          ? { ok: false, payload: { runId: o.runId, status: "error" }, error: o.error ? toErrorShape(o.error) : { code: "UNAVAILABLE", message: "agent run failed" } }
+          : { ok: true, payload: { runId: o.runId, status: "ok" } };
+      dedupe.set(cacheKey, final);
+      share?.settle(cacheKey, final);
     });
     return { runId: started.runId, status: "started" };
   });

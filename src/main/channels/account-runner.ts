@@ -8,21 +8,23 @@
  *
  * Per chat, messages are handled in arrival order; chats run concurrently. A reply chunk is
  * sent under the outbox key `reply:<channel>:<account>:<messageId>:<n>`, so replaying a
- * half-finished entry after a crash never sends a chunk twice.
+ * half-finished entry after a crash never sends a chunk twice. Under a cluster ownership the
+ * same holds across gateways: a message re-delivered to a new owner after a failover is not
+ * handled again once handled, and a reply chunk key is sent once cluster-wide.
  */
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import { InboundQueue, type PendingInbound } from "../../shared/store/inbound-queue.js";
 import type { Outbox } from "../../shared/store/outbox.js";
-import type { ChannelInbound, ChannelLinkProtocol, ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
-import type { RestartPolicyOptions } from "../workers/restart-policy.js";
-import { WorkerSupervisor } from "../workers/worker-supervisor.js";
+import type { ChannelInbound, ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
+import type { AccountLink, CreateAccountLink } from "./account-link.js";
 import { decideAccess } from "./access-control.js";
 import type { ChannelAccount } from "./channel-config.js";
 import { pairingReplyText, type ChannelPairingStore } from "./channel-pairing-store.js";
 import { inboundSessionKey, type AccountSnapshot, type InboundHandler } from "./channel-types.js";
 import { CHANNEL_TEXT_LIMITS, chunkText } from "./chunk-text.js";
+import type { AccountOwnership } from "./account-ownership.js";
 
 /** What a runner needs from the module. */
 export interface AccountRunnerDeps {
@@ -32,14 +34,14 @@ export interface AccountRunnerDeps {
   handler: InboundHandler;
   outbox: Outbox;
   pairing: ChannelPairingStore;
-  /** Worker entry module. */
-  entry: URL;
-  /** `workerData.user` of the worker. */
-  workerData: unknown;
-  restart: RestartPolicyOptions;
-  heartbeatTimeoutMs?: number;
+  /** The account's supervised worker (per channel; see account-link.ts). */
+  link: CreateAccountLink;
   /** fsync the inbound queue (default true; false only for benchmarks). */
   queueFsync?: boolean;
+  /** Several gateways share the account (cluster): inbound handled and replies sent once across them. Default: none. */
+  ownership?: Pick<AccountOwnership, "shouldHandle" | "handled" | "once">;
+  /** The access policy, read per message (channels whose config is read live). Default: the account's, fixed at start. */
+  access?: () => Promise<ChannelAccount["access"]>;
 }
 
 export class AccountRunner {
@@ -47,7 +49,7 @@ export class AccountRunner {
   readonly account: ChannelAccount;
   readonly #d: AccountRunnerDeps;
   #queue: InboundQueue<ChannelInbound> | null = null;
-  #sup: WorkerSupervisor<ChannelLinkProtocol> | null = null;
+  #sup: AccountLink | null = null;
   readonly #chats = new Map<string, Promise<void>>();
   #stopped = false;
   readonly snap: AccountSnapshot;
@@ -61,9 +63,10 @@ export class AccountRunner {
       accountId: a.accountId,
       enabled: a.enabled,
       configured: a.configured,
+      ...(a.channel === "whatsapp" ? { linked: a.configured } : {}),
       running: false,
       connected: false,
-      mode: a.webhookUrl ? "webhook" : "polling",
+      mode: a.channel !== "telegram" ? null : a.webhookUrl ? "webhook" : "polling",
       tokenSource: a.tokenSource,
       reconnectAttempts: 0,
       lastConnectedAt: null,
@@ -82,8 +85,8 @@ export class AccountRunner {
     };
   }
 
-  /** The supervisor (null before start). */
-  get supervisor(): WorkerSupervisor<ChannelLinkProtocol> | null {
+  /** The supervised worker (null before start). */
+  get supervisor(): AccountLink | null {
     return this.#sup;
   }
 
@@ -101,28 +104,21 @@ export class AccountRunner {
     const dir = join(this.#d.stateDir, "channels", a.channel, a.accountId);
     this.#queue = await InboundQueue.open<ChannelInbound>(join(dir, "inbound.jsonl"), { fsync: this.#d.queueFsync });
     const wlog = log.child({ channel: a.channel, account: a.accountId });
-    const sup = new WorkerSupervisor<ChannelLinkProtocol>({
-      name: `channel:${this.key}`,
-      entry: this.#d.entry,
-      workerData: this.#d.workerData,
-      restart: this.#d.restart,
-      heartbeatTimeoutMs: this.#d.heartbeatTimeoutMs,
-      logger: wlog,
-      handlers: {
-        requests: { inbound: (m) => this.#inbound(m) },
-        events: {
-          state: (e) => {
-            const s = e.state;
-            if (s.bot) this.snap.bot = s.bot;
-            if (s.mode) this.snap.mode = s.mode;
-            if (s.connected === true && !this.snap.connected) this.snap.lastConnectedAt = Date.now();
-            if (s.connected !== undefined) this.snap.connected = s.connected;
-            if (s.lastError !== undefined) this.snap.lastError = s.lastError;
-          },
-          log: (e) => wlog[e.level](e.fields, e.msg),
+    const sup = this.#d.link(
+      {
+        inbound: (m) => this.#inbound(m),
+        state: (s) => {
+          if (s.bot) this.snap.bot = s.bot;
+          if (s.mode) this.snap.mode = s.mode;
+          if (s.linked !== undefined) this.snap.linked = s.linked;
+          if (s.connected === true && !this.snap.connected) this.snap.lastConnectedAt = Date.now();
+          if (s.connected !== undefined) this.snap.connected = s.connected;
+          if (s.lastError !== undefined) this.snap.lastError = s.lastError;
+          if (s.lastDisconnect) this.snap.lastDisconnect = s.lastDisconnect;
         },
       },
-    });
+      wlog,
+    );
     sup.onStateChange((st) => {
       this.snap.reconnectAttempts = st.restarts;
       if (st.state === "backoff" || st.state === "broken") {
@@ -172,11 +168,12 @@ export class AccountRunner {
       throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${this.account.channel} account ${this.account.accountId} is not running; retry later`, { account: this.account.accountId });
     }
     try {
-      const r = await sup.request("send", { to, text, ...(threadId !== undefined ? { threadId } : {}) });
+      const r = await sup.send({ to, text, ...(threadId !== undefined ? { threadId } : {}) });
       this.snap.lastOutboundAt = Date.now();
       return r;
     } catch (err) {
-      if (err instanceof GatewayError && err.code.startsWith("GW_ERR_WORKER")) throw err;
+      // Worker restarts and coded channel errors (WhatsApp NOT_LINKED) keep their code.
+      if (err instanceof GatewayError && (err.code.startsWith("GW_ERR_WORKER") || err.code.startsWith("GW_ERR_WHATSAPP"))) throw err;
       const msg = err instanceof Error ? err.message : String(err);
       throw new GatewayError("GW_ERR_CHANNEL_SEND_FAILED", msg, { account: this.account.accountId }, { cause: err });
     }
@@ -187,7 +184,7 @@ export class AccountRunner {
     const queue = this.#queue;
     if (!queue || this.#stopped) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", "account stopping");
     this.snap.lastMessageAt = Date.now();
-    const policy = this.account.access;
+    const policy = this.#d.access ? await this.#d.access() : this.account.access;
     let decision = decideAccess(policy, m, []);
     if (decision.action !== "accept" && m.chatType === "direct" && policy.dmPolicy !== "disabled" && policy.dmPolicy !== "open") {
       decision = decideAccess(policy, m, await this.#d.pairing.approved());
@@ -231,6 +228,12 @@ export class AccountRunner {
     const queue = this.#queue!;
     const a = this.account;
     let reply: string | null;
+    const shared = this.#d.ownership;
+    const sharedKey = `${this.key}:${p.id}`;
+    if (!p.handled && shared !== undefined && !(await shared.shouldHandle(sharedKey).catch(() => true))) {
+      await queue.markDone(p.id);
+      return;
+    }
     if (p.handled) reply = p.handled.reply;
     else {
       const msg = { ...p.msg, channel: a.channel, accountId: a.accountId, sessionKey: inboundSessionKey(a.channel, p.msg), replyTo: { channel: a.channel, accountId: a.accountId, to: p.msg.chatId } };
@@ -252,11 +255,13 @@ export class AccountRunner {
           await this.#sup!.whenRunning();
           if (this.#sup!.getState().state === "running") break;
         }
-        await this.#d.outbox.run(key, () => this.#sendOne(p.msg.chatId, chunks[i]!, p.msg.threadId)).catch((err: unknown) => {
+        const sendChunk = (): Promise<ChannelSendResult> => this.#d.outbox.run(key, () => this.#sendOne(p.msg.chatId, chunks[i]!, p.msg.threadId));
+        await (shared !== undefined ? shared.once(key, sendChunk) : sendChunk()).catch((err: unknown) => {
           this.#d.log.warn({ err: String(err), account: a.accountId, messageId: p.id, chunk: i }, "reply chunk not delivered");
         });
       }
     }
     await queue.markDone(p.id);
+    shared?.handled(sharedKey);
   }
 }

@@ -5,13 +5,19 @@
  *                         webhookPath?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?,
  *                         groups?, accounts?: { <id>: { …same keys } } }
  *
+ *   channels.whatsapp = { enabled?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?, groups?,
+ *                         accounts?: { <id>: { authDir?, …same keys } } }
+ *
  * Account keys override the channel's; without `accounts` there is one account, `default`.
  * Telegram token: account/channel `botToken`, else `tokenFile`, else `TELEGRAM_BOT_TOKEN`
- * (default account only). Configured ⇔ a token. Values of the wrong type are ignored (the
+ * (default account only). Configured ⇔ a token. WhatsApp: listed when the section exists or
+ * the default account has credentials (`clawdbot channels login` ran); configured ⇔ linked
+ * (`<authDir>/creds.json` exists; default authDir `<stateDir>/credentials/whatsapp/<id>/`). Values of the wrong type are ignored (the
  * config schema validates the section; this must never throw on a live config).
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 export const DEFAULT_ACCOUNT_ID = "default";
 
@@ -42,6 +48,8 @@ export interface ChannelAccount {
   unconfiguredReason?: string;
   token?: string;
   tokenSource: "config" | "tokenFile" | "env" | "none";
+  /** WhatsApp: the Baileys multi-file auth directory. */
+  authDir?: string;
   apiRoot?: string;
   webhookUrl?: string;
   webhookSecret?: string;
@@ -131,9 +139,57 @@ export function resolveTelegramAccounts(channels: unknown, env: NodeJS.ProcessEn
   return out;
 }
 
-/** Every channel account of the config (Telegram; other channels add their resolver here). */
-export function resolveChannelAccounts(channels: unknown, env: NodeJS.ProcessEnv): ChannelAccount[] {
-  return resolveTelegramAccounts(channels, env);
+const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** `<stateDir>/credentials/whatsapp/<accountId>/` (reference layout). */
+export function defaultWhatsAppAuthDir(stateDir: string, accountId: string): string {
+  return join(stateDir, "credentials", "whatsapp", accountId);
+}
+
+/** The WhatsApp accounts of `channels.whatsapp` (plus a linked default account without a section). */
+export function resolveWhatsAppAccounts(channels: unknown, stateDir: string): ChannelAccount[] {
+  const chan = isObj(channels) && isObj(channels.whatsapp) ? channels.whatsapp : undefined;
+  const defaultLinked = existsSync(join(defaultWhatsAppAuthDir(stateDir, DEFAULT_ACCOUNT_ID), "creds.json"));
+  if (!chan && !defaultLinked) return [];
+  const c = chan ?? {};
+  const accounts = isObj(c.accounts) && Object.keys(c.accounts).length > 0 ? c.accounts : { [DEFAULT_ACCOUNT_ID]: {} };
+  const out: ChannelAccount[] = [];
+  for (const [accountId, raw] of Object.entries(accounts)) {
+    // An id that could leave the credentials dir is never an account.
+    if (!ACCOUNT_ID.test(accountId)) continue;
+    const a = isObj(raw) ? raw : {};
+    const pick = (k: string): unknown => (a[k] !== undefined ? a[k] : c[k]);
+    const enabled = pick("enabled") !== false;
+    const authDir = str(a.authDir) ?? defaultWhatsAppAuthDir(stateDir, accountId);
+    const linked = existsSync(join(authDir, "creds.json"));
+    const access = accessOf(a, c);
+    out.push({
+      channel: "whatsapp",
+      accountId,
+      enabled,
+      configured: linked,
+      ...(linked ? {} : { unconfiguredReason: "not linked" }),
+      tokenSource: "none",
+      authDir,
+      webhookPath: "",
+      access,
+      fingerprint: JSON.stringify({ enabled, authDir, access }),
+    });
+  }
+  return out;
+}
+
+/** Every channel account of the config, in channel display order. */
+export function resolveChannelAccounts(channels: unknown, env: NodeJS.ProcessEnv, stateDir: string): ChannelAccount[] {
+  return [...resolveTelegramAccounts(channels, env), ...resolveWhatsAppAccounts(channels, stateDir)];
+}
+
+/**
+ * True when the config lists any channel account (configured or not: an unlinked WhatsApp
+ * account still needs `web.login.*`). Cheap: decides without loading channel code.
+ */
+export function anyChannelAccount(channels: unknown, env: NodeJS.ProcessEnv, stateDir: string): boolean {
+  return resolveChannelAccounts(channels, env, stateDir).length > 0;
 }
 
 /**

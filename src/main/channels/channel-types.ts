@@ -43,6 +43,8 @@ export interface AccountSnapshot {
   accountId: string;
   enabled: boolean;
   configured: boolean;
+  /** WhatsApp: credentials exist (the reference's "linked"). */
+  linked?: boolean;
   running: boolean;
   connected: boolean;
   mode: "polling" | "webhook" | null;

@@ -48,6 +48,10 @@ async function connectOptions(o: ClusterNatsOptions, gatewayId: string): Promise
     reconnectJitter: 250,
     pingInterval: 10_000,
     maxPingOut: 2,
+    // Otherwise every request (cross-gateway RPC, each JetStream publish of a KV put)
+    // builds two Error objects with stack traces up front, a few % of a gateway's CPU
+    // under cross-gateway load (bench/cluster.ts --cpu-prof).
+    noAsyncTraces: true,
   };
   if (o.token !== undefined) opts.token = o.token;
   if (o.user !== undefined) {

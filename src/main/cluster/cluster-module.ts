@@ -18,6 +18,11 @@ export interface ClusterApi {
   readonly options: ClusterOptions;
   readonly names: ClusterNames;
   readonly connection: ClusterConnection;
+  /**
+   * Adds a field to the `cluster` health section (`members`, …), read at each health
+   * refresh, so it must be cheap and synchronous. Used by the other cluster modules.
+   */
+  addHealthField(name: string, read: () => unknown): void;
 }
 
 /** The `cluster` section of `health` (and of `gateway status`). */
@@ -25,6 +30,8 @@ export interface ClusterHealth {
   name: string;
   gatewayId: string;
   broker: BrokerStatus;
+  /** Fields added by the other cluster modules (`members`, …). */
+  [field: string]: unknown;
 }
 
 export function clusterModule(options: ClusterOptions): GatewayModuleDef {
@@ -32,8 +39,18 @@ export function clusterModule(options: ClusterOptions): GatewayModuleDef {
     name: CLUSTER_MODULE,
     register(r) {
       const connection = new ClusterConnection(options.nats, options.gatewayId, r.core.log);
-      const api: ClusterApi = { options, names: clusterNames(options.name), connection };
-      r.healthSection("cluster", (): ClusterHealth => ({ name: options.name, gatewayId: options.gatewayId, broker: { ...connection.status } }));
+      const fields = new Map<string, () => unknown>();
+      const api: ClusterApi = {
+        options,
+        names: clusterNames(options.name),
+        connection,
+        addHealthField: (name, read) => fields.set(name, read),
+      };
+      r.healthSection("cluster", (): ClusterHealth => {
+        const out: ClusterHealth = { name: options.name, gatewayId: options.gatewayId, broker: { ...connection.status } };
+        for (const [name, read] of fields) out[name] = read();
+        return out;
+      });
       clusterMetrics.broker = () => connection.status;
       return {
         api,

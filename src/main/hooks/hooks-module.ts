@@ -17,8 +17,9 @@
  *     202 with a runId and `runAgent(request)`, anything else → mappings (explicit, then
  *     presets) or 404.
  *
- * Agent runs are injected (`HooksModuleOptions.runAgent`): without one, `/agent` (and agent
- * mappings) answer 503 `{ok:false,error:"agent runs are not available"}` after validation.
+ * Agent runs are injected (`HooksModuleOptions.runAgent`; the gateway composition passes
+ * hook-agent-run.ts on the agents runtime): without one, `/agent` (and agent mappings)
+ * answer 503 `{ok:false,error:"agent runs are not available"}` after validation.
  */
 import { isAbsolute, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -42,7 +43,7 @@ export const HOOKS_MODULE = "hooks";
 export interface HooksModuleOptions {
   /**
    * Starts an isolated agent turn for a hook (`/agent`, agent mappings) and returns at once
-   * (the caller already has its 202). The agent module wires this; unset → 503.
+   * (the caller already has its 202). The composition wires hook-agent-run.ts; unset → 503.
    */
   runAgent?: (request: HookAgentRequest) => void | Promise<unknown>;
   /** Requests an immediate heartbeat run (`wake` with mode `now`). Unset → the event waits for the next heartbeat. */

@@ -19,6 +19,7 @@ import { startGateway, type GatewayInstance } from "../gateway.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
 import type { HotAction } from "../../shared/config/reload-plan.js";
 import { resolveRuntime, type GatewayRunFlags, type ResolvedRuntime } from "./runtime-options.js";
+import { channelsToRun } from "./channels-to-run.js";
 
 /** Upper bound of a graceful stop before the process exits anyway (below systemd's/launchd's stop timeouts). */
 export const STOP_BUDGET_MS = 5000;
@@ -78,7 +79,8 @@ export class GatewayProcess {
     // clients already know.
     if (runtime.options.port === 0 && this.boundPort !== null) runtime.options.port = this.boundPort;
     this.o.logger.setSecrets(this.secrets(runtime));
-    this.instance = await startGateway(runtime.options, this.log, { modules: this.o.modules?.(runtime) ?? [] });
+    const channels = channelsToRun(() => (this.config as { channels?: unknown }).channels, this.o.env, this.o.paths.stateDir);
+    this.instance = await startGateway(runtime.options, this.log, { modules: this.o.modules?.(runtime) ?? [], ...(channels ? { channels } : {}) });
     this.runtime = runtime;
     this.boundPort = this.instance.server.port;
     this.o.onStarted?.(runtime, this.instance);

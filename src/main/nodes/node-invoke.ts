@@ -31,13 +31,26 @@ export function parsePayloadJson(raw: string): unknown {
   }
 }
 
-/** Runs one invoke: checks, unicast `node.invoke.request`, wait, map the outcome. */
-export async function invokeNode(nodes: NodeService, p: NodeInvokeParams): Promise<NodeInvokeResponse> {
+/**
+ * Runs one invoke: checks, unicast `node.invoke.request`, wait, map the outcome. A node
+ * that is not connected here but to another cluster gateway is invoked there
+ * (`nodes.remote`); `localOnly` is how that gateway runs the forwarded call, so a stale
+ * directory entry can never bounce an invoke between gateways.
+ */
+export async function invokeNode(nodes: NodeService, p: NodeInvokeParams, localOnly = false): Promise<NodeInvokeResponse> {
   const nodeId = p.nodeId.trim();
   const command = p.command.trim();
   if (!nodeId || !command) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", "nodeId and command required");
   const session = nodes.registry.get(nodeId);
-  if (!session) throw new GatewayError("GW_ERR_NODE_NOT_CONNECTED", "node not connected", { code: "NOT_CONNECTED" });
+  if (!session) {
+    const remote = localOnly ? null : nodes.remote;
+    if (remote) {
+      if (!remote.available()) throw new GatewayError("GW_ERR_CLUSTER_UNAVAILABLE", "cluster broker unavailable: the node may be connected to another gateway; retry");
+      const node = remote.lookup(nodeId);
+      if (node) return remote.invoke(node, { ...p, nodeId, command });
+    }
+    throw new GatewayError("GW_ERR_NODE_NOT_CONNECTED", "node not connected", { code: "NOT_CONNECTED" });
+  }
   const reason = refuseCommand(command, session.commands, commandAllowlist(session.platformId, nodes.policy));
   if (reason) throw new GatewayError("GW_ERR_NODE_COMMAND_NOT_ALLOWED", "node command not allowed", { reason, command });
 

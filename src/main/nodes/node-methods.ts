@@ -8,6 +8,7 @@ import type { MethodTable } from "../router.js";
 import type { Connection } from "../socket/connection.js";
 import { describeNode, listNodes } from "./node-info.js";
 import { invokeNode, normalizeInvokeResultParams, toReply } from "./node-invoke.js";
+import { invokeNodeOnce } from "./node-invoke-once.js";
 import { handleNodeEvent, nodeEventPayloadJson } from "./node-events.js";
 import type { NodeService } from "./node-service.js";
 
@@ -22,10 +23,10 @@ function callerNodeId(conn: Connection): string | undefined {
 
 /** Registers the node methods. */
 export function registerNodeMethods(table: MethodTable, nodes: NodeService): void {
-  table.add("node.list", "NodeListParams", ({ ctx }) => ({ ts: Date.now(), nodes: listNodes(nodes.registry, ctx.devices) }));
+  table.add("node.list", "NodeListParams", ({ ctx }) => ({ ts: Date.now(), nodes: listNodes(nodes.registry, ctx.devices, nodes.remote) }));
 
   table.add("node.describe", "NodeDescribeParams", ({ ctx, params }) => {
-    const info = describeNode(nodes.registry, ctx.devices, params.nodeId);
+    const info = describeNode(nodes.registry, ctx.devices, params.nodeId, nodes.remote);
     return { ts: Date.now(), ...info };
   });
 
@@ -38,7 +39,10 @@ export function registerNodeMethods(table: MethodTable, nodes: NodeService): voi
     return { nodeId: node.nodeId, displayName: node.displayName };
   });
 
-  table.add("node.invoke", "NodeInvokeParams", ({ params }) => invokeNode(nodes, params));
+  table.add("node.invoke", "NodeInvokeParams", ({ params }) => {
+    const share = nodes.shared.current;
+    return share === undefined ? invokeNode(nodes, params) : invokeNodeOnce(nodes, share, params);
+  });
 
   // Validated by hand: the reference normalises (null payloadJSON/error) before validating.
   table.add("node.invoke.result", undefined, ({ ctx, conn, params }) => {

@@ -11,6 +11,7 @@
  * Nothing here allocates per connection besides one small NodeSession; no timers or
  * closures per socket (invoke timeouts share one heap).
  */
+import type { SharedIdempotencySlot } from "../agents/shared-idempotency.js";
 import type { Logger } from "pino";
 import type { Connection } from "../socket/connection.js";
 import type { GatewayOptions } from "../options.js";
@@ -24,6 +25,7 @@ import { NodeSession } from "./node-session.js";
 import { PendingInvokes } from "./pending-invokes.js";
 import { NodeSubscriptions } from "./node-subscriptions.js";
 import { VoiceWakeTriggers } from "./voicewake-triggers.js";
+import type { RemoteNodeRouter } from "./remote-node-router.js";
 
 /** What the nodes subsystem needs from the server. */
 export interface NodeServiceDeps {
@@ -42,6 +44,10 @@ export class NodeService {
   readonly invokes = new PendingInvokes();
   readonly subscriptions = new NodeSubscriptions();
   readonly voicewake = new VoiceWakeTriggers();
+  /** `node.invoke` idempotency keys shared with other gateways (set by the cluster; empty alone). */
+  readonly shared: SharedIdempotencySlot = {};
+  /** Nodes of other cluster gateways; null on a single gateway (see remote-node-router.ts). */
+  remote: RemoteNodeRouter | null = null;
 
   constructor(readonly deps: NodeServiceDeps) {}
 

@@ -47,6 +47,8 @@ export interface WorkerSupervisorOptions<P extends WorkerProtocol> {
   ringBytes?: number;
   /** Passed to the worker as `endpoint.user`. Must be structured-cloneable. Default undefined. */
   workerData?: unknown;
+  /** Linux nice value of the worker thread, set before its entry loads (spawn-worker.ts). Default: inherited. */
+  nice?: number;
   /** Extra Worker options (resourceLimits, env, stdout, ...). Default {}. */
   workerOptions?: Omit<WorkerOptions, "workerData" | "eval">;
   /** How often the worker bumps its heartbeat and the supervisor samples it, in ms. Default 1000. */

@@ -62,7 +62,7 @@ export function spawnIncarnation<P extends WorkerProtocol>(
   void link.start().catch((err: unknown) => hooks.onLinkError(err));
   let worker: Worker;
   try {
-    worker = spawnWorkerThread(opts.entry, { ...opts.workerOptions, workerData: data });
+    worker = spawnWorkerThread(opts.entry, { ...opts.workerOptions, workerData: data }, opts.nice);
   } catch (err) {
     link.close();
     throw err;

@@ -11,6 +11,10 @@
  *   handlers that acknowledge a mutation await it first (persist before ack).
  * - No auth state is cached outside these maps: a rotated or revoked token is effective for the
  *   very next `verifyDeviceToken`.
+ * - With a replicator (`setReplicator`, the cluster's shared bucket) every real mutation is
+ *   also acknowledged by the shared store before `durableBarrier`/`flush` resolve, and what
+ *   other gateways wrote arrives through `applyRemotePaired`/`applyRemotePending`
+ *   (pairing-replicator.ts).
  * - Corrupt files are moved aside to `<file>.corrupt-<ms>` and the store starts empty for that
  *   file (reported through `onWarning`): failing closed (devices re-pair; shared-token auth still
  *   works) keeps the gateway reachable, and the bad file is kept for inspection.
@@ -19,6 +23,7 @@ import { randomUUID } from "node:crypto";
 import { GatewayError } from "../errors.js";
 import { PairingState } from "./pairing-state.js";
 import { UnsyncedRecords } from "./unsynced-records.js";
+import { ReplicationTracker, bothBarriers, type PairingReplicator, type ReplicationMode } from "./pairing-replicator.js";
 import { sanitizePairedDevice, sanitizePendingRequest } from "./device-pairing-files.js";
 import {
   DEVICE_PAIRING_LAZY_PERSIST_MS,
@@ -52,6 +57,9 @@ export class DevicePairingStore {
   readonly #now: () => number;
   /** Which devices have a change not yet on disk (see `durableBarrier`). */
   readonly #unsynced: UnsyncedRecords;
+  #replicator: PairingReplicator<PairedDevice, PendingDeviceRequest> | undefined;
+  /** Replications not yet acknowledged, per device id. */
+  readonly #replication = new ReplicationTracker();
 
   private constructor(state: PairingState<PairedDevice, PendingDeviceRequest>, opts: DevicePairingStoreOptions) {
     this.#state = state;
@@ -147,6 +155,8 @@ export class DevicePairingStore {
     for (const k of METADATA_KEYS) if (input[k] !== undefined) req[k] = input[k];
     this.#pending.set(req.requestId, req);
     this.#markPending(req.deviceId);
+    // A silent request is approved by the same handshake turn: only its outcome is shared.
+    if (!req.silent) this.#replicatePending(req.deviceId, req.requestId, req);
     if (!req.silent) this.#emit({ event: "device.pair.requested", payload: clone(req) });
     return { request: clone(req), created: true };
   }
@@ -159,6 +169,7 @@ export class DevicePairingStore {
   approve(requestId: string): { requestId: string; device: PairedDevice } {
     this.#state.assertOpen();
     const req = this.#state.takePending(requestId);
+    this.#replicatePending(req.deviceId, requestId, undefined);
     const now = this.#now();
     const prev = this.#paired.get(req.deviceId);
     const device: PairedDevice = {
@@ -186,6 +197,7 @@ export class DevicePairingStore {
   reject(requestId: string): { requestId: string; deviceId: string } {
     this.#state.assertOpen();
     const req = this.#state.takePending(requestId);
+    this.#replicatePending(req.deviceId, requestId, undefined);
     this.#emit({ event: "device.pair.resolved", payload: { requestId, deviceId: req.deviceId, decision: "rejected", ts: this.#now() } });
     return { requestId, deviceId: req.deviceId };
   }
@@ -214,7 +226,7 @@ export class DevicePairingStore {
       if (scopes.join() !== (d.scopes ?? []).join()) changed = true;
       d.scopes = scopes;
     }
-    if (changed) this.#markPaired(deviceId);
+    if (changed) this.#markPaired(deviceId, "lazy");
     return true;
   }
 
@@ -300,7 +312,8 @@ export class DevicePairingStore {
 
   /** Resolves when the current state (lazy fields included) is on disk; rejects with `GW_ERR_STORE_WRITE_FAILED`. */
   flush(): Promise<void> {
-    return this.#state.flush();
+    const disk = this.#state.flush();
+    return this.#replicator === undefined ? disk : Promise.all([disk, this.#replication.all()]).then(() => undefined);
   }
 
   /** Stops the prune timer and flushes. Later mutations throw `GW_ERR_SERVER_SHUTTING_DOWN`. */
@@ -317,14 +330,55 @@ export class DevicePairingStore {
    * awaits it before sending `hello-ok` (or the NOT_PAIRED `requestId`).
    */
   durableBarrier(deviceId: string): Promise<void> | undefined {
-    return this.#unsynced.barrier(deviceId);
+    return bothBarriers(this.#unsynced.barrier(deviceId), this.#replication.barrier(deviceId));
+  }
+
+  // ---- shared state (cluster) ----
+
+  /** Shares every later mutation through `replicator` (see pairing-replicator.ts). Set once, before serving. */
+  setReplicator(replicator: PairingReplicator<PairedDevice, PendingDeviceRequest>): void {
+    this.#replicator = replicator;
+    // Every gateway prunes by the request's own timestamp; the shared copy goes best-effort.
+    this.#state.onExpired = (requestId) => void replicator.pending(requestId, undefined, "lazy");
+  }
+
+  /**
+   * Another gateway's state of a paired record (`undefined`: removed): replaces the local copy
+   * in memory and on disk, without replicating it back. Takes effect for the very next
+   * `verifyDeviceToken` (a revoked token is refused at once).
+   */
+  applyRemotePaired(deviceId: string, record: PairedDevice | undefined): void {
+    if (this.#state.closed) return;
+    if (record === undefined) this.#paired.delete(deviceId);
+    else this.#paired.set(deviceId, clone(record));
+    this.#state.markPaired(deviceId);
+  }
+
+  /** Another gateway's pending request (`undefined`: resolved there), as `applyRemotePaired`. */
+  applyRemotePending(requestId: string, request: PendingDeviceRequest | undefined): void {
+    if (this.#state.closed) return;
+    if (request === undefined) {
+      if (!this.#pending.delete(requestId)) return;
+    } else {
+      this.#pending.set(requestId, clone(request));
+    }
+    this.#state.markPending();
   }
 
   // ---- internals ----
 
-  #markPaired(deviceId: string): void {
+  #markPaired(deviceId: string, mode: ReplicationMode = "ack"): void {
     this.#state.markPaired(deviceId);
     this.#unsynced.note(deviceId);
+    if (this.#replicator === undefined) return;
+    const d = this.#paired.get(deviceId);
+    const p = this.#replicator.paired(deviceId, d === undefined ? undefined : clone(d), mode);
+    if (mode === "ack") this.#replication.track(deviceId, p);
+  }
+
+  #replicatePending(deviceId: string, requestId: string, req: PendingDeviceRequest | undefined): void {
+    if (this.#replicator === undefined) return;
+    this.#replication.track(deviceId, this.#replicator.pending(requestId, req === undefined ? undefined : clone(req)));
   }
 
   #markPending(deviceId: string): void {

@@ -6,11 +6,15 @@
  * source of truth after `open`, mutations are written behind (paired.json before pending.json),
  * and `flush()` resolves once the current state is on disk — handlers await it before
  * acknowledging. `lastConnectedAtMs` is metadata, written lazily so that a reconnect storm of
- * paired nodes is one write.
+ * paired nodes is one write. With a replicator (`setReplicator`, the cluster's shared bucket)
+ * `flush()` also waits for the shared store's acknowledgement of every mutation, and other
+ * gateways' changes arrive through `applyRemotePaired`/`applyRemotePending`
+ * (pairing-replicator.ts).
  */
 import { randomUUID } from "node:crypto";
 import { GatewayError } from "../errors.js";
 import { PairingState } from "./pairing-state.js";
+import { ReplicationTracker, type PairingReplicator } from "./pairing-replicator.js";
 import { deviceTokenEquals, mintDeviceToken } from "./device-tokens.js";
 import { sanitizePairedNode, sanitizePendingNodeRequest } from "./node-pairing-files.js";
 import { NODE_PAIRING_LAZY_PERSIST_MS, NODE_PAIRING_PENDING_TTL_MS } from "./node-pairing-types.js";
@@ -45,6 +49,9 @@ export class NodePairingStore {
   readonly #paired: Map<string, PairedNode>;
   readonly #pending: Map<string, PendingNodeRequest>;
   readonly #now: () => number;
+  #replicator: PairingReplicator<PairedNode, PendingNodeRequest> | undefined;
+  /** Replications not yet acknowledged, per node id. */
+  readonly #replication = new ReplicationTracker();
 
   private constructor(state: PairingState<PairedNode, PendingNodeRequest>) {
     this.#state = state;
@@ -120,6 +127,7 @@ export class NodePairingStore {
     };
     this.#pending.set(req.requestId, req);
     this.#state.markPending();
+    this.#replicatePending(nodeId, req.requestId, req);
     return { status: "pending", request: clone(req), created: true };
   }
 
@@ -130,6 +138,7 @@ export class NodePairingStore {
   approve(requestId: string): { requestId: string; node: PairedNode } {
     this.#state.assertOpen();
     const req = this.#state.takePending(requestId);
+    this.#replicatePending(req.nodeId, requestId, undefined);
     const now = this.#now();
     const prev = this.#paired.get(req.nodeId);
     const node: PairedNode = { nodeId: req.nodeId, token: mintDeviceToken(), createdAtMs: prev?.createdAtMs ?? now, approvedAtMs: now };
@@ -138,7 +147,7 @@ export class NodePairingStore {
     if (prev?.bins !== undefined) node.bins = [...prev.bins];
     if (prev?.lastConnectedAtMs !== undefined) node.lastConnectedAtMs = prev.lastConnectedAtMs;
     this.#paired.set(node.nodeId, node);
-    this.#state.markPaired(node.nodeId);
+    this.#markPaired(node.nodeId);
     return { requestId, node: clone(node) };
   }
 
@@ -146,6 +155,7 @@ export class NodePairingStore {
   reject(requestId: string): { requestId: string; nodeId: string } {
     this.#state.assertOpen();
     const req = this.#state.takePending(requestId);
+    this.#replicatePending(req.nodeId, requestId, undefined);
     return { requestId, nodeId: req.nodeId };
   }
 
@@ -162,7 +172,7 @@ export class NodePairingStore {
     const node = this.#paired.get(nodeId.trim());
     if (node === undefined) return undefined;
     node.displayName = displayName;
-    this.#state.markPaired(node.nodeId);
+    this.#markPaired(node.nodeId);
     return clone(node);
   }
 
@@ -188,7 +198,48 @@ export class NodePairingStore {
 
   /** Resolves when the current state (lazy metadata included) is on disk; rejects with `GW_ERR_STORE_WRITE_FAILED`. */
   flush(): Promise<void> {
-    return this.#state.flush();
+    const disk = this.#state.flush();
+    return this.#replicator === undefined ? disk : Promise.all([disk, this.#replication.all()]).then(() => undefined);
+  }
+
+  // ---- shared state (cluster) ----
+
+  /** Shares every later mutation through `replicator` (see pairing-replicator.ts). Set once, before serving. */
+  setReplicator(replicator: PairingReplicator<PairedNode, PendingNodeRequest>): void {
+    this.#replicator = replicator;
+    // Every gateway prunes by the request's own timestamp; the shared copy goes best-effort.
+    this.#state.onExpired = (requestId) => void replicator.pending(requestId, undefined, "lazy");
+  }
+
+  /** Another gateway's state of a paired node (`undefined`: removed), in memory and on disk, not replicated back. */
+  applyRemotePaired(nodeId: string, record: PairedNode | undefined): void {
+    if (this.#state.closed) return;
+    if (record === undefined) this.#paired.delete(nodeId);
+    else this.#paired.set(nodeId, clone(record));
+    this.#state.markPaired(nodeId);
+  }
+
+  /** Another gateway's pending request (`undefined`: resolved there), as `applyRemotePaired`. */
+  applyRemotePending(requestId: string, request: PendingNodeRequest | undefined): void {
+    if (this.#state.closed) return;
+    if (request === undefined) {
+      if (!this.#pending.delete(requestId)) return;
+    } else {
+      this.#pending.set(requestId, clone(request));
+    }
+    this.#state.markPending();
+  }
+
+  #markPaired(nodeId: string): void {
+    this.#state.markPaired(nodeId);
+    if (this.#replicator === undefined) return;
+    const n = this.#paired.get(nodeId);
+    this.#replication.track(nodeId, this.#replicator.paired(nodeId, n === undefined ? undefined : clone(n), "ack"));
+  }
+
+  #replicatePending(nodeId: string, requestId: string, req: PendingNodeRequest | undefined): void {
+    if (this.#replicator === undefined) return;
+    this.#replication.track(nodeId, this.#replicator.pending(requestId, req === undefined ? undefined : clone(req)));
   }
 
   /** Flushes and stops the timers. Later mutations throw `GW_ERR_SERVER_SHUTTING_DOWN`. */

@@ -157,6 +157,9 @@ export class PairingState<P, Q extends { ts: number }> {
     if (this.#closed) throw new GatewayError("GW_ERR_SERVER_SHUTTING_DOWN", `${this.#opts.label} store is closed`);
   }
 
+  /** Told about each pending request dropped by expiry (a replicator drops its shared copy). Default: none. */
+  onExpired: ((requestId: string) => void) | undefined;
+
   /** Drops expired pending requests. */
   prune(): void {
     const cutoff = this.now() - this.#opts.pendingTtlMs;
@@ -164,6 +167,7 @@ export class PairingState<P, Q extends { ts: number }> {
       if (p.ts <= cutoff) {
         this.pending.delete(id);
         this.markPending();
+        this.onExpired?.(id);
       }
     }
   }

@@ -58,6 +58,8 @@ export interface ChannelWorkerState {
   connected?: boolean;
   mode?: "polling" | "webhook";
   bot?: { id: number; username?: string };
+  /** WhatsApp: credentials exist on disk. */
+  linked?: boolean;
   lastError?: string | null;
   lastDisconnect?: { at: number; error?: string } | null;
 }

@@ -54,7 +54,7 @@ export interface WhatsAppAccountOptions {
   /** Worker restart backoff/breaker. Default: 2 s ×1.8 up to 30 s; breaker after 5 restarts in 60 s. */
   restart?: RestartPolicyOptions;
   /** Supervisor tuning (heartbeat, start timeout, request timeout). Defaults: see WorkerSupervisorOptions. */
-  supervisor?: Pick<WorkerSupervisorOptions<WhatsAppLinkProtocol>, "heartbeatIntervalMs" | "heartbeatTimeoutMs" | "startTimeoutMs" | "requestTimeoutMs">;
+  supervisor?: Pick<WorkerSupervisorOptions<WhatsAppLinkProtocol>, "heartbeatIntervalMs" | "heartbeatTimeoutMs" | "startTimeoutMs" | "requestTimeoutMs" | "nice">;
   /** Logger; worker log lines are forwarded to it with `{channel, accountId}`. Default: silent. */
   logger?: WhatsAppLogger;
 }
@@ -77,7 +77,8 @@ type Listener<T> = (v: T) => void | Promise<void>;
 export class WhatsAppAccount {
   readonly accountId: string;
   readonly authDir: string;
-  private readonly supervisor: WorkerSupervisor<WhatsAppLinkProtocol>;
+  /** The account worker's supervisor (state, restarts; the channels module's link reads it). */
+  readonly supervisor: WorkerSupervisor<WhatsAppLinkProtocol>;
   private readonly log: WhatsAppLogger;
   private last: WhatsAppState;
   private readonly inbound = new Set<Listener<WhatsAppInbound>>();

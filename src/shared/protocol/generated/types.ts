@@ -384,6 +384,18 @@ export type ChannelsLogoutParams = {
   accountId?: string;
 };
 
+export type WebLoginStartParams = {
+  force?: boolean;
+  timeoutMs?: number;
+  verbose?: boolean;
+  accountId?: string;
+};
+
+export type WebLoginWaitParams = {
+  timeoutMs?: number;
+  accountId?: string;
+};
+
 /** Every definition by name. */
 export interface ProtocolTypes {
   RequestFrame: RequestFrame;
@@ -426,4 +438,6 @@ export interface ProtocolTypes {
   SendParams: SendParams;
   ChannelsStatusParams: ChannelsStatusParams;
   ChannelsLogoutParams: ChannelsLogoutParams;
+  WebLoginStartParams: WebLoginStartParams;
+  WebLoginWaitParams: WebLoginWaitParams;
 }

@@ -1,4 +1,4 @@
-/** Params of the channel methods: `send` (§3.4), `channels.status`, `channels.logout` (§3.12). */
+/** Params of the channel methods: `send` (§3.4), `channels.status`, `channels.logout` (§3.12), `web.login.*` (§10.2). */
 import Type from "typebox";
 import { NonEmptyString, closed } from "./primitives.js";
 
@@ -23,3 +23,17 @@ export const ChannelsStatusParams = Type.Object(
 );
 
 export const ChannelsLogoutParams = Type.Object({ channel: NonEmptyString, accountId: Type.Optional(Type.String()) }, closed);
+
+/** `web.login.start` (§10.2): QR login of a WhatsApp account. */
+export const WebLoginStartParams = Type.Object(
+  {
+    force: Type.Optional(Type.Boolean()),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    verbose: Type.Optional(Type.Boolean()),
+    accountId: Type.Optional(Type.String()),
+  },
+  closed,
+);
+
+/** `web.login.wait` (§10.2): waits for the scan of the QR `web.login.start` returned. */
+export const WebLoginWaitParams = Type.Object({ timeoutMs: Type.Optional(Type.Integer({ minimum: 0 })), accountId: Type.Optional(Type.String()) }, closed);

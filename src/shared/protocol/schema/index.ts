@@ -44,6 +44,8 @@ export const PROTOCOL_SCHEMAS = {
   SendParams: Ch.SendParams,
   ChannelsStatusParams: Ch.ChannelsStatusParams,
   ChannelsLogoutParams: Ch.ChannelsLogoutParams,
+  WebLoginStartParams: Ch.WebLoginStartParams,
+  WebLoginWaitParams: Ch.WebLoginWaitParams,
 } as const;
 
 export type ProtocolSchemaName = keyof typeof PROTOCOL_SCHEMAS;

@@ -13,6 +13,7 @@
  * reconnect or tear down its successor.
  */
 import { GatewayError } from "../../../shared/errors.js";
+import { notLinkedMessage } from "./not-linked-message.js";
 import { authExists, clearAuth, loadAuthState, readSelfJid } from "./auth-store.js";
 import { reconnectDelay } from "./backoff.js";
 import type { ResolvedReconnectPolicy } from "./backoff.js";
@@ -45,10 +46,7 @@ export interface ConnectionOptions {
   textChunkLimit: number;
 }
 
-/** The remedy text of a send without a live socket (reference wording). */
-export function notLinkedMessage(accountId: string): string {
-  return `No active WhatsApp Web listener (account: ${accountId}). Start the gateway, then link WhatsApp with: clawdbot channels login --channel whatsapp --account ${accountId}.`;
-}
+export { notLinkedMessage };
 
 type Listeners = { [K in keyof WaSocketEvents]: (arg: WaSocketEvents[K]) => void };
 

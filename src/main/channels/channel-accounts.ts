@@ -1,0 +1,266 @@
+/**
+ * The channel accounts of one gateway: which are listed, which run (one `AccountRunner`
+ * each) and why the others do not; starting, stopping and reloading them.
+ *
+ * An account runs when it is enabled and configured (Telegram: a token nobody else holds;
+ * WhatsApp: linked). An unlinked WhatsApp account runs only once `web.login.start` asks for
+ * it (`start(a, {login: true})`): its worker is where the QR login happens.
+ *
+ * With an `AccountOwnership` (cluster, account-ownership.ts) an account that may run here
+ * runs only while this gateway holds its lease: `start` competes for it, and the lease
+ * starts and halts the runner; `stop` stops it and gives the lease up.
+ */
+import type { Logger } from "pino";
+import type { Outbox } from "../../shared/store/outbox.js";
+import type { TelegramWorkerData } from "../../workers/channels/telegram/telegram-worker-data.js";
+import type { RestartPolicyOptions } from "../workers/restart-policy.js";
+import { CHANNEL_WORKER_NICE, protocolLink, type CreateAccountLink } from "./account-link.js";
+import { AccountRunner } from "./account-runner.js";
+import { resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
+import { ChannelPairingStore } from "./channel-pairing-store.js";
+import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
+import { accountLeaseKey, type AccountOwnership, type ForwardedSend } from "./account-ownership.js";
+import type { ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
+import { GatewayError } from "../../shared/errors.js";
+import { TokenLeases } from "./token-lease.js";
+import { whatsappLink, type WhatsAppLinkOptions } from "./whatsapp/whatsapp-link.js";
+
+/** Settings of the accounts' workers (the module's options). */
+export interface AccountWorkerSettings {
+  restart: Readonly<Record<string, RestartPolicyOptions>>;
+  heartbeatTimeoutMs?: number;
+  pollTimeoutSec?: number;
+  fsync?: boolean;
+  /** WhatsApp worker overrides (tests: the fake socket factory, short reconnects). */
+  whatsappWorker?: WhatsAppLinkOptions["worker"];
+}
+
+/** What the registry is built from. */
+export interface ChannelAccountsDeps {
+  stateDir: string;
+  log: Logger;
+  handler: InboundHandler;
+  outbox: Outbox;
+  workers: AccountWorkerSettings;
+  /** The live config's `channels` section (WhatsApp access keys are read per message, §10.2). */
+  readChannels: () => unknown | Promise<unknown>;
+  /** Mounts a Telegram account's webhook route; returns the unmount. */
+  mountWebhook: (a: ChannelAccount, runner: AccountRunner) => () => void;
+}
+
+function workerEntry(rel: string): URL {
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  return new URL(`${rel}${ext}`, import.meta.url);
+}
+
+const TELEGRAM_ENTRY = workerEntry("../../workers/channels/telegram/telegram-link-worker");
+
+/** The key of an account in every map: `<channel>:<accountId>`. */
+export const accountKey = (channel: string, accountId: string): string => `${channel}:${accountId}`;
+
+export class ChannelAccounts {
+  /** Every listed account (running or not). */
+  list: ChannelAccount[] = [];
+  readonly runners = new Map<string, AccountRunner>();
+  /** Why a listed account does not run (its snapshot's `lastError`). */
+  readonly notRunning = new Map<string, string>();
+  /** Accounts `channels.logout` stopped (until their config changes). */
+  readonly loggedOut = new Set<string>();
+  readonly #unmounts = new Map<string, () => void>();
+  readonly #leases = new TokenLeases();
+  readonly #pairing = new Map<string, ChannelPairingStore>();
+  #ownership: AccountOwnership | undefined;
+  /** Account key → lease key of the accounts competing for their lease. */
+  readonly #claimed = new Map<string, string>();
+
+  constructor(private readonly d: ChannelAccountsDeps) {}
+
+  /** Runs accounts only under a lease (cluster). Set before `start`. */
+  setOwnership(ownership: AccountOwnership): void {
+    this.#ownership = ownership;
+    ownership.serveSends((s) => this.#localSend(s));
+  }
+
+  #localSend(s: ForwardedSend): Promise<ChannelSendResult> {
+    return this.sendHere(s);
+  }
+
+  /** A send on this gateway's runner of the account, once per key (cluster-wide under ownership). */
+  async sendHere(s: ForwardedSend): Promise<ChannelSendResult> {
+    const runner = this.runners.get(accountKey(s.channel, s.accountId));
+    if (!runner) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${s.channel} account ${s.accountId} is not running on this gateway`);
+    const run = (): Promise<ChannelSendResult> => runner.send(s.key, s.to, s.text, s.threadId);
+    return this.#ownership === undefined ? run() : this.#ownership.once(s.key, run);
+  }
+
+  /**
+   * A send for an account another gateway runs, forwarded to it; undefined when there is no
+   * such gateway (no cluster, or nobody holds the lease).
+   */
+  remoteSend(s: ForwardedSend): Promise<ChannelSendResult> | undefined {
+    const a = this.find(s.channel, s.accountId);
+    if (this.#ownership === undefined || a === undefined) return undefined;
+    const lease = accountLeaseKey(a);
+    if (this.#ownership.holder(lease) === undefined) return undefined;
+    return this.#ownership.forwardSend(lease, s);
+  }
+
+  find(channel: string, accountId: string): ChannelAccount | undefined {
+    return this.list.find((a) => a.channel === channel && a.accountId === accountId);
+  }
+
+  #pairingOf(channel: string): ChannelPairingStore {
+    let p = this.#pairing.get(channel);
+    if (!p) this.#pairing.set(channel, (p = new ChannelPairingStore(this.d.stateDir, channel)));
+    return p;
+  }
+
+  #link(a: ChannelAccount, key: string): CreateAccountLink | null {
+    const w = this.d.workers;
+    const restart = w.restart[a.channel] ?? {};
+    if (a.channel === "whatsapp") {
+      return whatsappLink({
+        accountId: a.accountId,
+        authDir: a.authDir!,
+        restart,
+        ...(w.whatsappWorker ? { worker: w.whatsappWorker } : {}),
+        supervisor: { nice: CHANNEL_WORKER_NICE, ...(w.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: w.heartbeatTimeoutMs } : {}) },
+      });
+    }
+    if (a.channel !== "telegram" || !a.token) return null;
+    const data: TelegramWorkerData = {
+      accountId: a.accountId, token: a.token, mode: a.webhookUrl ? "webhook" : "polling",
+      ...(a.apiRoot ? { apiRoot: a.apiRoot } : {}), ...(a.webhookUrl ? { webhookUrl: a.webhookUrl } : {}),
+      ...(a.webhookSecret ? { webhookSecret: a.webhookSecret } : {}), ...(w.pollTimeoutSec !== undefined ? { pollTimeoutSec: w.pollTimeoutSec } : {}),
+    };
+    return protocolLink({ name: `channel:${key}`, entry: TELEGRAM_ENTRY, workerData: data, restart, heartbeatTimeoutMs: w.heartbeatTimeoutMs });
+  }
+
+  /** Starts `a` if it may run; otherwise records why not. `login`: run an unlinked WhatsApp account for its QR login. */
+  async start(a: ChannelAccount, o: { login?: boolean; leased?: boolean } = {}): Promise<AccountRunner | undefined> {
+    const key = accountKey(a.channel, a.accountId);
+    const running = this.runners.get(key);
+    if (running) return running;
+    this.notRunning.delete(key);
+    if (!a.enabled) return void this.notRunning.set(key, "disabled");
+    if (!a.configured && !(o.login && a.channel === "whatsapp")) return void this.notRunning.set(key, a.unconfiguredReason ?? "not configured");
+    if (this.loggedOut.has(key)) return void this.notRunning.set(key, "logged out");
+    if (this.#ownership !== undefined && o.leased !== true && !o.login) return void this.#claim(a, key);
+    const link = this.#link(a, key);
+    if (!link) return void this.notRunning.set(key, a.unconfiguredReason ?? "not configured");
+    if (a.token) {
+      const lease = this.#leases.acquire(a.token, key);
+      if (!lease.ok) return void this.notRunning.set(key, `token already in use by ${lease.heldBy}`);
+    }
+    const runner = new AccountRunner({
+      account: a, stateDir: this.d.stateDir, log: this.d.log, handler: this.d.handler, outbox: this.d.outbox, pairing: this.#pairingOf(a.channel), link, queueFsync: this.d.workers.fsync,
+      ...(this.#ownership !== undefined ? { ownership: this.#ownership } : {}),
+      // `channels.whatsapp` is read live (a change there is no reload action, §8.4).
+      ...(a.channel === "whatsapp" ? { access: async () => liveWhatsAppAccess(await this.d.readChannels(), this.d.stateDir, a) } : {}),
+    });
+    this.runners.set(key, runner);
+    if (a.webhookUrl) this.#unmounts.set(key, this.d.mountWebhook(a, runner));
+    try {
+      await runner.start();
+      return runner;
+    } catch (err) {
+      this.runners.delete(key);
+      if (a.token) this.#leases.release(a.token, key);
+      this.notRunning.set(key, `start failed: ${String(err)}`);
+      return undefined;
+    }
+  }
+
+  /** Competes for the account's lease; the runner follows it. */
+  #claim(a: ChannelAccount, key: string): void {
+    const ownership = this.#ownership as AccountOwnership;
+    const lease = accountLeaseKey(a);
+    if (this.#claimed.has(key)) return;
+    this.#claimed.set(key, lease);
+    this.notRunning.set(key, "waiting for the account lease (another gateway runs it)");
+    ownership.claim(lease, {
+      run: async () => {
+        if (this.#claimed.get(key) !== lease) return;
+        await this.start(a, { leased: true });
+      },
+      halt: async () => {
+        await this.#stopRunner(key);
+        if (this.#claimed.get(key) === lease) this.notRunning.set(key, "waiting for the account lease (another gateway runs it)");
+      },
+    });
+  }
+
+  /** Stops the account's runner and gives its lease up (resolves after its worker exited). */
+  async stop(key: string): Promise<void> {
+    await this.#stopRunner(key);
+    const lease = this.#claimed.get(key);
+    this.#claimed.delete(key);
+    if (lease !== undefined) await this.#ownership?.release(lease);
+  }
+
+  async #stopRunner(key: string): Promise<void> {
+    const runner = this.runners.get(key);
+    this.#unmounts.get(key)?.();
+    this.#unmounts.delete(key);
+    if (!runner) return;
+    this.runners.delete(key);
+    await runner.stop();
+    if (runner.account.token) this.#leases.release(runner.account.token, key);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.runners.keys()].map((k) => this.stop(k)));
+  }
+
+  /**
+   * Applies a new account list for the `changed` channels: accounts whose fingerprint
+   * changed (or that went away) stop, new or changed ones start; the rest keep running.
+   */
+  async reload(next: ChannelAccount[], changed: ReadonlySet<string>, run: boolean): Promise<void> {
+    const before = new Map(this.list.map((a) => [accountKey(a.channel, a.accountId), a]));
+    const after = new Map(next.map((a) => [accountKey(a.channel, a.accountId), a]));
+    this.list = next;
+    if (!run) return;
+    for (const [key, old] of before) {
+      if (!changed.has(old.channel)) continue;
+      const now = after.get(key);
+      if (!now || now.fingerprint !== old.fingerprint) {
+        this.loggedOut.delete(key);
+        await this.stop(key);
+        this.notRunning.delete(key);
+      }
+    }
+    for (const [key, a] of after) {
+      if (!changed.has(a.channel)) continue;
+      const old = before.get(key);
+      if (!old || old.fingerprint !== a.fingerprint) await this.start(a);
+    }
+  }
+
+  /** Runtime snapshots by channel (listed accounts only). */
+  snapshots(idleReason: string): Record<string, AccountSnapshot[]> {
+    const out: Record<string, AccountSnapshot[]> = {};
+    for (const a of this.list) {
+      const key = accountKey(a.channel, a.accountId);
+      const runner = this.runners.get(key);
+      (out[a.channel] ??= []).push(runner ? runner.snapshot() : idle(a, this.notRunning.get(key) ?? idleReason));
+    }
+    return out;
+  }
+}
+
+/** The access policy of a WhatsApp account in the current config (the start-time one if it vanished). */
+function liveWhatsAppAccess(channels: unknown, stateDir: string, a: ChannelAccount): ChannelAccount["access"] {
+  return resolveWhatsAppAccounts(channels, stateDir).find((x) => x.accountId === a.accountId)?.access ?? a.access;
+}
+
+/** Snapshot of an account that does not run. */
+function idle(a: ChannelAccount, lastError: string): AccountSnapshot {
+  return {
+    accountId: a.accountId, enabled: a.enabled, configured: a.configured, ...(a.channel === "whatsapp" ? { linked: a.configured } : {}),
+    running: false, connected: false, mode: null, tokenSource: a.tokenSource,
+    reconnectAttempts: 0, lastConnectedAt: null, lastDisconnect: null, lastMessageAt: null, lastInboundAt: null, lastOutboundAt: null,
+    lastStartAt: null, lastStopAt: null, lastError, lastProbeAt: null, dmPolicy: a.access.dmPolicy, allowFrom: a.access.allowFrom, queueDepth: 0, worker: null,
+  };
+}
+
