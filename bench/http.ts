@@ -5,6 +5,8 @@
  *   node --import tsx bench/http.ts --quick    # 1 round × 2 s
  *   options: --rounds N --seconds S --connections C --sockets N --scrapes N
  *
+ * The gateway runs from the tsc build in bench/.build (lib/build-dist.ts), like `npm start`.
+ *
  * 1. autocannon (a child process) against `GET /healthz` and a static asset (an 8 KiB
  *    script served from memory by an entry at the `control-ui` stage, as the Control UI
  *    serves its bundle) on a real gateway (`startGateway`, production composition), and
@@ -26,8 +28,8 @@ import { join } from "node:path";
 import type { HttpResponse, us_listen_socket } from "uWebSockets.js";
 import pino from "pino";
 import { loadUws } from "../src/shared/uws/load-uws.js";
-import { startGateway } from "../src/main/gateway.js";
-import { DEFAULT_POLICY } from "../src/main/options.js";
+import { pathToFileURL } from "node:url";
+import { BUILD_DIR, buildDist } from "./lib/build-dist.js";
 import { intArg, parseArgs } from "./lib/args.js";
 import { REPO_ROOT, forkTs, guardProcess, killAll } from "./lib/children.js";
 import { machineHeader } from "./lib/machine.js";
@@ -103,6 +105,11 @@ function scrape(port: number): Promise<{ ms: number; bytes: number }> {
   });
 }
 
+// The gateway runs from the tsc build, as `npm start` runs it (tsx wraps every closure
+// created per request in `__name(…)`, a cost production never pays; see lib/build-dist.ts).
+await buildDist();
+const { startGateway } = (await import(pathToFileURL(join(BUILD_DIR, "src/main/gateway.js")).href)) as typeof import("../src/main/gateway.js");
+const { DEFAULT_POLICY } = (await import(pathToFileURL(join(BUILD_DIR, "src/main/options.js")).href)) as typeof import("../src/main/options.js");
 const stateDir = await mkdtemp(join(tmpdir(), "clawgate-bench-http-"));
 const gw = await startGateway(
   {

@@ -92,10 +92,15 @@ interface Entry {
   methods: ReadonlySet<string> | null;
   allow: string;
   passOtherMethods: boolean;
+  /** Lookup answers built once per entry (a lookup allocates nothing). */
+  hit: Lookup;
+  notAllowed: Lookup;
 }
 
 /** What a lookup found: an entry to run, a 405 with its `Allow`, or nothing (404). */
 export type Lookup = { kind: "handler"; mount: HttpMount } | { kind: "method-not-allowed"; allow: string } | { kind: "none" };
+
+const NONE: Lookup = { kind: "none" };
 
 function normalisePrefix(prefix: string): string {
   if (!prefix.startsWith("/")) throw new Error(`mount prefix must start with "/" (got ${JSON.stringify(prefix)})`);
@@ -116,7 +121,11 @@ export class HttpMountTable {
     if (exact !== null && !exact.startsWith("/")) throw new Error(`mount path must start with "/" (got ${JSON.stringify(exact)})`);
     const prefix = "prefix" in m.path ? normalisePrefix(m.path.prefix) : null;
     const methods = m.methods === undefined ? null : new Set<string>(m.methods);
-    const entry: Entry = { mount: m, rank, seq: this.#seq++, exact, prefix, methods, allow: m.methods?.join(", ") ?? "", passOtherMethods: m.otherMethods === "next" };
+    const allow = m.methods?.join(", ") ?? "";
+    const entry: Entry = {
+      mount: m, rank, seq: this.#seq++, exact, prefix, methods, allow, passOtherMethods: m.otherMethods === "next",
+      hit: { kind: "handler", mount: m }, notAllowed: { kind: "method-not-allowed", allow },
+    };
     this.#entries.push(entry);
     this.#entries.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
     return () => {
@@ -141,10 +150,10 @@ export class HttpMountTable {
       if (e.mount.enabled !== undefined && !e.mount.enabled()) continue;
       if (e.methods !== null && !e.methods.has(method)) {
         if (e.passOtherMethods) continue;
-        return { kind: "method-not-allowed", allow: e.allow };
+        return e.notAllowed;
       }
-      return { kind: "handler", mount: e.mount };
+      return e.hit;
     }
-    return { kind: "none" };
+    return NONE;
   }
 }

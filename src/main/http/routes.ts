@@ -53,22 +53,25 @@ export function dispatch(table: HttpMountTable, res: HttpResponse, req: HttpRequ
     });
     return;
   }
-  const fail = (err: unknown): void => {
-    // A body helper already answered (413) or the client is gone: nothing left to do.
-    if (err instanceof HttpBodyError) return;
-    log.error({ err: err instanceof Error ? err.message : String(err), method, path }, "http handler failed");
-    try {
-      // §7.1 answers `500 text/plain <error>`; the error text stays in the log instead,
-      // since it can carry paths and internals.
-      endOnce(res, trackResponse(res), "500 Internal Server Error", { "Content-Type": "text/plain; charset=utf-8" }, "Internal Server Error");
-    } catch {
-      // The handler had already ended the response (uWS refuses access to it): nothing to send.
-    }
-  };
   try {
     const out = found.mount.handler(res, req, { method, path });
-    if (out !== undefined) out.catch(fail);
+    // The failure closure is made only for async handlers: a sync probe allocates nothing.
+    if (out !== undefined) out.catch((err: unknown) => failRequest(res, err, method, path, log));
   } catch (err) {
-    fail(err);
+    failRequest(res, err, method, path, log);
+  }
+}
+
+/** A handler threw or rejected: log it and answer 500 unless the response is already gone. */
+function failRequest(res: HttpResponse, err: unknown, method: string, path: string, log: Logger): void {
+  // A body helper already answered (413) or the client is gone: nothing left to do.
+  if (err instanceof HttpBodyError) return;
+  log.error({ err: err instanceof Error ? err.message : String(err), method, path }, "http handler failed");
+  try {
+    // §7.1 answers `500 text/plain <error>`; the error text stays in the log instead,
+    // since it can carry paths and internals.
+    endOnce(res, trackResponse(res), "500 Internal Server Error", { "Content-Type": "text/plain; charset=utf-8" }, "Internal Server Error");
+  } catch {
+    // The handler had already ended the response (uWS refuses access to it): nothing to send.
   }
 }
