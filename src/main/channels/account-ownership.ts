@@ -61,9 +61,10 @@ export interface AccountOwnership {
   /**
    * Resolves once `shouldHandle` answers from the shared store (the broker reached since
    * start). Entries replayed at start-up wait for it, so that a message another gateway
-   * already handled is not handled again for want of the record.
+   * already handled is not handled again for want of the record. Resolves early when
+   * `signal` aborts.
    */
-  whenShared(): Promise<void>;
+  whenShared(signal?: AbortSignal): Promise<void>;
   /** Serves the sends other gateways forward to this one. */
   serveSends(handler: (send: ForwardedSend) => Promise<ChannelSendResult>): void;
 }

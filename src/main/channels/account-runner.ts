@@ -32,6 +32,7 @@ import { pairingReplyText, type ChannelPairingStore } from "./channel-pairing-st
 import { inboundSessionKey, type AccountSnapshot, type InboundHandler } from "./channel-types.js";
 import { CHANNEL_TEXT_LIMITS, chunkText } from "./chunk-text.js";
 import type { AccountOwnership, ForwardedSend } from "./account-ownership.js";
+import { idleSnapshot } from "./account-snapshot.js";
 
 /** What a runner needs from the module. */
 export interface AccountRunnerDeps {
@@ -67,42 +68,15 @@ export class AccountRunner {
   #opening: Promise<void> | null = null;
   /** Wakes chains sleeping between forward attempts (a worker started here, or stop). */
   readonly #wakers = new Set<() => void>();
-  #stoppedNow: () => void = () => undefined;
-  /** Resolves at `stop`. */
-  readonly #stopping = new Promise<void>((resolve) => {
-    this.#stoppedNow = resolve;
-  });
+  /** Aborted at `stop`. */
+  readonly #stopping = new AbortController();
   readonly snap: AccountSnapshot;
 
   constructor(deps: AccountRunnerDeps) {
     this.#d = deps;
     this.account = deps.account;
     this.key = `${deps.account.channel}:${deps.account.accountId}`;
-    const a = deps.account;
-    this.snap = {
-      accountId: a.accountId,
-      enabled: a.enabled,
-      configured: a.configured,
-      ...(a.channel === "whatsapp" ? { linked: a.configured } : {}),
-      running: false,
-      connected: false,
-      mode: a.channel !== "telegram" ? null : a.webhookUrl ? "webhook" : "polling",
-      tokenSource: a.tokenSource,
-      reconnectAttempts: 0,
-      lastConnectedAt: null,
-      lastDisconnect: null,
-      lastMessageAt: null,
-      lastInboundAt: null,
-      lastOutboundAt: null,
-      lastStartAt: null,
-      lastStopAt: null,
-      lastError: null,
-      lastProbeAt: null,
-      dmPolicy: a.access.dmPolicy,
-      allowFrom: a.access.allowFrom,
-      queueDepth: 0,
-      worker: null,
-    };
+    this.snap = idleSnapshot(deps.account, null, deps.account.channel !== "telegram" ? null : deps.account.webhookUrl ? "webhook" : "polling");
   }
 
   /** The supervised worker (null before start). */
@@ -127,7 +101,7 @@ export class AccountRunner {
   openQueue(): Promise<void> {
     this.#opening ??= (async () => {
       this.#queue = await InboundQueue.open<ChannelInbound>(AccountRunner.queueFile(this.#d.stateDir, this.account), { fsync: this.#d.queueFsync });
-      for (const p of this.#queue.pending()) this.#schedule(p);
+      for (const p of this.#queue.pending()) this.#schedule(p, true);
     })();
     return this.#opening;
   }
@@ -172,7 +146,7 @@ export class AccountRunner {
   /** Stops the worker (awaits its exit) and closes the queue. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#stoppedNow();
+    this.#stopping.abort();
     this.#wake();
     await this.#sup?.stop(3000).catch(() => undefined);
     // Chains waiting for the worker give up (whenRunning rejects once stopped); let them settle.
@@ -242,15 +216,16 @@ export class AccountRunner {
     const accepted = await queue.accept(m.messageId, m);
     if (accepted) {
       this.snap.lastInboundAt = Date.now();
-      this.#schedule({ id: m.messageId, msg: m, handled: null });
+      this.#schedule({ id: m.messageId, msg: m, handled: null }, false);
     }
     return { accepted };
   }
 
-  #schedule(p: PendingInbound<ChannelInbound>): void {
+  /** Queues `p` behind its chat's earlier messages; `replayed`: read back from the queue file. */
+  #schedule(p: PendingInbound<ChannelInbound>, replayed: boolean): void {
     const chat = p.msg.chatId;
     const prev = this.#chats.get(chat) ?? Promise.resolve();
-    const next = prev.then(() => this.#process(p)).catch((err: unknown) => {
+    const next = prev.then(() => this.#process(p, replayed)).catch((err: unknown) => {
       if (!this.#stopped) this.#d.log.error({ err: String(err), account: this.account.accountId, messageId: p.id }, "inbound processing failed; retried at next start");
     });
     this.#chats.set(chat, next);
@@ -259,17 +234,20 @@ export class AccountRunner {
     });
   }
 
-  async #process(p: PendingInbound<ChannelInbound>): Promise<void> {
+  async #process(p: PendingInbound<ChannelInbound>, replayed: boolean): Promise<void> {
     const queue = this.#queue!;
     const a = this.account;
     let reply: string | null;
     const shared = this.#d.ownership;
     const sharedKey = `${this.key}:${p.id}`;
     if (!p.handled && shared !== undefined) {
-      // Whether another gateway handled it is known only from the shared store: wait for it
-      // (a gateway just started may not have reached the broker yet).
-      await Promise.race([shared.whenShared(), this.#stopping]);
-      this.#throwIfStopped();
+      // Whether another gateway handled a replayed entry is known only from the shared store:
+      // wait for it (a gateway just started may not have reached the broker yet). A message
+      // accepted now came from this gateway's own poller: a broker blip must not hold it.
+      if (replayed) {
+        await shared.whenShared(this.#stopping.signal);
+        this.#throwIfStopped();
+      }
       if (!(await shared.shouldHandle(sharedKey).catch(() => true))) {
         await queue.markDone(p.id);
         return;

@@ -21,6 +21,7 @@ import type { TelegramWorkerData } from "../../workers/channels/telegram/telegra
 import type { RestartPolicyOptions } from "../workers/restart-policy.js";
 import { CHANNEL_WORKER_NICE, protocolLink, type CreateAccountLink } from "./account-link.js";
 import { AccountRunner } from "./account-runner.js";
+import { idleSnapshot } from "./account-snapshot.js";
 import { resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
 import { ChannelPairingStore } from "./channel-pairing-store.js";
 import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
@@ -291,7 +292,7 @@ export class ChannelAccounts {
     for (const a of this.list) {
       const key = accountKey(a.channel, a.accountId);
       const runner = this.runners.get(key);
-      (out[a.channel] ??= []).push(runner ? runner.snapshot() : idle(a, this.notRunning.get(key) ?? idleReason));
+      (out[a.channel] ??= []).push(runner ? runner.snapshot() : idleSnapshot(a, this.notRunning.get(key) ?? idleReason));
     }
     return out;
   }
@@ -301,14 +302,3 @@ export class ChannelAccounts {
 function liveWhatsAppAccess(channels: unknown, stateDir: string, a: ChannelAccount): ChannelAccount["access"] {
   return resolveWhatsAppAccounts(channels, stateDir).find((x) => x.accountId === a.accountId)?.access ?? a.access;
 }
-
-/** Snapshot of an account that does not run. */
-function idle(a: ChannelAccount, lastError: string): AccountSnapshot {
-  return {
-    accountId: a.accountId, enabled: a.enabled, configured: a.configured, ...(a.channel === "whatsapp" ? { linked: a.configured } : {}),
-    running: false, connected: false, mode: null, tokenSource: a.tokenSource,
-    reconnectAttempts: 0, lastConnectedAt: null, lastDisconnect: null, lastMessageAt: null, lastInboundAt: null, lastOutboundAt: null,
-    lastStartAt: null, lastStopAt: null, lastError, lastProbeAt: null, dmPolicy: a.access.dmPolicy, allowFrom: a.access.allowFrom, queueDepth: 0, worker: null,
-  };
-}
-

@@ -203,9 +203,9 @@ export class ChannelLeases implements AccountOwnership {
     this.dedupe()?.settle(`inbound:${key}`, { ok: true, payload: null });
   }
 
-  async whenShared(): Promise<void> {
+  async whenShared(signal?: AbortSignal): Promise<void> {
     // Polled: the dedupe bucket opens in another module's connect handler. Ends at `close`.
-    while (!this.#closed && !(this.#kv !== null && this.cluster.connection.available() && (this.dedupe()?.ready?.() ?? true))) {
+    while (!this.#closed && signal?.aborted !== true && !(this.#kv !== null && this.cluster.connection.available() && (this.dedupe()?.ready?.() ?? true))) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
