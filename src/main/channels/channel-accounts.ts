@@ -292,7 +292,8 @@ export class ChannelAccounts {
     for (const a of this.list) {
       const key = accountKey(a.channel, a.accountId);
       const runner = this.runners.get(key);
-      (out[a.channel] ??= []).push(runner ? runner.snapshot() : idleSnapshot(a, this.notRunning.get(key) ?? idleReason));
+      const idle = (): AccountSnapshot => ({ ...idleSnapshot(a, this.notRunning.get(key) ?? idleReason), queueDepth: this.#drains.get(key)?.snapshot().queueDepth ?? 0 });
+      (out[a.channel] ??= []).push(runner ? runner.snapshot() : idle());
     }
     return out;
   }
