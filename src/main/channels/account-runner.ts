@@ -283,11 +283,11 @@ export class AccountRunner {
     for (let attempt = 0; ; attempt++) {
       this.#throwIfStopped();
       const sup = this.#sup;
-      if (sup !== null || this.#d.forward === undefined) {
+      const forward = this.#d.forward;
+      if (sup !== null) {
         // Wait for a live worker before the outbox records an attempt (a send refused for want
         // of a worker would otherwise be cached as failed).
         while (!this.#d.outbox.has(key)) {
-          if (sup === null) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", "no worker");
           await sup.whenRunning();
           if (sup.getState().state === "running") break;
         }
@@ -295,26 +295,36 @@ export class AccountRunner {
         await (shared !== undefined ? shared.once(key, sendChunk) : sendChunk()).catch((err: unknown) => this.#undelivered(key, err));
         return;
       }
+      if (forward === undefined) {
+        // Replayed before `start` created the worker: wait for it.
+        await this.#nap(null);
+        continue;
+      }
       try {
         const a = this.account;
-        await this.#d.forward({ channel: a.channel, accountId: a.accountId, key, to: m.chatId, text, ...(m.threadId !== undefined ? { threadId: m.threadId } : {}) });
+        await forward({ channel: a.channel, accountId: a.accountId, key, to: m.chatId, text, ...(m.threadId !== undefined ? { threadId: m.threadId } : {}) });
         return;
       } catch (err) {
         // UNAVAILABLE, unreachable, not running there (yet): the owner may change; never drop.
         if (!(err instanceof GatewayError && err.retryable)) return this.#undelivered(key, err);
         const ms = Math.min(250 * 2 ** Math.min(attempt, 5), 8000);
         this.#d.log.debug({ key, err: String(err), retryInMs: ms }, "reply chunk not forwarded to the account's owner yet; retrying");
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            clearTimeout(timer);
-            this.#wakers.delete(done);
-            resolve();
-          };
-          const timer = setTimeout(done, ms);
-          this.#wakers.add(done);
-        });
+        await this.#nap(ms);
       }
     }
+  }
+
+  /** Sleeps `ms` (null: until woken); a worker starting here or `stop` wakes it early. */
+  #nap(ms: number | null): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.#wakers.delete(done);
+        resolve();
+      };
+      const timer = ms === null ? undefined : setTimeout(done, ms);
+      this.#wakers.add(done);
+    });
   }
 
   #undelivered(key: string, err: unknown): void {
