@@ -1,30 +1,55 @@
 /**
  * Cluster bench: several gateways as one on a NATS JetStream broker (docs/cluster.md).
- * Starts a private nats-server and gateway processes, then runs each section against
- * them and prints one table per section; JSON goes to bench/results/cluster[.quick].json
- * with one key per section.
+ * Starts one private nats-server and three gateway processes (bench/lib/cluster-harness.ts),
+ * runs each section against them and prints one table per section; JSON goes to
+ * bench/results/cluster[.quick].json with one key per section under `sections`.
  *
- *   node --import tsx bench/cluster.ts             # 5 runs per section
- *   node --import tsx bench/cluster.ts --quick     # 3 short runs
- *   node --import tsx bench/cluster.ts --only node-invoke
+ *   node --import tsx bench/cluster.ts             # 5 runs per section, broadcast to 15,000 nodes
+ *   node --import tsx bench/cluster.ts --quick     # 3 short runs, broadcast to 1,500 nodes
+ *   node --import tsx bench/cluster.ts --only node-invoke,presence
  *   node --import tsx bench/cluster.ts --cpu-prof  # + top functions of each gateway per measured phase
  *
- * Sections: `node-invoke` (local vs cross-gateway latency and gateway CPU per invoke).
- * A section is a function of the running cluster returning its table and JSON; add new
- * ones to SECTIONS.
+ * Sections, one file each in bench/lib/: `node-invoke` (cluster-node-invoke.ts),
+ * `presence` (cluster-presence-convergence.ts), `event-relay` (cluster-event-relay.ts),
+ * `pairing` (cluster-pairing.ts), `broadcast` (cluster-broadcast.ts). A section is a
+ * function of the running cluster returning its table and JSON; add new ones to SECTIONS.
  */
 import { mkdir, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { intArg, listArg, parseArgs } from "./lib/args.js";
-import { guardProcess, REPO_ROOT } from "./lib/children.js";
+import { guardProcess, killAll, REPO_ROOT } from "./lib/children.js";
 import { startBenchCluster, type BenchCluster } from "./lib/cluster-harness.js";
 import { readCpuProfile, summariseCpuProfile, type TimeWindow } from "./lib/cpu-profile.js";
+import { benchBroadcast } from "./lib/cluster-broadcast.js";
+import { benchEventRelay } from "./lib/cluster-event-relay.js";
 import { benchNodeInvoke } from "./lib/cluster-node-invoke.js";
+import { benchPairing } from "./lib/cluster-pairing.js";
+import { benchPresenceConvergence } from "./lib/cluster-presence-convergence.js";
 import { machineHeader, machineInfo } from "./lib/machine.js";
 import { formatTable } from "./lib/stats.js";
 
+const HELP = `bench/cluster.ts — three gateways on one NATS broker, one section per concern
+
+  --quick            short runs, broadcast to 1,500 nodes → bench/results/cluster.quick.json
+  --only a,b         sections to run (default all): node-invoke, presence, event-relay, pairing, broadcast
+  --runs N           runs per section (default 5, 3 with --quick; broadcast: one per target)
+  --cpu-prof         print each cluster gateway's top functions per measured phase
+  node-invoke:  --sequential N (1000; 300)  --burst N (2000; 500)  --concurrency N (16)
+  presence:     --rounds N   connects per run (12; 6)
+  event-relay:  --events N   pairing events per run (100; 30)
+  pairing:      --pair-handshakes N  sequential per run (60; 20)  --pair-seconds S (5; 2)
+                --pair-concurrency N (16)  --propagations N  pair+revoke rounds (50; 20)
+  broadcast:    --nodes N    nodes per target (15000; 1500)  --idle S  seconds of ticks (20; 5)
+                --per-proc N nodes per fleet process (4000)
+Needs nats-server on the PATH.
+`;
+
 const args = parseArgs(process.argv.slice(2));
+if (args.switches.has("help")) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
 const quick = args.switches.has("quick");
 const runs = intArg(args, "runs", quick ? 3 : 5);
 const cpuProf = args.switches.has("cpu-prof");
@@ -54,20 +79,70 @@ const SECTIONS: Section[] = [
       return { header: r.header, rows: r.rows, json: { options: r.options, local: r.local, remote: r.remote }, windows: { "node-invoke local": r.windows.local, "node-invoke remote": r.windows.remote } };
     },
   },
+  {
+    name: "presence",
+    title: "presence convergence across gateways",
+    async run(cluster, log) {
+      const r = await benchPresenceConvergence(cluster, { runs, rounds: intArg(args, "rounds", quick ? 6 : 12) }, log);
+      const { header, rows, ...json } = r;
+      return { header, rows, json };
+    },
+  },
+  {
+    name: "event-relay",
+    title: "operator event relayed to the other gateways",
+    async run(cluster, log) {
+      const r = await benchEventRelay(cluster, { runs, events: intArg(args, "events", quick ? 30 : 100) }, log);
+      const { header, rows, ...json } = r;
+      return { header, rows, json };
+    },
+  },
+  {
+    name: "pairing",
+    title: "new-device pairing: plain vs cluster gateway, propagation to another gateway",
+    async run(cluster, log) {
+      const o = {
+        runs,
+        handshakes: intArg(args, "pair-handshakes", quick ? 20 : 60),
+        seconds: intArg(args, "pair-seconds", quick ? 2 : 5),
+        concurrency: intArg(args, "pair-concurrency", 16),
+        propagations: intArg(args, "propagations", quick ? 20 : 50),
+      };
+      const r = await benchPairing(cluster, o, log);
+      const { header, rows, ...json } = r;
+      return { header, rows, json };
+    },
+  },
+  {
+    name: "broadcast",
+    title: "broadcast (tick) to N nodes: spread over the cluster vs one gateway",
+    async run(cluster, log) {
+      const o = { nodes: intArg(args, "nodes", quick ? 1500 : 15_000), idleS: intArg(args, "idle", quick ? 5 : 20), perProc: Math.max(1, intArg(args, "per-proc", 4000)) };
+      const r = await benchBroadcast(cluster, o, log);
+      const { header, rows, ...json } = r;
+      return { header, rows, json };
+    },
+  },
 ];
 
 async function main(): Promise<void> {
-  guardProcess((quick ? 5 : 20) * 60_000);
+  // Inside run-all's per-script budget (600 s with --quick, 1800 s otherwise).
+  guardProcess((quick ? 9 : 28) * 60_000);
   const only = listArg(args, "only", SECTIONS.map((s) => s.name));
+  const unknown = only.filter((n) => !SECTIONS.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    process.stderr.write(`--only: no such section: ${unknown.join(", ")} (have: ${SECTIONS.map((s) => s.name).join(", ")})\n`);
+    process.exit(2);
+  }
   const chosen = SECTIONS.filter((s) => only.includes(s.name));
   process.stdout.write(`${machineHeader()}\n`);
   const profileDir = cpuProf ? await mkdtemp(join(tmpdir(), "clawgate-cluster-prof-")) : null;
   const cluster = await startBenchCluster({
-    gateways: 2,
+    gateways: 3,
     token: TOKEN,
     nodeArgs: (id) => (profileDir ? ["--cpu-prof", "--cpu-prof-dir", join(profileDir, id)] : []),
   });
-  process.stdout.write(`cluster: ${cluster.gateways.map((g) => `${g.id} pid ${g.pid}`).join(", ")}; broker ${cluster.nats.url}; heartbeat ${cluster.heartbeatMs} ms\n`);
+  process.stdout.write(`cluster: ${cluster.gateways.map((g) => `${g.id} pid ${g.pid}`).join(", ")}; broker ${cluster.nats.url}; heartbeat ${cluster.heartbeatMs} ms, tick ${cluster.tickIntervalMs} ms\n`);
   const results: Record<string, unknown> = {};
   const windows: Record<string, TimeWindow[]> = {};
   try {
@@ -84,7 +159,7 @@ async function main(): Promise<void> {
   if (profileDir) await printProfiles(profileDir, cluster, windows);
   const outFile = join(REPO_ROOT, "bench", "results", quick ? "cluster.quick.json" : "cluster.json");
   await mkdir(join(outFile, ".."), { recursive: true });
-  await writeFile(outFile, `${JSON.stringify({ machine: machineInfo(), runs, sections: results }, null, 2)}\n`);
+  await writeFile(outFile, `${JSON.stringify({ bench: "cluster", date: new Date().toISOString(), machine: machineInfo(), quick, runs, gateways: cluster.gateways.length, heartbeatMs: cluster.heartbeatMs, tickIntervalMs: cluster.tickIntervalMs, sections: results }, null, 2)}\n`);
   process.stdout.write(`results: ${outFile}\n`);
 }
 
@@ -105,3 +180,5 @@ async function printProfiles(dir: string, cluster: BenchCluster, windows: Record
 }
 
 await main();
+// Fleet processes exit on their own message; anything left (a section that failed) goes here.
+await killAll();

@@ -3,6 +3,8 @@
  * `gateway.preAuth.maxPerIp` 1024, `maxTotal` 4096):
  *
  *   node --import tsx bench/preauth-storm.ts [--quick] [--storm 15000] [--inflight 500] [--flood 20000]
+ *       [--runs 3] [--only storm,flood,partial] [--runtime dist|tsx] [--cpu-prof] [--compare CLI]
+ *       [--flood-connectors 64]
  *
  *   1. reconnect storm: `--storm` device-signed handshakes (a fresh device each: silent loopback
  *      pairing included) through 127.0.0.1 with `--inflight` in flight, from 4 load-generator
@@ -20,10 +22,12 @@
 import { execFileSync } from "node:child_process";
 import { readFile, mkdir, writeFile } from "node:fs/promises";
 import { connect as netConnect, type Socket } from "node:net";
+import { loadavg, setPriority } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
-import { intArg, parseArgs } from "./lib/args.js";
+import { intArg, listArg, parseArgs } from "./lib/args.js";
+import { buildDist } from "./lib/build-dist.js";
 import { REPO_ROOT, forkTs, guardProcess, killAll, sleep, spawnGateway, type SpawnedGateway } from "./lib/children.js";
 import { LoadGenerators, split } from "./lib/load-controller.js";
 import { machineHeader, machineInfo } from "./lib/machine.js";
@@ -31,10 +35,20 @@ import { GatewayConnection, parseWsUrl, upgradeRequest } from "./lib/raw-ws.js";
 import { tokenConnectFrame } from "./lib/connect-frames.js";
 import { maskedText, OP_TEXT } from "../test/helpers/ws-frames.js";
 import { fmt, formatTable } from "./lib/stats.js";
+import { processCpuSeconds } from "./lib/proc-stat.js";
+import { mainThreadProfile, monotonicMicros, readCpuProfile, summariseCpuProfile, type TimeWindow } from "./lib/cpu-profile.js";
 
 const FLOOD_CHILD = process.env.PREAUTH_FLOOD_CHILD === "1";
 const HANDSHAKE_DEADLINE_MS = 2000;
 const TOKEN = "bench-preauth-token-0123456789abcdef";
+/**
+ * Stated bound on the gateway's RSS growth during the flood (peak − before). The budget keeps
+ * at most `maxTotal` (4096) flood sockets open at once; each costs the gateway its uWS socket,
+ * its `Connection` and its place in the budget and the deadline queue.
+ */
+const FLOOD_RSS_BOUND_MIB = 64;
+/** Scheduling priority (nice) of the flood generators: the lowest. */
+const FLOOD_NICE = 19;
 
 /** Counts of one flood child. */
 interface FloodCounts {
@@ -46,7 +60,7 @@ interface FloodCounts {
   maxLifeMs: number;
 }
 
-type FloodMsg = { type: "flood"; port: number; count: number } | { type: "counts" } | { type: "exit" };
+type FloodMsg = { type: "flood"; port: number; count: number; connectors: number } | { type: "counts" } | { type: "exit" };
 
 /** Child: opens `count` sockets that upgrade and then stay silent; reports close frames. */
 function floodChild(): void {
@@ -105,8 +119,8 @@ function floodChild(): void {
           }
         });
       };
-      // 64 connectors, each opening its next socket once the previous one upgraded.
-      for (let i = 0; i < Math.min(64, m.count); i++) openOne();
+      // `connectors` at once, each opening its next socket once the previous one upgraded.
+      for (let i = 0; i < Math.min(m.connectors, m.count); i++) openOne();
     }
   });
 }
@@ -185,13 +199,19 @@ async function flood(gw: SpawnedGateway, total: number): Promise<Record<string, 
   // The flood children start (and finish loading) before the first window, so both windows
   // share the box with the same processes.
   const children = split(total, Math.ceil(total / 5000)).map((count) => ({ count, child: forkTs(fileURLToPath(import.meta.url), { PREAUTH_FLOOD_CHILD: "1" }) }));
+  // The generators share the 2 cores with the gateway and the RPC client: at the lowest
+  // priority they get only the CPU the gateway leaves, so the RPC figures show what the
+  // gateway's own handling of the flood costs, not the generators' share of the machine.
+  for (const c of children) if (c.child.pid !== undefined) setPriority(c.child.pid, FLOOD_NICE);
   await Promise.all(children.map((c) => new Promise<void>((r) => c.child.once("message", () => r()))));
   const idle = await rpcLatencies(rpc, windowMs);
   const rssBefore = await rssKiB(gw.pid);
   let peak = rssBefore;
   const sampler = setInterval(() => void rssKiB(gw.pid).then((r) => (peak = Math.max(peak, r))), 50);
   const t0 = performance.now();
-  for (const c of children) c.child.send({ type: "flood", port: gw.port, count: c.count } satisfies FloodMsg);
+  const startUs = monotonicMicros();
+  const cpu0 = processCpuSeconds(gw.pid) ?? Number.NaN;
+  for (const c of children) c.child.send({ type: "flood", port: gw.port, count: c.count, connectors: floodConnectors } satisfies FloodMsg);
   const during = await rpcLatencies(rpc, windowMs);
   const ask = (): Promise<FloodCounts[]> =>
     Promise.all(
@@ -211,6 +231,9 @@ async function flood(gw: SpawnedGateway, total: number): Promise<Record<string, 
     counts = await ask();
   }
   const floodSeconds = (performance.now() - t0) / 1000;
+  const window: TimeWindow = { startUs, endUs: monotonicMicros() };
+  // CPU time does not depend on how busy the box is: the steadier measure of the gateway's own cost.
+  const gatewayCpuSeconds = (processCpuSeconds(gw.pid) ?? Number.NaN) - cpu0;
   clearInterval(sampler);
   const codes: Record<string, number> = {};
   for (const c of counts) for (const [k, v] of Object.entries(c.codes)) codes[k] = (codes[k] ?? 0) + v;
@@ -223,6 +246,9 @@ async function flood(gw: SpawnedGateway, total: number): Promise<Record<string, 
     codes,
     maxLifeMs: Math.max(...counts.map((c) => c.maxLifeMs)),
     floodSeconds,
+    window,
+    gatewayCpuSeconds,
+    cpuUsPerSocket: (gatewayCpuSeconds * 1e6) / Math.max(1, sum("opened")),
     rssBeforeMiB: rssBefore / 1024,
     rssPeakMiB: peak / 1024,
     rpcIdle: { n: idle.length, p50: pct(idle, 50), p99: pct(idle, 99) },
@@ -260,48 +286,139 @@ async function partialFrames(gw: SpawnedGateway, n: number, ceiling: number): Pr
 
 const args = parseArgs(process.argv.slice(2));
 const quick = args.switches.has("quick");
+const cpuProf = args.switches.has("cpu-prof");
+/** Sockets each flood process keeps upgrading at once (4 processes for 20,000). */
+const floodConnectors = intArg(args, "flood-connectors", 64);
+const PROFILE_DIR = join(REPO_ROOT, "bench", "results", "profiles");
+
+/** Flood result fields the summary reads. */
+interface FloodResult {
+  opened: number;
+  closedByServer: number;
+  codes: Record<string, number>;
+  maxLifeMs: number;
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+  rpcIdle: { p50: number; p99: number };
+  rpcFlood: { p50: number; p99: number };
+  window: TimeWindow;
+  /** Gateway CPU time (all threads, user + system; answering the RPC client included) from the flood's start until its last socket closed, per opened flood socket. */
+  cpuUsPerSocket: number;
+}
+
+function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length === 0 ? Number.NaN : v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+}
 
 async function main(): Promise<void> {
-  guardProcess(15 * 60_000);
   const stormN = intArg(args, "storm", quick ? 3000 : 15_000);
   const inflight = intArg(args, "inflight", 500);
   const floodN = intArg(args, "flood", quick ? 5000 : 20_000);
+  const floodRuns = Math.max(1, intArg(args, "runs", quick ? 1 : 3));
+  const only = new Set(listArg(args, "only", ["storm", "flood", "partial"]));
+  const runtime = args.values.get("runtime") ?? "dist";
+  if (runtime !== "dist" && runtime !== "tsx") {
+    console.error(`--runtime must be dist or tsx, got ${runtime}`);
+    process.exit(2);
+  }
+  guardProcess((runtime === "dist" ? 3 : 0) * 60_000 + 15 * 60_000 + floodRuns * 90_000);
   const machine = machineInfo();
   console.log(machineHeader(machine));
-  // The storm runs against the defaults (10 s handshake deadline): on a saturated box a
-  // handshake waits in the event loop for (in flight ÷ handshakes/s), and a short deadline would
-  // close legitimate clients.
-  const stormGw = await spawnGateway({ token: TOKEN });
-  const stormResult = await storm(stormGw, stormN, inflight);
-  await stormGw.stop();
-  console.log(`storm: ${fmt(stormResult.completed)} handshakes in ${fmt(stormResult.seconds, 1)} s, ${fmt(stormResult.refused)} refused${stormResult.lastError ? ` (last: ${stormResult.lastError})` : ""}`);
-  const gw = await spawnGateway({ token: TOKEN, config: { gateway: { preAuth: { handshakeTimeoutMs: HANDSHAKE_DEADLINE_MS } } } });
-  // The gateway holds the flood: lift its open-file limit above this box's 20,000 where allowed
-  // (the budget keeps at most maxTotal flood sockets open at once, so 20,000 is enough anyway).
-  try {
-    execFileSync("prlimit", ["--pid", String(gw.pid), "--nofile=100000:100000"], { stdio: "ignore" });
-  } catch {
-    console.log("note: could not raise the gateway's open-file limit (prlimit refused); keeping the default");
-  }
-  const floodResult = await flood(gw, floodN);
-  const partial = await partialFrames(gw, quick ? 64 : 256, 524_288 + 64 * 1024);
-  await gw.stop();
-  const fl = floodResult as { rpcIdle: { p50: number; p99: number }; rpcFlood: { p50: number; p99: number }; opened: number; closedByServer: number; rssBeforeMiB: number; rssPeakMiB: number; codes: Record<string, number>; maxLifeMs: number };
-  const rows = [
-    ["reconnect storm", `${fmt(stormResult.completed)} handshakes, ${inflight} in flight`, `${fmt(stormResult.refused)} refused`, `${fmt(stormResult.completed / stormResult.seconds)} /s`],
-    ["flood sockets", `${fmt(fl.opened)} opened`, `${fmt(fl.closedByServer)} closed by server ${JSON.stringify(fl.codes)}`, `longest life ${fmt(fl.maxLifeMs)} ms`],
-    ["flood RSS", `${fmt(fl.rssBeforeMiB, 1)} MiB before`, `${fmt(fl.rssPeakMiB, 1)} MiB peak`, `+${fmt(fl.rssPeakMiB - fl.rssBeforeMiB, 1)} MiB`],
-    ["health RPC p50/p99", `${fmt(fl.rpcIdle.p50, 2)} / ${fmt(fl.rpcIdle.p99, 2)} ms idle`, `${fmt(fl.rpcFlood.p50, 2)} / ${fmt(fl.rpcFlood.p99, 2)} ms flood`, `p99 ×${fmt(fl.rpcFlood.p99 / fl.rpcIdle.p99, 2)}`],
-    ["partial frames", `${partial.sockets} × ${fmt(partial.ceilingKiB as number)} KiB`, `+${fmt(partial.growthMiB as number, 1)} MiB RSS`, `bound ${fmt(partial.boundMiB as number)} MiB`],
-  ];
-  console.log(formatTable(["scenario", "load", "result", "figure"], rows));
+  const cliEntry = runtime === "dist" ? (await buildDist()).cliEntry : undefined;
+  console.log(`gateway runtime: ${runtime}${cliEntry ? ` (${cliEntry})` : " (src through tsx)"}`);
+  const rows: string[][] = [];
   const failures: string[] = [];
-  if (stormResult.refused > 0) failures.push(`storm: ${stormResult.refused} refused`);
-  if (fl.closedByServer < fl.opened) failures.push(`flood: ${fl.opened - fl.closedByServer} sockets not closed by the server`);
-  if (fl.rpcFlood.p99 > 2 * fl.rpcIdle.p99) failures.push(`flood: RPC p99 moved ×${fmt(fl.rpcFlood.p99 / fl.rpcIdle.p99, 2)} (> 2×)`);
+  let stormResult: Awaited<ReturnType<typeof storm>> | null = null;
+  if (only.has("storm")) {
+    // The storm runs against the defaults (10 s handshake deadline): on a saturated box a
+    // handshake waits in the event loop for (in flight ÷ handshakes/s), and a short deadline would
+    // close legitimate clients.
+    const stormGw = await spawnGateway({ token: TOKEN, cliEntry });
+    stormResult = await storm(stormGw, stormN, inflight);
+    await stormGw.stop();
+    console.log(`storm: ${fmt(stormResult.completed)} handshakes in ${fmt(stormResult.seconds, 1)} s, ${fmt(stormResult.refused)} refused${stormResult.lastError ? ` (last: ${stormResult.lastError})` : ""}`);
+    rows.push(["reconnect storm", `${fmt(stormResult.completed)} handshakes, ${inflight} in flight`, `${fmt(stormResult.refused)} refused`, `${fmt(stormResult.completed / stormResult.seconds)} /s`]);
+    if (stormResult.refused > 0) failures.push(`storm: ${stormResult.refused} refused`);
+  }
+  // --compare CLI: the flood runs alternate between this tree's gateway and another compiled
+  // CLI (e.g. a build of main), so drift on a shared machine hits both alike.
+  const compare = args.values.get("compare");
+  const targets = [{ label: "this tree", cliEntry }, ...(compare ? [{ label: `compare (${compare})`, cliEntry: compare }] : [])];
+  const floods = new Map<string, FloodResult[]>(targets.map((t) => [t.label, []]));
+  let partial: Awaited<ReturnType<typeof partialFrames>> | null = null;
+  if (only.has("flood") || only.has("partial")) {
+    for (let run = 0; run < (only.has("flood") ? floodRuns : 1); run++) {
+      for (const target of targets) {
+        const mine = floods.get(target.label)!;
+        // A fresh gateway per run: each flood starts from the same state.
+        // --cpu-prof: the first run's gateway is profiled; its flood window is summarised below.
+        const profiled = cpuProf && run === 0;
+        const gw = await spawnGateway({ token: TOKEN, cliEntry: target.cliEntry, nodeArgs: profiled ? ["--cpu-prof", "--cpu-prof-dir", PROFILE_DIR] : [], config: { gateway: { preAuth: { handshakeTimeoutMs: HANDSHAKE_DEADLINE_MS } } } });
+        // The gateway holds the flood: lift its open-file limit above this box's 20,000 where allowed
+        // (the budget keeps at most maxTotal flood sockets open at once, so 20,000 is enough anyway).
+        try {
+          execFileSync("prlimit", ["--pid", String(gw.pid), "--nofile=100000:100000"], { stdio: "ignore" });
+        } catch {
+          if (run === 0) console.log("note: could not raise the gateway's open-file limit (prlimit refused); keeping the default");
+        }
+        if (only.has("flood")) {
+          const f = (await flood(gw, floodN)) as unknown as FloodResult;
+          mine.push(f);
+          console.log(
+            `flood run ${run + 1}/${floodRuns} [${target.label}]: p99 ${fmt(f.rpcIdle.p99, 2)} → ${fmt(f.rpcFlood.p99, 2)} ms (×${fmt(f.rpcFlood.p99 / f.rpcIdle.p99, 2)}), ` +
+              `RSS +${fmt(f.rssPeakMiB - f.rssBeforeMiB, 1)} MiB, ${fmt(f.closedByServer)}/${fmt(f.opened)} closed by server, ${fmt(f.cpuUsPerSocket)} µs CPU/socket, load ${loadavg()[0]!.toFixed(1)}`,
+          );
+        }
+        if (only.has("partial") && run === 0 && target === targets[0]) partial = await partialFrames(gw, quick ? 64 : 256, 524_288 + 64 * 1024);
+        await gw.stop();
+        const f = mine[mine.length - 1];
+        if (profiled && f) {
+          const path = await mainThreadProfile(PROFILE_DIR, gw.pid);
+          if (path) {
+            const sum = summariseCpuProfile(readCpuProfile(path), REPO_ROOT, 20, [f.window]);
+            console.log(`[${target.label}] gateway main thread during the flood (${path}): ${fmt(sum.totalMs)} ms sampled, ${fmt(sum.idlePct, 1)} % idle`);
+            console.log(formatTable(["function", "self ms", "% busy"], sum.functions.map((r) => [r.name.length > 100 ? `${r.name.slice(0, 97)}...` : r.name, fmt(r.selfMs, 1), fmt(r.pct, 1)])));
+            console.log(formatTable(["file", "self ms", "% busy"], sum.files.map((r) => [r.name, fmt(r.selfMs, 1), fmt(r.pct, 1)])));
+          } else console.log(`warning: no main-thread CPU profile of pid ${gw.pid} in ${PROFILE_DIR}`);
+        }
+      }
+    }
+  }
+  for (const [label, runs] of floods) {
+    if (runs.length === 0) continue;
+    const tag = targets.length > 1 ? ` [${label}]` : "";
+    const ratios = runs.map((f) => f.rpcFlood.p99 / f.rpcIdle.p99);
+    const growth = runs.map((f) => f.rssPeakMiB - f.rssBeforeMiB);
+    const opened = runs.reduce((a, f) => a + f.opened, 0);
+    const closed = runs.reduce((a, f) => a + f.closedByServer, 0);
+    const codes: Record<string, number> = {};
+    for (const f of runs) for (const [k, v] of Object.entries(f.codes)) codes[k] = (codes[k] ?? 0) + v;
+    const range = (xs: number[], d: number): string => (xs.length > 1 ? ` (${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)})` : "");
+    const idle99 = runs.map((f) => f.rpcIdle.p99);
+    const flood99 = runs.map((f) => f.rpcFlood.p99);
+    rows.push(
+      [`flood sockets${tag}`, `${fmt(opened)} opened (${runs.length} × ${fmt(floodN)})`, `${fmt(closed)} closed by server ${JSON.stringify(codes)}`, `longest life ${fmt(Math.max(...runs.map((f) => f.maxLifeMs)))} ms`],
+      [`gateway CPU${tag}`, "per flood socket (all threads)", `${fmt(median(runs.map((f) => f.cpuUsPerSocket)))} µs${range(runs.map((f) => f.cpuUsPerSocket), 0)}`, ""],
+      [`flood RSS growth${tag}`, `${fmt(median(runs.map((f) => f.rssBeforeMiB)), 1)} MiB before`, `+${fmt(median(growth), 1)} MiB peak${range(growth, 1)}`, `bound ${fmt(FLOOD_RSS_BOUND_MIB)} MiB`],
+      [
+        `health RPC p50/p99${tag}`,
+        `${fmt(median(runs.map((f) => f.rpcIdle.p50)), 2)} / ${fmt(median(idle99), 2)} ms idle${range(idle99, 2)}`,
+        `${fmt(median(runs.map((f) => f.rpcFlood.p50)), 2)} / ${fmt(median(flood99), 2)} ms flood${range(flood99, 2)}`,
+        `p99 ×${fmt(median(ratios), 2)}${range(ratios, 2)}`,
+      ],
+    );
+    // Targets apply to this tree's gateway only; a compared build is for reference.
+    if (label !== targets[0]!.label) continue;
+    if (closed < opened) failures.push(`flood: ${opened - closed} sockets not closed by the server`);
+    if (median(ratios) > 2) failures.push(`flood: RPC p99 moved ×${fmt(median(ratios), 2)} (median of ${runs.length}; > 2×)`);
+    if (median(growth) > FLOOD_RSS_BOUND_MIB) failures.push(`flood: RSS grew ${fmt(median(growth), 1)} MiB (> ${FLOOD_RSS_BOUND_MIB} MiB)`);
+  }
+  if (partial) rows.push(["partial frames", `${partial.sockets} × ${fmt(partial.ceilingKiB as number)} KiB`, `+${fmt(partial.growthMiB as number, 1)} MiB RSS`, `bound ${fmt(partial.boundMiB as number)} MiB`]);
+  console.log(formatTable(["scenario", "load", "result", "figure"], rows));
   const out = join(REPO_ROOT, "bench", "results", quick ? "preauth-storm.quick.json" : "preauth-storm.json");
   await mkdir(join(REPO_ROOT, "bench", "results"), { recursive: true });
-  await writeFile(out, JSON.stringify({ machine, storm: stormResult, flood: floodResult, partial, failures }, null, 2));
+  await writeFile(out, JSON.stringify({ machine, runtime, storm: stormResult, flood: Object.fromEntries(floods), floodRssBoundMiB: FLOOD_RSS_BOUND_MIB, partial, failures }, null, 2));
   await killAll();
   if (failures.length > 0) {
     console.error(`targets missed: ${failures.join("; ")}`);

@@ -7,6 +7,7 @@
  *   node --import tsx bench/startup.ts            # 9 runs of each, alternating
  *   node --import tsx bench/startup.ts --quick    # 3 runs of each
  *   node --import tsx bench/startup.ts --runs 15 --cpu-prof   # + where start-up time goes
+ *   node --import tsx bench/startup.ts --compare /path/to/other/build/src/cli/main.js   # + another build, alternating
  *
  * The gateway is started the way a user starts it (`clawdbot gateway --allow-unconfigured`)
  * in a fresh state dir and HOME, so no config, token or pairing state is reused.
@@ -27,6 +28,8 @@ const args = parseArgs(process.argv.slice(2));
 const quick = args.switches.has("quick");
 const runs = intArg(args, "runs", quick ? 3 : 9);
 const cpuProf = args.switches.has("cpu-prof");
+/** Another compiled CLI entry (e.g. a build of main) measured in the same runs, for before/after. */
+const compare = args.values.get("compare");
 /** RSS is read this long after the port first accepts. */
 const RSS_AFTER_MS = 1500;
 const START_TIMEOUT_MS = 20_000;
@@ -141,18 +144,27 @@ async function main(): Promise<void> {
   ];
   const baseline = (port: number): string[] => ["--input-type=module", "-e", BASELINE_SOURCE, String(port)];
 
+  const other = (port: number): string[] => [compare ?? "", "gateway", "--allow-unconfigured", "--port", String(port)];
+
   const ours: Sample[] = [];
   const base: Sample[] = [];
+  const compared: Sample[] = [];
   // Alternate so that drift on a shared machine hits both the same.
   for (let i = 0; i < runs; i++) {
     base.push(await measure(baseline));
     ours.push(await measure(gateway));
-    process.stdout.write(`run ${i + 1}/${runs}: gateway ${ours[i]?.readyMs.toFixed(0)} ms ${ours[i]?.rssMb.toFixed(1)} MB · baseline ${base[i]?.readyMs.toFixed(0)} ms ${base[i]?.rssMb.toFixed(1)} MB\n`);
+    if (compare) compared.push(await measure(other));
+    const c = compared[i];
+    process.stdout.write(
+      `run ${i + 1}/${runs}: gateway ${ours[i]?.readyMs.toFixed(0)} ms ${ours[i]?.rssMb.toFixed(1)} MB · baseline ${base[i]?.readyMs.toFixed(0)} ms ${base[i]?.rssMb.toFixed(1)} MB` +
+        `${c ? ` · compare ${c.readyMs.toFixed(0)} ms ${c.rssMb.toFixed(1)} MB` : ""}\n`,
+    );
   }
   const s = (xs: Sample[], k: keyof Sample): Spread => spread(xs.map((x) => x[k]));
   const rows = [
     ["gateway (dist)", fmtSpread(s(ours, "readyMs")), fmtSpread(s(ours, "rssMb"), 1)],
     ["baseline (bare uWS listen)", fmtSpread(s(base, "readyMs")), fmtSpread(s(base, "rssMb"), 1)],
+    ...(compare ? [[`compare (${compare})`, fmtSpread(s(compared, "readyMs")), fmtSpread(s(compared, "rssMb"), 1)]] : []),
   ];
   process.stdout.write(`\n${formatTable(["process", "spawn → accepting, ms", `RSS +${RSS_AFTER_MS} ms, MB`], rows)}\n`);
   const readyMedian = s(ours, "readyMs").median;
@@ -172,6 +184,7 @@ async function main(): Promise<void> {
     runs,
     gateway: { readyMs: s(ours, "readyMs"), rssMb: s(ours, "rssMb") },
     baseline: { readyMs: s(base, "readyMs"), rssMb: s(base, "rssMb") },
+    ...(compare ? { compare: { cli: compare, readyMs: s(compared, "readyMs"), rssMb: s(compared, "rssMb") } } : {}),
     goal: { readyMs: GOAL_MS, rssMb: GOAL_RSS_MB },
   };
   await writeFile(outFile, `${JSON.stringify(json, null, 2)}\n`);

@@ -15,7 +15,7 @@
  * separate processes; on a 2-core machine it and the server share the cores.
  * See docs/bench.md for every option and column.
  */
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { intArg, listArg, parseArgs } from "./lib/args.js";
@@ -26,7 +26,7 @@ import { fmt, fmtSpread, formatTable, spread, type Spread } from "./lib/stats.js
 import { LoadGenerators, split } from "./lib/load-controller.js";
 import { captureFrames, type CapturedFrames } from "./lib/capture.js";
 import { startBaseline, type Baseline } from "./lib/baseline.js";
-import { monotonicMicros, readCpuProfile, summariseCpuProfile, type ProfileSummary } from "./lib/cpu-profile.js";
+import { mainThreadProfile, monotonicMicros, readCpuProfile, summariseCpuProfile, type ProfileSummary } from "./lib/cpu-profile.js";
 import { buildDist } from "./lib/build-dist.js";
 import type { ClientIdentity } from "./lib/connect-frames.js";
 import type { HandshakeSetup, RpcSetup } from "./lib/load-protocol.js";
@@ -306,16 +306,6 @@ function printTables(results: ScenarioResult[], mainName: string): Record<string
 }
 
 /** The main-thread profile of process `pid` (`CPU.<date>.<time>.<pid>.<thread 0>.<seq>.cpuprofile`). */
-async function mainThreadProfile(dir: string, pid: number): Promise<string | undefined> {
-  try {
-    const files = (await readdir(dir)).filter((f) => f.endsWith(".cpuprofile") && f.includes(`.${pid}.0.`)).sort();
-    const f = files[files.length - 1];
-    return f === undefined ? undefined : join(dir, f);
-  } catch {
-    return undefined;
-  }
-}
-
 async function main(): Promise<void> {
   log("bench/ws-rpc — WebSocket RPC + handshake throughput");
   log(machineHeader(machine));

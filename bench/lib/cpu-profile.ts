@@ -8,7 +8,8 @@
  * (startup, warm-up and the other scenarios drop out).
  */
 import { readFileSync } from "node:fs";
-import { relative } from "node:path";
+import { readdir } from "node:fs/promises";
+import { join, relative } from "node:path";
 
 interface ProfileNode {
   id: number;
@@ -100,4 +101,15 @@ export function summariseCpuProfile(prof: CpuProfile, root: string, limit = 15, 
       .slice(0, limit)
       .map(([name, us]) => ({ name, selfMs: us / 1000, pct: (100 * us) / busy }));
   return { totalMs: total / 1000, idlePct: (100 * idle) / (total || 1), functions: rows(fn), files: rows(file) };
+}
+
+/** The main thread's `.cpuprofile` of process `pid` in `dir` (worker threads write `.<pid>.<n>.` with n > 0). */
+export async function mainThreadProfile(dir: string, pid: number): Promise<string | undefined> {
+  try {
+    const files = (await readdir(dir)).filter((f) => f.endsWith(".cpuprofile") && f.includes(`.${pid}.0.`)).sort();
+    const f = files[files.length - 1];
+    return f === undefined ? undefined : join(dir, f);
+  } catch {
+    return undefined;
+  }
 }

@@ -50,7 +50,7 @@ async function startNonLoopback(t: TestContext, host: string) {
   const dir = tempDir(t, "clawgate-canvas-cap-");
   const log = pino({ level: "silent" });
   const options = testOptions(dir, { host });
-  const runtime = { options, canvas: { enabled: true, root: join(dir, "canvas"), port: 0, liveReload: true }, sources: { port: "flag", bind: "default" } };
+  const runtime = { options, canvas: { enabled: true, root: join(dir, "canvas"), port: 0, liveReload: true, startWorker: "at-start" as const }, sources: { port: "flag", bind: "default" } };
   const gw = await startGateway(options, log, { modules: canvasHostModules(runtime.canvas) });
   const canvas = gw.module<CanvasHostApi>(CANVAS_HOST_MODULE)!;
   // The gateway listens without waiting for the canvas worker: wait for it here.

@@ -34,11 +34,11 @@ function memoryLogger(): { log: pino.Logger; lines: LogLine[] } {
   return { log: pino({ level: "debug" }, sink), lines };
 }
 
-async function start(t: TestContext, canvasPort = 0) {
+async function start(t: TestContext, canvasPort = 0, startWorker: "at-start" | "on-first-connection" = "at-start") {
   const dir = tempDir(t, "clawgate-canvas-wk-");
   const { log, lines } = memoryLogger();
   const options = testOptions(dir);
-  const runtime = { options, canvas: { enabled: true, root: join(dir, "fresh-root"), port: canvasPort, liveReload: true }, sources: { port: "flag", bind: "default" } };
+  const runtime = { options, canvas: { enabled: true, root: join(dir, "fresh-root"), port: canvasPort, liveReload: true, startWorker }, sources: { port: "flag", bind: "default" } };
   const gw = await startGateway(options, log, { modules: canvasHostModules(runtime.canvas) });
   const canvas = gw.module<CanvasHostApi>(CANVAS_HOST_MODULE)!;
   // The gateway listens without waiting for the canvas worker: wait for its first outcome
@@ -116,21 +116,25 @@ test("an uncaught error in the canvas worker ends only that thread; the replacem
   assert.equal(process.exitCode ?? 0, 0);
 });
 
-test("a canvas host that cannot bind logs why; the gateway runs without it", async (t) => {
-  const blocker = net.createServer();
-  blocker.listen(0, "127.0.0.1");
-  await once(blocker, "listening");
-  t.after(() => blocker.close());
-  const { port } = blocker.address() as net.AddressInfo;
+for (const startWorker of ["at-start", "on-first-connection"] as const) {
+  test(`a canvas host that cannot bind logs why; the gateway runs without it (startWorker ${startWorker})`, async (t) => {
+    const blocker = net.createServer();
+    blocker.listen(0, "127.0.0.1");
+    await once(blocker, "listening");
+    t.after(() => blocker.close());
+    const { port } = blocker.address() as net.AddressInfo;
 
-  const { canvas, client, lines } = await start(t, port);
-  const failed = lines.find((l) => l.worker === "canvas" && l.msg === "canvas: host failed to start");
-  assert.ok(failed, JSON.stringify(lines.map((l) => l.msg)));
-  assert.equal((failed.err as { code?: string }).code, "EADDRINUSE");
-  assert.ok(lines.some((l) => /canvas host did not start/.test(String(l.msg))));
-  assert.equal(canvas.getState().lastExitCode, 1);
-  assert.equal((await client.request("health", {})).ok, true, "the gateway started without the canvas host");
-});
+    // on-first-connection: the port cannot be held either, so the worker is started at once.
+    const { canvas, client, lines } = await start(t, port, startWorker);
+    if (startWorker === "on-first-connection") assert.ok(lines.some((l) => /canvas port could not be held/.test(String(l.msg))));
+    const failed = lines.find((l) => l.worker === "canvas" && l.msg === "canvas: host failed to start");
+    assert.ok(failed, JSON.stringify(lines.map((l) => l.msg)));
+    assert.equal((failed.err as { code?: string }).code, "EADDRINUSE");
+    assert.ok(lines.some((l) => /canvas host did not start/.test(String(l.msg))));
+    assert.equal(canvas.getState().lastExitCode, 1);
+    assert.equal((await client.request("health", {})).ok, true, "the gateway started without the canvas host");
+  });
+}
 
 test("the worker's log records reach the gateway logger, tagged worker=canvas", async (t) => {
   const { lines } = await start(t);

@@ -36,7 +36,8 @@ test("a config change reaches each module as exactly the hot actions of its keys
   const logger = await createGatewayLogger({ level: "silent", consoleLevel: "silent" });
   const proc = new GatewayProcess({
     flags: { port: "0" },
-    env: {},
+    // The recorder below stands in for the channels module (no real channel worker starts).
+    env: { CLAWDBOT_SKIP_CHANNELS: "1" },
     paths: { configPath, stateDir: dir },
     config: applyConfigDefaults(JSON.parse(await readFile(configPath, "utf8"))),
     logger,

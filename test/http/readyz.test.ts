@@ -14,7 +14,7 @@ import { httpRequest } from "../helpers/http-request.js";
 test("/readyz: 200 with the canvas worker running, 503 naming it while it is down, 200 after its restart", async (t) => {
   const dir = await mkdtemp(join(tmpdir(), "clawgate-readyz-"));
   const options = testOptions(dir);
-  const gw = await startGateway(options, pino({ level: "silent" }), { modules: canvasHostModules({ enabled: true, root: join(dir, "canvas"), port: 0, liveReload: false }) });
+  const gw = await startGateway(options, pino({ level: "silent" }), { modules: canvasHostModules({ enabled: true, root: join(dir, "canvas"), port: 0, liveReload: false, startWorker: "at-start" }) });
   // One hook, in order: the gateway (and its canvas worker, which writes into the dir) stops
   // before the directory is removed.
   t.after(async () => {

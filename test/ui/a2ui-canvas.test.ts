@@ -14,7 +14,7 @@ test("canvas host A2UI page is the built @a2ui/lit renderer", async (t) => {
   const ui = await uiBundle();
   const root = await mkdtemp(join(tmpdir(), "clawgate-a2ui-canvas-"));
   t.after(() => rm(root, { recursive: true, force: true }));
-  const gw = await startTestGateway({ extra: { modules: [canvasHostModule({ enabled: true, root, port: 0, liveReload: true, a2uiRoot: ui.a2uiDir })] } });
+  const gw = await startTestGateway({ extra: { modules: [canvasHostModule({ enabled: true, root, port: 0, liveReload: true, a2uiRoot: ui.a2uiDir, startWorker: "at-start" })] } });
   t.after(() => gw.close());
   // The gateway listens without waiting for the canvas worker: wait for it here.
   const canvas = gw.instance.module<CanvasHostApi>(CANVAS_HOST_MODULE)!;

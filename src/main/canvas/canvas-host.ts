@@ -11,16 +11,20 @@
  * with backoff (or trips its breaker) and its state shows in the `workers` health
  * section (`health`/`status`).
  *
- * Start-up: the module's start picks the port (the URL in `hello-ok` needs only the port)
- * and spawns the worker, but does not wait for it — the worker loads its modules on its
- * own thread while the gateway goes on to listen ("canvas host listening" is logged when
- * the worker answers its first `status`). Until then a client that fetches the URL it was
- * given at once may be refused for a few ms; the worker state says so (`starting`).
+ * Start-up: by default the worker starts only when the canvas is first used. The module binds
+ * the canvas port on the main thread (`CanvasPortKeeper`: the URL in `hello-ok` needs only
+ * the port, and it must accept from the start); the first connection starts the worker, which
+ * prepares everything but its bind, then takes the port over (release → `listen`), and the
+ * connections accepted meanwhile are relayed to it. A gateway whose canvas is never opened
+ * never pays for the worker thread (~15 MB RSS). Every later incarnation (restart) is told
+ * to `listen` as soon as it runs. With `startWorker: "at-start"` (or when the port cannot be
+ * held) the worker is spawned at start without being awaited, and binds the port itself.
  */
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
 import { WorkerSupervisor } from "../workers/worker-supervisor.js";
+import { CanvasPortKeeper } from "./canvas-port-keeper.js";
 import type { WorkerState } from "../workers/supervisor-types.js";
 import { isLoopbackAddress } from "../auth/client-ip.js";
 import { CanvasCapabilityIssuer } from "../../workers/canvas/canvas-capability.js";
@@ -82,7 +86,20 @@ export type CanvasHostOptions = CanvasHostResolved & {
    * exists, else the worker's built-in fallback page.
    */
   a2uiRoot?: string;
+  /**
+   * When the canvas worker thread starts: at the first connection to the canvas port
+   * (`"on-first-connection"`, the port is held by the main thread until then) or at gateway
+   * start (`"at-start"`). Default `"on-first-connection"`.
+   */
+  startWorker?: "on-first-connection" | "at-start";
 };
+
+/** Where the main thread reaches a listener bound to `host` (wildcards → loopback). */
+function dialHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::" || host === "[::]") return "::1";
+  return host;
+}
 
 /** The canvas host module, or none when the canvas host is disabled. */
 export function canvasHostModules(canvas: CanvasHostOptions): GatewayModuleDef[] {
@@ -101,15 +118,37 @@ export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
       let issuer: CanvasCapabilityIssuer | null = null;
       r.listen({ closed: (conn) => issuer?.revoke(conn.connId) });
       const canvasLog = log.child({ worker: "canvas" });
-      r.healthSection("workers", () => (supervisor ? [toHealth(supervisor.getState())] : []));
+      let keeper: CanvasPortKeeper | null = null;
+      // Until the first connection only the keeper exists: "idle" counts as ready (/readyz).
+      r.healthSection("workers", () => {
+        if (!supervisor) return [];
+        const st = supervisor.getState();
+        if (keeper?.holding && st.state === "stopped") return [{ name: st.name, state: "idle", restarts: 0, generation: 0 }];
+        return [toHealth(st)];
+      });
       const lifecycle = {
         api: undefined as CanvasHostApi | undefined,
         start: async (): Promise<void> => {
           const host = live.current.host;
-          const port = canvas.port === 0 ? await freePort(host) : canvas.port;
+          let port = canvas.port;
+          // Until the supervisor exists a first connection is only noted (started below).
+          let firstConnection = false;
+          let startNow = (): void => {
+            firstConnection = true;
+          };
+          if (canvas.startWorker !== "at-start") {
+            try {
+              keeper = await CanvasPortKeeper.open(host, canvas.port, () => startNow());
+              port = keeper.port;
+            } catch (err) {
+              log.warn({ err: String(err), port }, "canvas port could not be held until first use; starting the canvas worker now");
+            }
+          }
+          if (port === 0) port = await freePort(host);
           const requireCapability = !isLoopbackBind(host);
           const a2uiRoot = canvas.a2uiRoot ?? builtA2uiDir();
-          const data: CanvasWorkerData = { root: canvas.root, host, port, liveReload: canvas.liveReload, requireCapability, ...(a2uiRoot ? { a2uiRoot } : {}) };
+          const deferListen = keeper !== null;
+          const data: CanvasWorkerData = { root: canvas.root, host, port, liveReload: canvas.liveReload, requireCapability, deferListen, ...(a2uiRoot ? { a2uiRoot } : {}) };
           const sup = new WorkerSupervisor<CanvasLinkProtocol>({
             name: "canvas",
             entry: workerEntry("../../workers/canvas/canvas-link-worker"),
@@ -133,20 +172,45 @@ export function canvasHostModule(canvas: CanvasHostOptions): GatewayModuleDef {
               }
             });
           }
+          const held = keeper;
+          if (held) {
+            // Each incarnation waits for `listen`; the first one also takes the port over from
+            // the keeper (prepare → release → listen) and gets the connections it held.
+            let listeningGeneration = 0;
+            sup.onStateChange((st) => {
+              if (st.state === "broken") held.close();
+              if (st.state !== "running" || st.generation === listeningGeneration) return;
+              listeningGeneration = st.generation;
+              void (async () => {
+                if (held.holding) {
+                  await sup.request("prepare", {}, { timeoutMs: CANVAS_START_WAIT_MS });
+                  held.release();
+                }
+                const bound = await sup.request("listen", {}, { timeoutMs: CANVAS_START_WAIT_MS });
+                held.forward(dialHost(host), bound.port);
+              })().catch(() => undefined);
+            });
+          }
           live.current.canvasHostPort = port;
           // Not awaited: the worker's start-up stays off the gateway's critical path (see above).
-          sup
-            .start()
-            .then(() => sup.request("status", {}, { timeoutMs: CANVAS_START_WAIT_MS }))
-            .then(
-              (st) => log.info({ url: st.url }, "canvas host listening"),
-              (err: unknown) => {
-                if (sup.getState().state === "stopping" || sup.getState().state === "stopped") return;
-                log.error({ err: String(err), port }, "canvas host did not start; the gateway runs without it and keeps retrying");
-              },
-            );
+          startNow = () => {
+            sup
+              .start()
+              .then(() => sup.request("status", {}, { timeoutMs: CANVAS_START_WAIT_MS }))
+              .then(
+                (st) => log.info({ url: st.url }, "canvas host listening"),
+                (err: unknown) => {
+                  if (sup.getState().state === "stopping" || sup.getState().state === "stopped") return;
+                  log.error({ err: String(err), port }, "canvas host did not start; the gateway runs without it and keeps retrying");
+                },
+              );
+          };
+          if (held) log.debug({ port }, "canvas port held; the canvas worker starts at the first connection");
+          else startNow();
+          if (held && firstConnection) startNow();
         },
         stop: async (): Promise<void> => {
+          keeper?.close();
           issuer?.close();
           await supervisor?.stop(3000).catch(() => undefined);
         },

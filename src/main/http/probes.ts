@@ -1,6 +1,6 @@
 /**
  * `GET /healthz` (liveness: the process answers) and `GET /readyz` (readiness: 200 only
- * while the gateway serves, every supervised worker is running and no channel has
+ * while the gateway serves, every supervised worker is running (or idle until first use) and no channel has
  * hard-failed; 503 with the first reason otherwise). Both are unauthenticated, tiny and
  * computed from state already in memory: the `workers` and `channels` health sections
  * the modules contribute (a few entries), never a walk over sockets.
@@ -34,7 +34,8 @@ export function notReadyReason(ctx: GatewayContext): string | null {
   if (ctx.health.snapshotJson === "{}") return "health not computed yet";
   const sections = ctx.healthSections();
   for (const [name, w] of entries(sections.workers)) {
-    if (w.state !== "running") return `worker ${name} is ${typeof w.state === "string" ? w.state : "unknown"}`;
+    // "idle": started on first use (the canvas worker; its port is held meanwhile).
+    if (w.state !== "running" && w.state !== "idle") return `worker ${name} is ${typeof w.state === "string" ? w.state : "unknown"}`;
   }
   for (const [name, c] of entries(sections.channels)) {
     const state = typeof c.state === "string" ? c.state : typeof c.status === "string" ? c.status : "";

@@ -3,7 +3,8 @@
  * and HTTP on one port.
  *
  *   upgrade ─ origin check (403 before the 101) ─ per-IP pre-auth budget
- *   open    ─ connect.challenge, handshake deadline (shared queue)
+ *   open    ─ connect.challenge, handshake deadline (shared queue); evictions and expired
+ *             deadlines are closed in slices between loop turns (socket/pre-auth-closes.ts)
  *   message ─ pending: handshake │ ready: validate → authorise → dispatch
  *   close   ─ presence (coalesced broadcast), registry, subsystem hooks
  */
@@ -23,6 +24,7 @@ import { handleRequestFrame } from "./inbound.js";
 import { handleHandshakeFrame } from "../handshake/handshake.js";
 import { holdWhileCommitting } from "../handshake/handshake-commit.js";
 import { DeadlineQueue } from "../timers/deadline-queue.js";
+import { PreAuthCloses, type PreAuthClose } from "../socket/pre-auth-closes.js";
 import { presenceChanged, type GatewayContext } from "../gateway-context.js";
 import { SLOW_CLOSE_FLUSH_BELOW, type GatewayCore } from "../gateway-core.js";
 import type { HttpMountTable } from "../http/mount-table.js";
@@ -81,6 +83,11 @@ export function hardPayloadCeiling(maxPayload: number): number {
   return maxPayload + 64 * 1024;
 }
 
+/** How a socket evicted by the pre-auth budget is closed. */
+const EVICTED_CLOSE: PreAuthClose = { code: CLOSE_TRY_AGAIN_LATER, reason: PRE_AUTH_EVICTED_REASON };
+/** How a socket past its handshake deadline is closed. */
+const DEADLINE_CLOSE: PreAuthClose = { code: CLOSE_NORMAL, reason: "" };
+
 /** How long shutdown waits for in-flight requests (well below supervisors' stop timeouts). */
 const SHUTDOWN_DRAIN_MS = 2000;
 
@@ -102,10 +109,14 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
   const { tls } = parts;
   const { log, registry, transport } = ctx;
   const options = ctx.options;
+  // Closes decided in bursts (a flood's evictions, deadlines expiring together) are sent in
+  // short slices between loop turns, so authenticated clients are not stalled behind them.
+  const preAuthCloses = new PreAuthCloses((conn, code, reason) => transport.close(conn, code, reason));
   const deadlines = new DeadlineQueue<Connection>((conn) => {
     if (conn.phase !== Phase.Pending) return;
     log.debug({ connId: conn.connId, ip: conn.info.clientIp }, "handshake timeout");
-    transport.close(conn, CLOSE_NORMAL);
+    registry.releasePreAuth(conn);
+    preAuthCloses.add(conn, DEADLINE_CLOSE);
   });
 
   app.ws<SocketData>("/*", {
@@ -161,7 +172,7 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
       const evicted = registry.admitPending(conn, { maxPerIp: o.preAuthMaxPerIp, maxTotal: o.preAuthMaxTotal ?? DEFAULT_PRE_AUTH_MAX_TOTAL });
       for (const old of evicted) {
         log.debug({ connId: old.connId, ip: old.info.clientIp }, "pre-auth budget full; oldest unauthenticated socket evicted");
-        transport.close(old, CLOSE_TRY_AGAIN_LATER, PRE_AUTH_EVICTED_REASON);
+        preAuthCloses.add(old, EVICTED_CLOSE);
       }
       const challenge = encodeEvent("connect.challenge", { nonce: conn.nonce, ts: Date.now() });
       gatewayMetrics.frameOut(challenge.length);
@@ -172,7 +183,8 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
     message: (ws: WebSocket<SocketData>, message: ArrayBuffer) => {
       const conn = ws.getUserData().conn;
       gatewayMetrics.frameIn(message.byteLength);
-      if (message.byteLength > (conn.phase === Phase.Pending ? PRE_AUTH_MAX_PAYLOAD : ctx.options.policy.maxPayload)) {
+      const preAuth = conn.phase === Phase.Pending || conn.phase === Phase.Closing;
+      if (message.byteLength > (preAuth ? PRE_AUTH_MAX_PAYLOAD : ctx.options.policy.maxPayload)) {
         log.warn({ connId: conn.connId, bytes: message.byteLength }, "frame over maxPayload");
         gatewayMetrics.tooBigCloses++;
         transport.close(conn, CLOSE_TOO_BIG, "message too big");
@@ -250,6 +262,7 @@ export async function startGatewayServer(parts: GatewayServerParts): Promise<Gat
       ctx.health.stop();
       ctx.presenceBroadcaster.stop();
       deadlines.close();
+      preAuthCloses.stop();
       releaseHttp();
       drainDeadlines.close();
       uws.us_listen_socket_close(listenSocket);

@@ -21,6 +21,12 @@ export enum Phase {
    * topic and sent nothing more, so its close frame is not stuck behind the limit.
    */
   Draining = 3,
+  /**
+   * Unauthenticated and closed by the server (evicted by the pre-auth budget or past its
+   * handshake deadline); its close frame waits its turn in `PreAuthCloses`. Its frames are
+   * ignored and it is no longer counted against the budget.
+   */
+  Closing = 4,
 }
 
 /** Request headers copied synchronously in the upgrade handler. */
@@ -61,7 +67,7 @@ export class Connection {
   /** Bucket of calls the client may not make (see `auth/denied-call-limit.ts`); 0 = untouched. */
   deniedTokens = 0;
   deniedAtMs = 0;
-  /** Close code and reason to send once drained (Phase.Draining). */
+  /** Close code and reason to send once drained (Phase.Draining) or once its turn comes (Phase.Closing). */
   pendingClose: { code: number; reason: string } | null = null;
 
   constructor(

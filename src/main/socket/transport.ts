@@ -33,7 +33,7 @@ export class Transport {
   /** Sends a text frame; false when the socket is gone or was closed as slow. */
   sendText(conn: Connection, text: string): boolean {
     const ws = conn.ws;
-    if (!ws || conn.phase === Phase.Closed || conn.phase === Phase.Draining) return false;
+    if (!ws || conn.phase === Phase.Closed || conn.phase === Phase.Draining || conn.phase === Phase.Closing) return false;
     let result = 1;
     gatewayMetrics.frameOut(text.length);
     ws.cork(() => {

@@ -27,6 +27,11 @@ export interface CanvasWorkerData {
    * learns valid capabilities from main). Default false.
    */
   requireCapability?: boolean;
+  /**
+   * Prepare everything but do not bind until main sends `listen` (main holds the port until
+   * then and releases it in between). Default false: bind at start.
+   */
+  deferListen?: boolean;
 }
 
 /** What main and the canvas worker exchange over the ring link. */
@@ -35,6 +40,10 @@ export interface CanvasLinkProtocol {
     requests: {
       /** Resolves once the canvas host listens. */
       status(p: Record<string, never>): { port: number; url: string; capabilities: number | null };
+      /** `deferListen` only: resolves once the host is ready to bind (root, watcher and handler set up). */
+      prepare(p: Record<string, never>): Record<string, never>;
+      /** `deferListen` only: binds now (main has released the port); resolves once listening. */
+      listen(p: Record<string, never>): { port: number; url: string };
     };
     events: CapabilityEvent;
   };

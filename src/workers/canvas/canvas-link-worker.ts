@@ -31,12 +31,29 @@ const data = ((isWorkerLinkData(workerData) ? workerData.user : undefined) ?? {}
 // Exists before the link starts: main may have queued capability events in the ring already.
 const gate = data.requireCapability === true ? new CapabilityGate() : undefined;
 
+// deferListen: startCanvasServer stops right before its bind (`prepared`) until `listen` opens
+// the gate; main releases the port it held in between, so the gap is one ring round trip.
+let markPrepared: () => void = () => undefined;
+const prepared = new Promise<void>((r) => (markPrepared = r));
+let openGate: () => void = () => undefined;
+const gateOpen = new Promise<void>((r) => (openGate = r));
+const started = (): Promise<CanvasServer> => starting ?? Promise.reject(new Error("canvas host not started"));
+
 const endpoint: WorkerEndpoint<CanvasLinkProtocol> = connectWorker<CanvasLinkProtocol>(
   {
     requests: {
       status: async () => {
-        const s = await (starting ?? Promise.reject(new Error("canvas host not started")));
+        const s = await started();
         return { port: s.port, url: s.url, capabilities: gate ? gate.size : null };
+      },
+      prepare: async () => {
+        await Promise.race([prepared, started()]);
+        return {};
+      },
+      listen: async () => {
+        openGate();
+        const s = await started();
+        return { port: s.port, url: s.url };
       },
     },
     events: {
@@ -66,6 +83,14 @@ starting = startCanvasServer({
   a2uiRoot: data.a2uiRoot,
   logger,
   capabilities: gate,
+  ...(data.deferListen === true
+    ? {
+        beforeListen: () => {
+          markPrepared();
+          return gateOpen;
+        },
+      }
+    : {}),
 });
 try {
   server = await starting;

@@ -50,6 +50,12 @@ export interface CanvasServerOptions {
    * (loopback: no capability).
    */
   capabilities?: CapabilityGate;
+  /**
+   * Awaited after everything else is ready, right before the bind: lets the gateway keep the
+   * port (see main/canvas/canvas-port-keeper.ts) until this server can take it at once.
+   * Default: bind without waiting.
+   */
+  beforeListen?: () => Promise<void>;
 }
 
 /** A running canvas host. */
@@ -124,6 +130,7 @@ export async function startCanvasServer(opts: CanvasServerOptions): Promise<Canv
   });
 
   try {
+    await opts.beforeListen?.();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen({ host: opts.host, port: opts.port }, () => {
