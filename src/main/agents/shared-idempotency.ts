@@ -34,6 +34,8 @@ export interface SharedIdempotency {
   settle(key: string, final: DedupeEntry): void;
   /** Gives up a claim whose run never started, so that a retry may run it. */
   release(key: string): void;
+  /** Whether claims are answered from the shared store now (broker connected, bucket open); a store without the notion leaves it out. */
+  ready?(): boolean;
   /** Records a finished run for `agent.wait` on other gateways. */
   finished(result: WaitResult): void;
   /** The run's result recorded by any gateway, waiting up to `timeoutMs`; undefined at timeout or abort. */

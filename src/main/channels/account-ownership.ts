@@ -8,7 +8,8 @@
  * and calls `run` on acquiring it, `halt` when the lease can no longer be proven (the
  * implementation calls it early enough that the worker is gone before anyone else may take
  * over: never two pollers of one bot token, never two sockets of one WhatsApp account).
- * Sends for an account another gateway runs are forwarded to that gateway.
+ * Sends for an account another gateway runs are forwarded to that gateway, and so are the
+ * replies to messages left in this gateway's local queue of such an account (account-runner.ts).
  */
 import { createHash } from "node:crypto";
 import type { ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
@@ -57,6 +58,13 @@ export interface AccountOwnership {
   shouldHandle(key: string): Promise<boolean>;
   /** Inbound message `key` was handled (its reply sent or given up). */
   handled(key: string): void;
+  /**
+   * Resolves once `shouldHandle` answers from the shared store (the broker reached since
+   * start). Entries replayed at start-up wait for it, so that a message another gateway
+   * already handled is not handled again for want of the record. Resolves early when
+   * `signal` aborts.
+   */
+  whenShared(signal?: AbortSignal): Promise<void>;
   /** Serves the sends other gateways forward to this one. */
   serveSends(handler: (send: ForwardedSend) => Promise<ChannelSendResult>): void;
 }

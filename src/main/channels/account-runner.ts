@@ -11,6 +11,13 @@
  * half-finished entry after a crash never sends a chunk twice. Under a cluster ownership the
  * same holds across gateways: a message re-delivered to a new owner after a failover is not
  * handled again once handled, and a reply chunk key is sent once cluster-wide.
+ *
+ * Under a cluster ownership a runner can also run without its worker (`openQueue` only):
+ * the account runs on another gateway, and this one still owes the entries left in its
+ * local queue (it was killed after confirming them to the platform, or lost the lease
+ * mid-work). They are handled here and their reply chunks forwarded to the owner (`forward`),
+ * retried with backoff while no owner answers; the runner becomes the account's ordinary
+ * runner when this gateway takes the lease (`start`).
  */
 import { join } from "node:path";
 import type { Logger } from "pino";
@@ -24,7 +31,8 @@ import type { ChannelAccount } from "./channel-config.js";
 import { pairingReplyText, type ChannelPairingStore } from "./channel-pairing-store.js";
 import { inboundSessionKey, type AccountSnapshot, type InboundHandler } from "./channel-types.js";
 import { CHANNEL_TEXT_LIMITS, chunkText } from "./chunk-text.js";
-import type { AccountOwnership } from "./account-ownership.js";
+import type { AccountOwnership, ForwardedSend } from "./account-ownership.js";
+import { idleSnapshot } from "./account-snapshot.js";
 
 /** What a runner needs from the module. */
 export interface AccountRunnerDeps {
@@ -39,7 +47,12 @@ export interface AccountRunnerDeps {
   /** fsync the inbound queue (default true; false only for benchmarks). */
   queueFsync?: boolean;
   /** Several gateways share the account (cluster): inbound handled and replies sent once across them. Default: none. */
-  ownership?: Pick<AccountOwnership, "shouldHandle" | "handled" | "once">;
+  ownership?: Pick<AccountOwnership, "shouldHandle" | "handled" | "once" | "whenShared">;
+  /**
+   * Sends a reply chunk through the gateway that runs the account, while no worker runs
+   * here (cluster; the owner sends once per key). Default: none (replies wait for the worker).
+   */
+  forward?: (send: ForwardedSend) => Promise<ChannelSendResult>;
   /** The access policy, read per message (channels whose config is read live). Default: the account's, fixed at start. */
   access?: () => Promise<ChannelAccount["access"]>;
 }
@@ -52,37 +65,18 @@ export class AccountRunner {
   #sup: AccountLink | null = null;
   readonly #chats = new Map<string, Promise<void>>();
   #stopped = false;
+  #opening: Promise<void> | null = null;
+  /** Wakes chains sleeping between forward attempts (a worker started here, or stop). */
+  readonly #wakers = new Set<() => void>();
+  /** Aborted at `stop`. */
+  readonly #stopping = new AbortController();
   readonly snap: AccountSnapshot;
 
   constructor(deps: AccountRunnerDeps) {
     this.#d = deps;
     this.account = deps.account;
     this.key = `${deps.account.channel}:${deps.account.accountId}`;
-    const a = deps.account;
-    this.snap = {
-      accountId: a.accountId,
-      enabled: a.enabled,
-      configured: a.configured,
-      ...(a.channel === "whatsapp" ? { linked: a.configured } : {}),
-      running: false,
-      connected: false,
-      mode: a.channel !== "telegram" ? null : a.webhookUrl ? "webhook" : "polling",
-      tokenSource: a.tokenSource,
-      reconnectAttempts: 0,
-      lastConnectedAt: null,
-      lastDisconnect: null,
-      lastMessageAt: null,
-      lastInboundAt: null,
-      lastOutboundAt: null,
-      lastStartAt: null,
-      lastStopAt: null,
-      lastError: null,
-      lastProbeAt: null,
-      dmPolicy: a.access.dmPolicy,
-      allowFrom: a.access.allowFrom,
-      queueDepth: 0,
-      worker: null,
-    };
+    this.snap = idleSnapshot(deps.account, null, deps.account.channel !== "telegram" ? null : deps.account.webhookUrl ? "webhook" : "polling");
   }
 
   /** The supervised worker (null before start). */
@@ -98,11 +92,24 @@ export class AccountRunner {
     return { ...this.snap };
   }
 
-  /** Opens the queue, starts the worker (not awaiting it) and replays what is pending. */
+  /** The account's inbound queue file under `stateDir`. */
+  static queueFile(stateDir: string, a: Pick<ChannelAccount, "channel" | "accountId">): string {
+    return join(stateDir, "channels", a.channel, a.accountId, "inbound.jsonl");
+  }
+
+  /** Opens the queue and replays what is pending, without a worker (once; later calls wait for the first). */
+  openQueue(): Promise<void> {
+    this.#opening ??= (async () => {
+      this.#queue = await InboundQueue.open<ChannelInbound>(AccountRunner.queueFile(this.#d.stateDir, this.account), { fsync: this.#d.queueFsync });
+      for (const p of this.#queue.pending()) this.#schedule(p, true);
+    })();
+    return this.#opening;
+  }
+
+  /** Opens the queue (if `openQueue` did not), replays what is pending and starts the worker (not awaiting it). */
   async start(): Promise<void> {
     const { account: a, log } = this.#d;
-    const dir = join(this.#d.stateDir, "channels", a.channel, a.accountId);
-    this.#queue = await InboundQueue.open<ChannelInbound>(join(dir, "inbound.jsonl"), { fsync: this.#d.queueFsync });
+    await this.openQueue();
     const wlog = log.child({ channel: a.channel, account: a.accountId });
     const sup = this.#d.link(
       {
@@ -133,12 +140,14 @@ export class AccountRunner {
     this.snap.lastStartAt = Date.now();
     this.snap.lastError = null;
     sup.start().catch((err: unknown) => wlog.error({ err: String(err) }, "channel worker did not start"));
-    for (const p of this.#queue.pending()) this.#schedule(p);
+    this.#wake();
   }
 
   /** Stops the worker (awaits its exit) and closes the queue. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopping.abort();
+    this.#wake();
     await this.#sup?.stop(3000).catch(() => undefined);
     // Chains waiting for the worker give up (whenRunning rejects once stopped); let them settle.
     await Promise.allSettled([...this.#chats.values()]);
@@ -207,15 +216,16 @@ export class AccountRunner {
     const accepted = await queue.accept(m.messageId, m);
     if (accepted) {
       this.snap.lastInboundAt = Date.now();
-      this.#schedule({ id: m.messageId, msg: m, handled: null });
+      this.#schedule({ id: m.messageId, msg: m, handled: null }, false);
     }
     return { accepted };
   }
 
-  #schedule(p: PendingInbound<ChannelInbound>): void {
+  /** Queues `p` behind its chat's earlier messages; `replayed`: read back from the queue file. */
+  #schedule(p: PendingInbound<ChannelInbound>, replayed: boolean): void {
     const chat = p.msg.chatId;
     const prev = this.#chats.get(chat) ?? Promise.resolve();
-    const next = prev.then(() => this.#process(p)).catch((err: unknown) => {
+    const next = prev.then(() => this.#process(p, replayed)).catch((err: unknown) => {
       if (!this.#stopped) this.#d.log.error({ err: String(err), account: this.account.accountId, messageId: p.id }, "inbound processing failed; retried at next start");
     });
     this.#chats.set(chat, next);
@@ -224,15 +234,24 @@ export class AccountRunner {
     });
   }
 
-  async #process(p: PendingInbound<ChannelInbound>): Promise<void> {
+  async #process(p: PendingInbound<ChannelInbound>, replayed: boolean): Promise<void> {
     const queue = this.#queue!;
     const a = this.account;
     let reply: string | null;
     const shared = this.#d.ownership;
     const sharedKey = `${this.key}:${p.id}`;
-    if (!p.handled && shared !== undefined && !(await shared.shouldHandle(sharedKey).catch(() => true))) {
-      await queue.markDone(p.id);
-      return;
+    if (!p.handled && shared !== undefined) {
+      // Whether another gateway handled a replayed entry is known only from the shared store:
+      // wait for it (a gateway just started may not have reached the broker yet). A message
+      // accepted now came from this gateway's own poller: a broker blip must not hold it.
+      if (replayed) {
+        await shared.whenShared(this.#stopping.signal);
+        this.#throwIfStopped();
+      }
+      if (!(await shared.shouldHandle(sharedKey).catch(() => true))) {
+        await queue.markDone(p.id);
+        return;
+      }
     }
     if (p.handled) reply = p.handled.reply;
     else {
@@ -247,21 +266,78 @@ export class AccountRunner {
     }
     if (reply !== null && reply.trim() !== "") {
       const chunks = chunkText(reply, CHANNEL_TEXT_LIMITS[a.channel] ?? 4000);
-      for (let i = 0; i < chunks.length; i++) {
-        const key = `reply:${this.key}:${p.id}:${i}`;
-        // Wait for a live worker before the outbox records an attempt (a send refused for want
-        // of a worker would otherwise be cached as failed).
-        while (!this.#d.outbox.has(key)) {
-          await this.#sup!.whenRunning();
-          if (this.#sup!.getState().state === "running") break;
-        }
-        const sendChunk = (): Promise<ChannelSendResult> => this.#d.outbox.run(key, () => this.#sendOne(p.msg.chatId, chunks[i]!, p.msg.threadId));
-        await (shared !== undefined ? shared.once(key, sendChunk) : sendChunk()).catch((err: unknown) => {
-          this.#d.log.warn({ err: String(err), account: a.accountId, messageId: p.id, chunk: i }, "reply chunk not delivered");
-        });
-      }
+      for (let i = 0; i < chunks.length; i++) await this.#deliver(`reply:${this.key}:${p.id}:${i}`, p.msg, chunks[i]!);
     }
     await queue.markDone(p.id);
     shared?.handled(sharedKey);
+  }
+
+  /**
+   * Sends one reply chunk once under `key`: through the worker here, or — while none runs
+   * here — forwarded to the account's owner, retried with backoff while the owner is unknown
+   * or unreachable. Resolves once sent or refused for good (logged); rejects only when the
+   * runner stops, leaving the entry for the next start.
+   */
+  async #deliver(key: string, m: ChannelInbound, text: string): Promise<void> {
+    const shared = this.#d.ownership;
+    for (let attempt = 0; ; attempt++) {
+      this.#throwIfStopped();
+      const sup = this.#sup;
+      const forward = this.#d.forward;
+      if (sup !== null) {
+        // Wait for a live worker before the outbox records an attempt (a send refused for want
+        // of a worker would otherwise be cached as failed).
+        while (!this.#d.outbox.has(key)) {
+          await sup.whenRunning();
+          if (sup.getState().state === "running") break;
+        }
+        const sendChunk = (): Promise<ChannelSendResult> => this.#d.outbox.run(key, () => this.#sendOne(m.chatId, text, m.threadId));
+        await (shared !== undefined ? shared.once(key, sendChunk) : sendChunk()).catch((err: unknown) => this.#undelivered(key, err));
+        return;
+      }
+      if (forward === undefined) {
+        // Replayed before `start` created the worker: wait for it.
+        await this.#nap(null);
+        continue;
+      }
+      try {
+        const a = this.account;
+        await forward({ channel: a.channel, accountId: a.accountId, key, to: m.chatId, text, ...(m.threadId !== undefined ? { threadId: m.threadId } : {}) });
+        return;
+      } catch (err) {
+        // UNAVAILABLE, unreachable, not running there (yet): the owner may change; never drop.
+        if (!(err instanceof GatewayError && err.retryable)) return this.#undelivered(key, err);
+        const ms = Math.min(250 * 2 ** Math.min(attempt, 5), 8000);
+        this.#d.log.debug({ key, err: String(err), retryInMs: ms }, "reply chunk not forwarded to the account's owner yet; retrying");
+        await this.#nap(ms);
+      }
+    }
+  }
+
+  /** Sleeps `ms` (null: until woken); a worker starting here or `stop` wakes it early. */
+  #nap(ms: number | null): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.#wakers.delete(done);
+        resolve();
+      };
+      const timer = ms === null ? undefined : setTimeout(done, ms);
+      this.#wakers.add(done);
+    });
+  }
+
+  #undelivered(key: string, err: unknown): void {
+    this.#d.log.warn({ err: String(err), account: this.account.accountId, key }, "reply chunk not delivered");
+  }
+
+  #wake(): void {
+    const wakers = [...this.#wakers];
+    this.#wakers.clear();
+    for (const w of wakers) w();
+  }
+
+  #throwIfStopped(): void {
+    if (this.#stopped) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${this.account.channel} account ${this.account.accountId} stopping; its pending messages are handled at the next start`);
   }
 }

@@ -8,14 +8,20 @@
  *
  * With an `AccountOwnership` (cluster, account-ownership.ts) an account that may run here
  * runs only while this gateway holds its lease: `start` competes for it, and the lease
- * starts and halts the runner; `stop` stops it and gives the lease up.
+ * starts and halts the runner; `stop` stops it and gives the lease up. An account this
+ * gateway competes for but does not run, whose local inbound queue still holds entries
+ * (left by a kill after they were confirmed to the platform, or by a lost lease), gets a
+ * runner without worker that handles them and forwards their replies to the owner; it
+ * becomes the account's runner if the lease comes here.
  */
+import { access } from "node:fs/promises";
 import type { Logger } from "pino";
 import type { Outbox } from "../../shared/store/outbox.js";
 import type { TelegramWorkerData } from "../../workers/channels/telegram/telegram-worker-data.js";
 import type { RestartPolicyOptions } from "../workers/restart-policy.js";
 import { CHANNEL_WORKER_NICE, protocolLink, type CreateAccountLink } from "./account-link.js";
 import { AccountRunner } from "./account-runner.js";
+import { idleSnapshot } from "./account-snapshot.js";
 import { resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
 import { ChannelPairingStore } from "./channel-pairing-store.js";
 import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
@@ -72,6 +78,8 @@ export class ChannelAccounts {
   #ownership: AccountOwnership | undefined;
   /** Account key → lease key of the accounts competing for their lease. */
   readonly #claimed = new Map<string, string>();
+  /** Runners without worker of accounts run elsewhere, owing entries of their local queue. */
+  readonly #drains = new Map<string, AccountRunner>();
 
   constructor(private readonly d: ChannelAccountsDeps) {}
 
@@ -152,12 +160,9 @@ export class ChannelAccounts {
       const lease = this.#leases.acquire(a.token, key);
       if (!lease.ok) return void this.notRunning.set(key, `token already in use by ${lease.heldBy}`);
     }
-    const runner = new AccountRunner({
-      account: a, stateDir: this.d.stateDir, log: this.d.log, handler: this.d.handler, outbox: this.d.outbox, pairing: this.#pairingOf(a.channel), link, queueFsync: this.d.workers.fsync,
-      ...(this.#ownership !== undefined ? { ownership: this.#ownership } : {}),
-      // `channels.whatsapp` is read live (a change there is no reload action, §8.4).
-      ...(a.channel === "whatsapp" ? { access: async () => liveWhatsAppAccess(await this.d.readChannels(), this.d.stateDir, a) } : {}),
-    });
+    const drain = this.#drains.get(key);
+    this.#drains.delete(key);
+    const runner = drain ?? this.#newRunner(a, link);
     this.runners.set(key, runner);
     if (a.webhookUrl) this.#unmounts.set(key, this.d.mountWebhook(a, runner));
     try {
@@ -169,6 +174,44 @@ export class ChannelAccounts {
       this.notRunning.set(key, `start failed: ${String(err)}`);
       return undefined;
     }
+  }
+
+  #newRunner(a: ChannelAccount, link: CreateAccountLink): AccountRunner {
+    const ownership = this.#ownership;
+    return new AccountRunner({
+      account: a, stateDir: this.d.stateDir, log: this.d.log, handler: this.d.handler, outbox: this.d.outbox, pairing: this.#pairingOf(a.channel), link, queueFsync: this.d.workers.fsync,
+      ...(ownership !== undefined ? { ownership, forward: (s: ForwardedSend) => ownership.forwardSend(accountLeaseKey(a), s) } : {}),
+      // `channels.whatsapp` is read live (a change there is no reload action, §8.4).
+      ...(a.channel === "whatsapp" ? { access: async () => liveWhatsAppAccess(await this.d.readChannels(), this.d.stateDir, a) } : {}),
+    });
+  }
+
+  /**
+   * Handles what the local queue of an account claimed here but run elsewhere still owes
+   * (runner without worker; replies forwarded to the owner). Nothing without a queue file or
+   * pending entries.
+   */
+  async #drainLeftovers(a: ChannelAccount, key: string): Promise<void> {
+    const file = AccountRunner.queueFile(this.d.stateDir, a);
+    if (!(await access(file).then(() => true, () => false))) return;
+    if (!this.#claimed.has(key) || this.runners.has(key) || this.#drains.has(key)) return;
+    const link = this.#link(a, key);
+    if (!link) return;
+    const runner = this.#newRunner(a, link);
+    this.#drains.set(key, runner);
+    try {
+      await runner.openQueue();
+    } catch (err) {
+      this.d.log.error({ err: String(err), channel: a.channel, account: a.accountId }, "inbound queue not readable; its entries wait for this gateway to run the account");
+    }
+    const depth = runner.snapshot().queueDepth;
+    if (this.#drains.get(key) !== runner) return; // taken over by `start` meanwhile
+    if (depth === 0) {
+      this.#drains.delete(key);
+      await runner.stop();
+      return;
+    }
+    this.d.log.info({ channel: a.channel, account: a.accountId, pending: depth }, "inbound messages left in the local queue of an account run by another gateway: handling them here, replies through the owner");
   }
 
   /** Competes for the account's lease; the runner follows it. */
@@ -185,9 +228,12 @@ export class ChannelAccounts {
       },
       halt: async () => {
         await this.#stopRunner(key);
-        if (this.#claimed.get(key) === lease) this.notRunning.set(key, "waiting for the account lease (another gateway runs it)");
+        if (this.#claimed.get(key) !== lease) return;
+        this.notRunning.set(key, "waiting for the account lease (another gateway runs it)");
+        await this.#drainLeftovers(a, key);
       },
     });
+    void this.#drainLeftovers(a, key);
   }
 
   /** Stops the account's runner and gives its lease up (resolves after its worker exited). */
@@ -199,6 +245,9 @@ export class ChannelAccounts {
   }
 
   async #stopRunner(key: string): Promise<void> {
+    const drain = this.#drains.get(key);
+    this.#drains.delete(key);
+    await drain?.stop();
     const runner = this.runners.get(key);
     this.#unmounts.get(key)?.();
     this.#unmounts.delete(key);
@@ -209,7 +258,7 @@ export class ChannelAccounts {
   }
 
   async stopAll(): Promise<void> {
-    await Promise.all([...this.runners.keys()].map((k) => this.stop(k)));
+    await Promise.all([...new Set([...this.runners.keys(), ...this.#drains.keys()])].map((k) => this.stop(k)));
   }
 
   /**
@@ -243,7 +292,8 @@ export class ChannelAccounts {
     for (const a of this.list) {
       const key = accountKey(a.channel, a.accountId);
       const runner = this.runners.get(key);
-      (out[a.channel] ??= []).push(runner ? runner.snapshot() : idle(a, this.notRunning.get(key) ?? idleReason));
+      const idle = (): AccountSnapshot => ({ ...idleSnapshot(a, this.notRunning.get(key) ?? idleReason), queueDepth: this.#drains.get(key)?.snapshot().queueDepth ?? 0 });
+      (out[a.channel] ??= []).push(runner ? runner.snapshot() : idle());
     }
     return out;
   }
@@ -253,14 +303,3 @@ export class ChannelAccounts {
 function liveWhatsAppAccess(channels: unknown, stateDir: string, a: ChannelAccount): ChannelAccount["access"] {
   return resolveWhatsAppAccounts(channels, stateDir).find((x) => x.accountId === a.accountId)?.access ?? a.access;
 }
-
-/** Snapshot of an account that does not run. */
-function idle(a: ChannelAccount, lastError: string): AccountSnapshot {
-  return {
-    accountId: a.accountId, enabled: a.enabled, configured: a.configured, ...(a.channel === "whatsapp" ? { linked: a.configured } : {}),
-    running: false, connected: false, mode: null, tokenSource: a.tokenSource,
-    reconnectAttempts: 0, lastConnectedAt: null, lastDisconnect: null, lastMessageAt: null, lastInboundAt: null, lastOutboundAt: null,
-    lastStartAt: null, lastStopAt: null, lastError, lastProbeAt: null, dmPolicy: a.access.dmPolicy, allowFrom: a.access.allowFrom, queueDepth: 0, worker: null,
-  };
-}
-

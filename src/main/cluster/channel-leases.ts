@@ -22,7 +22,8 @@
  * `send` and reply-chunk keys are claimed in the dedupe bucket (`once`), so a retry that
  * crosses a failover is not sent again by the new owner, whose outbox never saw the key; an
  * inbound message the platform re-delivers to the new owner is skipped once handled
- * (`shouldHandle`).
+ * (`shouldHandle`). Replies to messages left in the local queue of a gateway that no longer
+ * runs the account travel to the owner as forwarded sends under their reply-chunk keys.
  */
 import type { KV } from "@nats-io/kv";
 import type { Logger } from "pino";
@@ -76,6 +77,7 @@ export class ChannelLeases implements AccountOwnership {
   #kv: KV | null = null;
   readonly #claims = new Map<string, Claim>();
   #serve: ((s: ForwardedSend) => Promise<ChannelSendResult>) | undefined;
+  #closed = false;
   /** Lease takes and losses since start (health, tests). */
   readonly counters = { taken: 0, lost: 0, released: 0 };
 
@@ -201,12 +203,20 @@ export class ChannelLeases implements AccountOwnership {
     this.dedupe()?.settle(`inbound:${key}`, { ok: true, payload: null });
   }
 
+  async whenShared(signal?: AbortSignal): Promise<void> {
+    // Polled: the dedupe bucket opens in another module's connect handler. Ends at `close`.
+    while (!this.#closed && signal?.aborted !== true && !(this.#kv !== null && this.cluster.connection.available() && (this.dedupe()?.ready?.() ?? true))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   serveSends(handler: (send: ForwardedSend) => Promise<ChannelSendResult>): void {
     this.#serve = handler;
   }
 
   /** Stops renewing (the module's stop; accounts release their leases as they stop first). */
   close(): void {
+    this.#closed = true;
     for (const c of this.#claims.values()) clearInterval(c.timer);
   }
 

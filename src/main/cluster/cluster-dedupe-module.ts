@@ -112,6 +112,10 @@ class KvIdempotency implements SharedIdempotency {
     }
   }
 
+  ready(): boolean {
+    return this.kv !== null && this.cluster.connection.available();
+  }
+
   settle(key: string, final: DedupeEntry): void {
     const rec: ClaimRecord = { state: "done", owner: this.cluster.options.gatewayId, final };
     this.#bestEffort(`idempotency key ${key}`, (kv) => kv.put(recordKey("idem", key), json(rec)));
