@@ -5,8 +5,9 @@
  * `send` to WhatsApp goes through the account's live socket (delivery mode `gateway`): with
  * no running account it fails `NOT_LINKED` with the reference's remedy text. Logout:
  * WhatsApp logs out on the phone's side when connected and deletes
- * `credentials/whatsapp/<accountId>/`; Telegram stops and forgets the token until the
- * account's config changes.
+ * `credentials/whatsapp/<accountId>/`; Telegram stops the account and removes its
+ * `botToken` from the config file (telegram-logout.ts), so it stays logged out after a
+ * restart; until its config changes it does not run again in this process either.
  */
 import { rm } from "node:fs/promises";
 import { GatewayError } from "../../shared/errors.js";
@@ -15,6 +16,7 @@ import type { MethodTable } from "../router.js";
 import { accountKey, type ChannelAccounts } from "./channel-accounts.js";
 import { DEFAULT_ACCOUNT_ID, resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
 import type { AccountSnapshot } from "./channel-types.js";
+import { clearTelegramBotToken, type TelegramLogoutTarget } from "./telegram-logout.js";
 
 /** Channels this module runs, in display order. */
 export const CHANNEL_ORDER = ["telegram", "whatsapp"] as const;
@@ -33,6 +35,8 @@ export interface ChannelMethodDeps {
   accounts: ChannelAccounts;
   stateDir: string;
   snapshots(): Record<string, AccountSnapshot[]>;
+  /** The config file Telegram logout edits (read at each call: options are live). */
+  configFile(): TelegramLogoutTarget;
 }
 
 /** A WhatsApp account by id: the listed one, else one with the default auth dir (login of a new account). */
@@ -97,10 +101,13 @@ export function registerChannelMethods(methods: MethodTable, d: ChannelMethodDep
       accounts.notRunning.set(key, "not linked");
       return { channel, accountId, cleared: res.cleared, loggedOut: res.loggedOut, wasRunning };
     }
-    await accounts.stop(key);
+    // As the reference: the account stops first; an invalid config file then fails the call
+    // (the account stays stopped). The token is off the disk before the answer.
     accounts.loggedOut.add(key);
+    await accounts.stop(key);
     accounts.notRunning.set(key, "logged out");
-    return { channel, accountId, cleared: true, loggedOut: true, wasRunning };
+    const res = await clearTelegramBotToken(d.configFile(), accountId);
+    return { channel, accountId, ...res, wasRunning };
   });
 
   methods.add("send", "SendParams", async ({ params }) => {

@@ -25,6 +25,7 @@ import { channelSummary, registerChannelMethods } from "./channel-methods.js";
 import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
 import { CHANNELS_MODULE } from "./channels-loader.js";
 import type { AccountOwnership } from "./account-ownership.js";
+import type { TelegramLogoutTarget } from "./telegram-logout.js";
 
 export { CHANNELS_MODULE } from "./channels-loader.js";
 export { CHANNEL_ORDER } from "./channel-methods.js";
@@ -116,7 +117,8 @@ export function channelsModule(o: ChannelsModuleOptions): GatewayModuleDef {
       const snapshots = (): Record<string, AccountSnapshot[]> => accounts.snapshots(skip ? "skipped (CLAWDBOT_SKIP_CHANNELS=1)" : "not running");
 
       r.healthSection("channels", () => Object.fromEntries(Object.entries(snapshots()).map(([ch, list]) => [ch, channelSummary(list)])));
-      registerChannelMethods(r.extra.methods, { accounts, stateDir, snapshots });
+      const configFile = (): TelegramLogoutTarget => ({ configPath: live.current.configPath, version: live.current.version, env });
+      registerChannelMethods(r.extra.methods, { accounts, stateDir, snapshots, configFile });
 
       r.onReload(["restart-channel"], async (actions) => {
         const changed = new Set(actions.map((a) => (a.type === "restart-channel" ? a.channel : "")));

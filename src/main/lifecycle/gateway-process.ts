@@ -6,6 +6,13 @@
  *   SIGUSR1          → in-process restart when authorised (commands.restart=true);
  *                      config reloads that need a restart take the same path directly
  *   config change    → per gateway.reload.mode: hot-apply, restart, or log and ignore
+ *
+ * The channels module is loaded only when a channel account is configured (channels-to-run.ts).
+ * A hot-applied change that configures the first account therefore has no module to apply it
+ * to: in mode `hybrid` the process restarts in-process (the SIGUSR1 path), which loads the
+ * module; in mode `hot` that restart is reported as needed and not done. Loading the module
+ * into the running instance instead would leave methods already advertised in hello-ok and
+ * the cluster's channel leases (set up at start) out of step; a restart rebuilds them all.
  */
 import type { Logger } from "pino";
 import { loadConfig, assertValidConfig } from "../../shared/config/load-config.js";
@@ -18,8 +25,10 @@ import { collectConfigSecrets } from "../../shared/log/secrets.js";
 import { startGateway, type GatewayInstance } from "../gateway.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
 import type { HotAction } from "../../shared/config/reload-plan.js";
+import type { ReloadMode } from "../../shared/config/schema/index.js";
 import { resolveRuntime, type GatewayRunFlags, type ResolvedRuntime } from "./runtime-options.js";
 import { channelsToRun } from "./channels-to-run.js";
+import { CHANNELS_MODULE } from "../channels/channels-loader.js";
 
 /** Upper bound of a graceful stop before the process exits anyway (below systemd's/launchd's stop timeouts). */
 export const STOP_BUDGET_MS = 5000;
@@ -200,7 +209,22 @@ export class GatewayProcess {
       case "hot":
         if (d.skippedRestartPaths.length > 0) this.log.error({ paths: d.skippedRestartPaths }, d.reason);
         await this.applyHot(e.next, d.reason, d.hotActions);
+        await this.loadChannelsIfConfigured(d.mode);
     }
+  }
+
+  /** Restarts in-process (mode `hybrid`) when channels are now configured but their module is not loaded. */
+  private async loadChannelsIfConfigured(mode: ReloadMode): Promise<void> {
+    const inst = this.instance;
+    if (!inst || inst.module(CHANNELS_MODULE) !== undefined) return;
+    if (!channelsToRun(() => (this.config as { channels?: unknown }).channels, this.o.env, this.o.paths.stateDir)) return;
+    const reason = "a channel account is configured and the channels module is not loaded";
+    if (mode !== "hybrid") {
+      this.log.error({ reason }, `channels need a gateway restart and were not started (gateway.reload.mode="${mode}"); restart the gateway or use mode "hybrid"`);
+      return;
+    }
+    this.log.info({ reason }, "config changed; restarting to load the channels module");
+    await this.restart(reason);
   }
 
   /** Swaps in the new options, then hands each hot action to the module that owns it. */
