@@ -38,10 +38,11 @@ if (only.length === 0) {
   }
 }
 const concurrency = process.env.TEST_CONCURRENCY ?? "2";
-// Tests that compare latency percentiles between phases of one run (idle vs fault) run after
-// the others, one at a time: another test file's burst of CPU on a 2-core machine would be
-// measured as the feature's cost.
-const SOLO = [/channel-fault-isolation\.test\.ts$/];
+// Tests that compare latency percentiles between phases of one run (idle vs fault), or race
+// lease expiry against process kills, run after the others, one at a time: another test
+// file's burst of CPU on a 2-core machine would be measured as the feature's cost or stretch
+// a lease past its bound.
+const SOLO = [/channel-fault-isolation\.test\.ts$/, /cluster-channel-failover\.test\.ts$/];
 const solo = files.filter((f) => SOLO.some((re) => re.test(f)));
 const shared = files.filter((f) => !solo.includes(f));
 

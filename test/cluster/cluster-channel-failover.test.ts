@@ -94,8 +94,8 @@ test("a Telegram account fails over from a SIGKILLed owner with at most one poll
   // The owner answers "third" but cannot confirm it to Telegram (its next getUpdates fails
   // with 409 and the worker waits to restart); killed then, the last gateway is handed the
   // same update again and must not answer it a second time.
-  tg.failNext("getUpdates", 409);
   const third = tg.push(TOKEN, { chatId: 42, fromId: 42, text: "third" });
+  tg.failNext("getUpdates", 409, undefined, third);
   await tg.waitSent(4);
   ops.delete(next as ClusterGateway);
   await (next as ClusterGateway).kill("SIGKILL");

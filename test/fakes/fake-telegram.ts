@@ -71,7 +71,7 @@ export class FakeTelegram {
   #tokens = new Map<string, TokenState>();
   #nextUpdate = 1;
   #nextMessage = 1000;
-  #fail: { method: string; status: number; retryAfter?: number; description: string }[] = [];
+  #fail: { method: string; status: number; retryAfter?: number; description: string; confirming?: number }[] = [];
   #server = createServer((req, res) => void this.#handle(req, res));
   #sendWaiters: (() => void)[] = [];
   port = 0;
@@ -113,9 +113,13 @@ export class FakeTelegram {
     return update_id;
   }
 
-  /** The next call of `method` fails with `status` (409, 429 with retry_after…). */
-  failNext(method: string, status: number, retryAfter?: number): void {
-    this.#fail.push({ method, status, retryAfter, description: status === 409 ? "Conflict: terminated by other getUpdates request" : status === 429 ? `Too Many Requests: retry after ${retryAfter ?? 1}` : "Bad Request" });
+  /**
+   * The next call of `method` fails with `status` (409, 429 with retry_after…). With
+   * `confirming` (getUpdates only): the next call whose `offset` confirms that update id,
+   * i.e. the poller received it and fails while acknowledging it.
+   */
+  failNext(method: string, status: number, retryAfter?: number, confirming?: number): void {
+    this.#fail.push({ method, status, retryAfter, confirming, description: status === 409 ? "Conflict: terminated by other getUpdates request" : status === 429 ? `Too Many Requests: retry after ${retryAfter ?? 1}` : "Bad Request" });
   }
 
   /** Resolves once at least `n` messages were sent. */
@@ -181,7 +185,7 @@ export class FakeTelegram {
     } catch {
       return this.#json(res, 400, { ok: false, error_code: 400, description: "Bad Request: bad json" });
     }
-    const fi = this.#fail.findIndex((f) => f.method === method);
+    const fi = this.#fail.findIndex((f) => f.method === method && (f.confirming === undefined || (typeof body.offset === "number" && body.offset > f.confirming)));
     if (fi >= 0) {
       const f = this.#fail.splice(fi, 1)[0]!;
       return this.#json(res, f.status, { ok: false, error_code: f.status, description: f.description, ...(f.retryAfter !== undefined ? { parameters: { retry_after: f.retryAfter } } : {}) });

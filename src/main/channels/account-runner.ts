@@ -57,6 +57,9 @@ export interface AccountRunnerDeps {
   access?: () => Promise<ChannelAccount["access"]>;
 }
 
+/** Times a reply chunk lost with a dying worker is sent again under a new outbox key. */
+const MAX_WORKER_RETRIES = 3;
+
 export class AccountRunner {
   readonly key: string;
   readonly account: ChannelAccount;
@@ -280,6 +283,7 @@ export class AccountRunner {
    */
   async #deliver(key: string, m: ChannelInbound, text: string): Promise<void> {
     const shared = this.#d.ownership;
+    let workerRetries = 0;
     for (let attempt = 0; ; attempt++) {
       this.#throwIfStopped();
       const sup = this.#sup;
@@ -291,9 +295,24 @@ export class AccountRunner {
           await sup.whenRunning();
           if (sup.getState().state === "running") break;
         }
-        const sendChunk = (): Promise<ChannelSendResult> => this.#d.outbox.run(key, () => this.#sendOne(m.chatId, text, m.threadId));
-        await (shared !== undefined ? shared.once(key, sendChunk) : sendChunk()).catch((err: unknown) => this.#undelivered(key, err));
-        return;
+        const attemptKey = workerRetries === 0 ? key : `${key}:r${workerRetries}`;
+        const sendChunk = (): Promise<ChannelSendResult> => this.#d.outbox.run(attemptKey, () => this.#sendOne(m.chatId, text, m.threadId));
+        const settled = await (shared !== undefined ? shared.once(attemptKey, sendChunk) : sendChunk()).then(
+          () => true,
+          (err: unknown) => {
+            // The worker died under the send (a crash racing the reply, e.g. a 409 while it
+            // confirmed the update): the outbox records that attempt as failed, so the reply
+            // is sent again under a new key once a worker runs — at least once, never lost.
+            // Had the platform accepted the dying worker's request, the chat sees it twice.
+            if (err instanceof GatewayError && (err.code.startsWith("GW_ERR_WORKER") || err.code === "GW_ERR_CHANNEL_NOT_RUNNING") && workerRetries < MAX_WORKER_RETRIES) return false;
+            this.#undelivered(attemptKey, err);
+            return true;
+          },
+        );
+        if (settled) return;
+        workerRetries++;
+        this.#d.log.warn({ key, retry: workerRetries }, "reply chunk lost with its worker; sending again once the worker runs");
+        continue;
       }
       if (forward === undefined) {
         // Replayed before `start` created the worker: wait for it.
