@@ -23,11 +23,13 @@ import { WorkerSupervisor } from "../workers/worker-supervisor.js";
  * host a channel worker that burns CPU — a reconnect storm, a runaway loop in an SDK,
  * loading Baileys after a restart — competes with the control plane's thread for the same
  * cores; threads keep its crashes away from the main thread, only priority keeps its CPU use
- * away too. Under CFS a nice-5 thread gets ~25 % of a core contended with one nice-0 thread,
- * and all of an idle one. Not lower: nice 10 (~10 %) starved worker start-up (Baileys load,
- * first QR) for tens of seconds on a host saturated by other processes.
+ * away too. Under CFS a nice-10 thread gets ~10 % of a core contended with one nice-0 thread
+ * and all of an idle one, and a waking nice-0 thread preempts it at once: at nice 5 a worker
+ * spinning in a loop moved the control plane's health p99 2.7× on 2 cores, at 10–15 under 2×.
+ * Not lower still: a worker loading Baileys on a host saturated by other processes starts
+ * slowly at these weights (tens of seconds at load 10+).
  */
-export const CHANNEL_WORKER_NICE = 5;
+export const CHANNEL_WORKER_NICE = 10;
 
 /** A supervised account worker. */
 export interface AccountLink {
