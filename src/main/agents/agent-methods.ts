@@ -20,11 +20,8 @@ import type { TtlCache } from "./ttl-cache.js";
 import { finalOf, type SharedIdempotencySlot } from "./shared-idempotency.js";
 
 /** A cached answer of `agent` / `chat.send`. */
-export interface DedupeEntry {
-  ok: boolean;
-  payload: unknown;
-  error?: ErrorShape;
-}
+export type { DedupeEntry } from "./run-results.js";
+import type { DedupeEntry } from "./run-results.js";
 
 /** Default `agent.wait` timeout. */
 const WAIT_DEFAULT_MS = 30_000;

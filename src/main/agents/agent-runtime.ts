@@ -55,21 +55,8 @@ export interface RunRequest {
   delivery?: { channel: string; to: string; accountId?: string };
 }
 
-/** How a run ended. */
-export interface RunOutcome {
-  runId: string;
-  sessionKey: string;
-  sessionId: string;
-  status: "ok" | "error" | "aborted";
-  text: string;
-  startedAt: number;
-  endedAt: number;
-  provider?: string;
-  model?: string;
-  usage?: { input: number; output: number; cacheRead: number; cacheWrite: number; total: number };
-  stopReason?: string;
-  error?: GatewayError;
-}
+export type { RunOutcome } from "./run-results.js";
+import type { RunOutcome } from "./run-results.js";
 
 /** A run the gateway accepted. */
 export interface StartedRun {

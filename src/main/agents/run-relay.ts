@@ -12,7 +12,7 @@ import type { EventBus } from "../events/event-bus.js";
 import type { LiveOptions } from "../gateway-context.js";
 import { nodeServiceOf } from "../nodes/node-events.js";
 import type { ChatEventPayload, ChatStream } from "./chat-stream.js";
-import type { RunOutcome } from "./agent-runtime.js";
+import type { RunOutcome } from "./run-results.js";
 import type { RunWaits } from "./run-waits.js";
 
 /** A run in the registry. */

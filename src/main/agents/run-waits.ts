@@ -10,13 +10,8 @@ import { TtlCache } from "./ttl-cache.js";
 import type { SharedIdempotencySlot } from "./shared-idempotency.js";
 
 /** `agent.wait` result. */
-export interface WaitResult {
-  runId: string;
-  status: "ok" | "error" | "timeout";
-  startedAt?: number;
-  endedAt?: number;
-  error?: string;
-}
+export type { WaitResult } from "./run-results.js";
+import type { WaitResult } from "./run-results.js";
 
 /** Cache entries kept at most (10 min each). */
 const MAX_FINISHED = 10_000;

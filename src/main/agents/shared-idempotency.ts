@@ -9,8 +9,7 @@
  * original's state — its final answer once recorded, else what the local cache answers for a
  * run in flight — and is never run twice.
  */
-import type { DedupeEntry } from "./agent-methods.js";
-import type { WaitResult } from "./run-waits.js";
+import type { DedupeEntry, WaitResult } from "./run-results.js";
 
 /** Outcome of a claim: this gateway runs it, or another gateway did (with what it recorded so far). */
 export type ClaimResult = { won: true } | { won: false; final: DedupeEntry | undefined; ack: DedupeEntry | undefined; owner: string | undefined };

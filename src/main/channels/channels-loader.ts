@@ -10,7 +10,9 @@ import type { GatewayModuleDef } from "../gateway-module.js";
 import type { ChannelsModuleOptions } from "./channels-module.js";
 import type { InboundHandler } from "./channel-types.js";
 
-export const CHANNELS_MODULE = "channels";
+import { CHANNELS_MODULE } from "./channel-types.js";
+
+export { CHANNELS_MODULE };
 
 /** What the composition is given to run channels. */
 export interface ChannelsLoadOptions extends Omit<ChannelsModuleOptions, "handler"> {

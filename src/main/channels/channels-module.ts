@@ -23,11 +23,11 @@ import { accountKey, ChannelAccounts, type AccountWorkerSettings } from "./chann
 import { resolveChannelAccounts, DEFAULT_ACCOUNT_ID, type ChannelAccount } from "./channel-config.js";
 import { channelSummary, registerChannelMethods } from "./channel-methods.js";
 import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
-import { CHANNELS_MODULE } from "./channels-loader.js";
+import { CHANNELS_MODULE } from "./channel-types.js";
 import type { AccountOwnership } from "./account-ownership.js";
 import type { TelegramLogoutTarget } from "./telegram-logout.js";
 
-export { CHANNELS_MODULE } from "./channels-loader.js";
+export { CHANNELS_MODULE } from "./channel-types.js";
 export { CHANNEL_ORDER } from "./channel-methods.js";
 
 const RECONNECT: RestartPolicyOptions = { initialDelayMs: 2000, factor: 1.8, jitter: 0.25, maxDelayMs: 30_000, maxRestarts: 12, windowMs: 10 * 60_000, stableAfterMs: 60_000 };

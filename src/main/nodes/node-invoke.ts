@@ -11,14 +11,8 @@ import type { NodeInvokeReply } from "./pending-invokes.js";
 /** Appendix C: node.invoke default timeout. */
 export const NODE_INVOKE_DEFAULT_TIMEOUT_MS = 30_000;
 
-/** `node.invoke` success result. */
-export interface NodeInvokeResponse {
-  ok: true;
-  nodeId: string;
-  command: string;
-  payload?: unknown;
-  payloadJSON: string | null;
-}
+export type { NodeInvokeResponse } from "./node-invoke-response.js";
+import type { NodeInvokeResponse } from "./node-invoke-response.js";
 
 /** `payloadJSON` parsed; blank → undefined; unparseable → `{payloadJSON: raw}` (reference `safeParseJson`). */
 export function parsePayloadJson(raw: string): unknown {

@@ -8,7 +8,7 @@
  * not have connected.
  */
 import type { NodeInvokeParams } from "../../shared/protocol/generated/types.js";
-import type { NodeInvokeResponse } from "./node-invoke.js";
+import type { NodeInvokeResponse } from "./node-invoke-response.js";
 import type { LiveNodeInfo } from "./node-session.js";
 
 /** A node connected to another gateway, as the node directory knows it. */
