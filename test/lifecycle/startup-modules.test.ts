@@ -28,7 +28,7 @@ const FORBIDDEN: { re: RegExp; why: string }[] = [
   // The tool registry and its policy are read by /tools/invoke; the pool, its worker entry and piscina start on the first run.
   { re: /\/src\/workers\/agent\/(?:pool\/|agent-pool-worker|agent-loop|session-turn|providers\/)|\/node_modules\/piscina\//, why: "the agent pool starts on the first run" },
   { re: /\/node_modules\/(openai|@anthropic-ai|grammy|@whiskeysockets|prom-client|lit)\//, why: "SDKs load only in their workers, when configured" },
-  { re: /\/src\/main\/channels\/(?!channels-loader\.|channel-config\.|channel-pairing-store\.)/, why: "the channels module loads only when a channel account is configured" },
+  { re: /\/src\/main\/channels\/(?!channels-loader\.|channels-module-options\.|channel-config\.|channel-pairing-store\.)/, why: "the channels module loads only when a channel account is configured" },
 ];
 /** Our own modules on the main thread (about 140 today); a bound, not a target. */
 const MAX_OWN_MODULES = 200;

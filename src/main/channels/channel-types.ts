@@ -68,6 +68,3 @@ export interface AccountSnapshot {
   /** The account worker's supervisor state. */
   worker: { state: string; generation: number; restarts: number } | null;
 }
-
-/** Name of the channels module (its `api` is `ChannelsApi`). */
-export const CHANNELS_MODULE = "channels";

@@ -7,10 +7,10 @@
 import type { AgentRuntime } from "../agents/agent-runtime.js";
 import { AGENTS_MODULE } from "../agents/agents-module.js";
 import type { GatewayModuleDef } from "../gateway-module.js";
-import type { ChannelsModuleOptions } from "./channels-module.js";
+import type { ChannelsModuleOptions } from "./channels-module-options.js";
 import type { InboundHandler } from "./channel-types.js";
 
-import { CHANNELS_MODULE } from "./channel-types.js";
+import { CHANNELS_MODULE } from "./channels-module-options.js";
 
 export { CHANNELS_MODULE };
 

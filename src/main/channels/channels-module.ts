@@ -23,11 +23,11 @@ import { accountKey, ChannelAccounts, type AccountWorkerSettings } from "./chann
 import { resolveChannelAccounts, DEFAULT_ACCOUNT_ID, type ChannelAccount } from "./channel-config.js";
 import { channelSummary, registerChannelMethods } from "./channel-methods.js";
 import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
-import { CHANNELS_MODULE } from "./channel-types.js";
+import { CHANNELS_MODULE } from "./channels-module-options.js";
 import type { AccountOwnership } from "./account-ownership.js";
 import type { TelegramLogoutTarget } from "./telegram-logout.js";
 
-export { CHANNELS_MODULE } from "./channel-types.js";
+export { CHANNELS_MODULE } from "./channels-module-options.js";
 export { CHANNEL_ORDER } from "./channel-methods.js";
 
 const RECONNECT: RestartPolicyOptions = { initialDelayMs: 2000, factor: 1.8, jitter: 0.25, maxDelayMs: 30_000, maxRestarts: 12, windowMs: 10 * 60_000, stableAfterMs: 60_000 };
@@ -35,25 +35,8 @@ const RECONNECT: RestartPolicyOptions = { initialDelayMs: 2000, factor: 1.8, jit
 /** Per-channel restart schedule of the account workers (the reference's reconnect policy). */
 export const CHANNEL_RESTART: Readonly<Record<string, RestartPolicyOptions>> = { telegram: RECONNECT, whatsapp: RECONNECT };
 
-/** Options of the channels module. */
-export interface ChannelsModuleOptions {
-  /** Answers accepted inbound messages (the agent; see channel-types.ts). */
-  handler: InboundHandler;
-  /** The config's `channels` section, read at start and at each `restart-channel` reload. */
-  readChannelsConfig: () => unknown | Promise<unknown>;
-  /** Environment for `TELEGRAM_BOT_TOKEN`, `CLAWDBOT_SKIP_CHANNELS`. Default `process.env`. */
-  env?: NodeJS.ProcessEnv;
-  /** Overrides of the per-channel restart schedule (tests). Default `CHANNEL_RESTART`. */
-  restart?: Readonly<Record<string, RestartPolicyOptions>>;
-  /** Heartbeat timeout of the account workers in ms. Default 10 000. */
-  heartbeatTimeoutMs?: number;
-  /** Long-poll timeout handed to Telegram workers (s). Default 30. */
-  pollTimeoutSec?: number;
-  /** fsync the inbound queues and the outbox (default true; false only for benchmarks). */
-  fsync?: boolean;
-  /** WhatsApp worker overrides (tests substitute the socket factory here). Default none. */
-  whatsappWorker?: AccountWorkerSettings["whatsappWorker"];
-}
+export type { ChannelsModuleOptions } from "./channels-module-options.js";
+import type { ChannelsModuleOptions } from "./channels-module-options.js";
 
 /** A chat of a running account. */
 export interface DeliveryTarget {
