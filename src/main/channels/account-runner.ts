@@ -291,18 +291,20 @@ export class AccountRunner {
       if (sup !== null) {
         // Wait for a live worker before the outbox records an attempt (a send refused for want
         // of a worker would otherwise be cached as failed).
-        while (!this.#d.outbox.has(key)) {
+        const attemptKey = workerRetries === 0 ? key : `${key}:r${workerRetries}`;
+        while (!this.#d.outbox.has(attemptKey)) {
           await sup.whenRunning();
           if (sup.getState().state === "running") break;
         }
-        const attemptKey = workerRetries === 0 ? key : `${key}:r${workerRetries}`;
         const sendChunk = (): Promise<ChannelSendResult> => this.#d.outbox.run(attemptKey, () => this.#sendOne(m.chatId, text, m.threadId));
-        const settled = await (shared !== undefined ? shared.once(attemptKey, sendChunk) : sendChunk()).then(
+        const settled = await (shared !== undefined ? shared.once(key, sendChunk) : sendChunk()).then(
           () => true,
           (err: unknown) => {
             // The worker died under the send (a crash racing the reply, e.g. a 409 while it
             // confirmed the update): the outbox records that attempt as failed, so the reply
-            // is sent again under a new key once a worker runs — at least once, never lost.
+            // is sent again under a new outbox key once a worker runs — at least once, never
+            // lost. The cluster-wide claim stays on `key` (released by the failure), so a
+            // gateway answering the same message after a failover races for the same claim.
             // Had the platform accepted the dying worker's request, the chat sees it twice.
             if (err instanceof GatewayError && (err.code.startsWith("GW_ERR_WORKER") || err.code === "GW_ERR_CHANNEL_NOT_RUNNING") && workerRetries < MAX_WORKER_RETRIES) return false;
             this.#undelivered(attemptKey, err);

@@ -163,13 +163,25 @@ export class ChannelLeases implements AccountOwnership {
     if (d === undefined) return send();
     const k = `channel:${key}`;
     let claim;
-    try {
-      claim = await d.claim(k, undefined);
-    } catch (err) {
-      // Broker unreachable: the local outbox still sends once per key here (a reply must not
-      // be dropped for want of the shared record); only a concurrent failover could repeat it.
-      this.log.warn({ key, err: String(err) }, "cluster: send key not claimed in the shared store; sending under the local outbox only");
-      return send();
+    for (let round = 0; ; round++) {
+      try {
+        claim = await d.claim(k, undefined);
+      } catch (err) {
+        // Broker unreachable: the local outbox still sends once per key here (a reply must not
+        // be dropped for want of the shared record); only a concurrent failover could repeat it.
+        this.log.warn({ key, err: String(err) }, "cluster: send key not claimed in the shared store; sending under the local outbox only");
+        return send();
+      }
+      if (claim.won || claim.final !== undefined || claim.owner === this.#me || round > 0) break;
+      // In flight on another gateway — typically the previous owner of the account, whose
+      // worker died under the send as the lease moved. Wait for its outcome: a failure that
+      // never reached the platform releases the key (then claim it here), a result answers.
+      const f = await d.awaitFinal(k, this.cluster.options.requestTimeoutMs);
+      if (f === undefined) break;
+      if (f !== null) {
+        claim = { won: false as const, final: f, ack: undefined, owner: claim.owner };
+        break;
+      }
     }
     // This gateway's own earlier claim: its outbox knows the key and answers for it.
     if (!claim.won && !(claim.owner === this.#me && claim.final === undefined)) {
