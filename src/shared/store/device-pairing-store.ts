@@ -348,21 +348,12 @@ export class DevicePairingStore {
    * `verifyDeviceToken` (a revoked token is refused at once).
    */
   applyRemotePaired(deviceId: string, record: PairedDevice | undefined): void {
-    if (this.#state.closed) return;
-    if (record === undefined) this.#paired.delete(deviceId);
-    else this.#paired.set(deviceId, clone(record));
-    this.#state.markPaired(deviceId);
+    this.#state.applyRemotePaired(deviceId, record);
   }
 
   /** Another gateway's pending request (`undefined`: resolved there), as `applyRemotePaired`. */
   applyRemotePending(requestId: string, request: PendingDeviceRequest | undefined): void {
-    if (this.#state.closed) return;
-    if (request === undefined) {
-      if (!this.#pending.delete(requestId)) return;
-    } else {
-      this.#pending.set(requestId, clone(request));
-    }
-    this.#state.markPending();
+    this.#state.applyRemotePending(requestId, request);
   }
 
   // ---- internals ----

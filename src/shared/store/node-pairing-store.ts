@@ -213,21 +213,12 @@ export class NodePairingStore {
 
   /** Another gateway's state of a paired node (`undefined`: removed), in memory and on disk, not replicated back. */
   applyRemotePaired(nodeId: string, record: PairedNode | undefined): void {
-    if (this.#state.closed) return;
-    if (record === undefined) this.#paired.delete(nodeId);
-    else this.#paired.set(nodeId, clone(record));
-    this.#state.markPaired(nodeId);
+    this.#state.applyRemotePaired(nodeId, record);
   }
 
   /** Another gateway's pending request (`undefined`: resolved there), as `applyRemotePaired`. */
   applyRemotePending(requestId: string, request: PendingNodeRequest | undefined): void {
-    if (this.#state.closed) return;
-    if (request === undefined) {
-      if (!this.#pending.delete(requestId)) return;
-    } else {
-      this.#pending.set(requestId, clone(request));
-    }
-    this.#state.markPending();
+    this.#state.applyRemotePending(requestId, request);
   }
 
   #markPaired(nodeId: string): void {

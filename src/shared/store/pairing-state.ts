@@ -194,6 +194,28 @@ export class PairingState<P, Q extends { ts: number }> {
     if (!this.#closed) this.#queue.schedule();
   }
 
+  /**
+   * Another gateway's state of paired record `key` (`undefined`: removed): replaces the local
+   * copy in memory and on disk (the next write), never replicated back. Ignored once closed.
+   */
+  applyRemotePaired(key: string, record: P | undefined): void {
+    if (this.#closed) return;
+    if (record === undefined) this.paired.delete(key);
+    else this.paired.set(key, structuredClone(record));
+    this.markPaired(key);
+  }
+
+  /** Another gateway's pending request (`undefined`: resolved there), as `applyRemotePaired`. */
+  applyRemotePending(requestId: string, request: Q | undefined): void {
+    if (this.#closed) return;
+    if (request === undefined) {
+      if (!this.pending.delete(requestId)) return;
+    } else {
+      this.pending.set(requestId, structuredClone(request));
+    }
+    this.markPending();
+  }
+
   /** Metadata-only change of record `key` (all when omitted): written with the next real mutation, a flush, or after `lazyPersistMs`. */
   markPairedLazy(key?: string): void {
     this.#invalidate(key);
