@@ -2,6 +2,8 @@
 import type { TestContext } from "node:test";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.js";
 import { FakeTelegram } from "../fakes/fake-telegram.js";
+import { startFakeOpenAI } from "../fakes/fake-openai.js";
+import type { FakeProvider } from "../fakes/fake-http.js";
 import { channelsModule, CHANNELS_MODULE, type ChannelsApi } from "../../src/main/channels/channels-module.js";
 import type { InboundHandler, InboundMessage } from "../../src/main/channels/channel-types.js";
 
@@ -72,4 +74,17 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 30_00
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A fake Bot API with the test bot and a fake OpenAI model, both closed when the test ends. */
+export async function startChannelFakes(t: { after: (fn: () => Promise<void>) => void }): Promise<{ tg: FakeTelegram; openai: FakeProvider }> {
+  const tg = new FakeTelegram();
+  await tg.start();
+  tg.addBot(TOKEN, BOT);
+  const openai = await startFakeOpenAI();
+  t.after(async () => {
+    await tg.close();
+    await openai.close();
+  });
+  return { tg, openai };
 }

@@ -11,23 +11,11 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { LOCAL_TOKEN, localGatewayEnv, startCliGateway } from "../helpers/cli.js";
 import { connectOk } from "../helpers/client.js";
-import { FakeTelegram } from "../fakes/fake-telegram.js";
-import { startFakeOpenAI } from "../fakes/fake-openai.js";
 import type { FakeProvider } from "../fakes/fake-http.js";
 import { providersFor } from "../agent/helpers/provider-config.js";
-import { BOT, TOKEN } from "./channels-helpers.js";
+import { TOKEN, startChannelFakes } from "./channels-helpers.js";
 
-async function fakes(t: { after: (fn: () => Promise<void>) => void }): Promise<{ tg: FakeTelegram; openai: FakeProvider }> {
-  const tg = new FakeTelegram();
-  await tg.start();
-  tg.addBot(TOKEN, BOT);
-  const openai = await startFakeOpenAI();
-  t.after(async () => {
-    await tg.close();
-    await openai.close();
-  });
-  return { tg, openai };
-}
+const fakes = startChannelFakes;
 
 function gatewayConfig(home: string, apiRoot: string, openai: FakeProvider, telegram: Record<string, unknown>): Record<string, unknown> {
   return {

@@ -14,10 +14,8 @@ import type { TestClient } from "../helpers/client.js";
 import { startClusterGateways, type ClusterGateway } from "../helpers/cluster-gateways.js";
 import { startNatsServer } from "../helpers/nats-server.js";
 import { operatorOn, pollUntil, waitSynced } from "../helpers/cluster-state.js";
-import { FakeTelegram } from "../fakes/fake-telegram.js";
-import { startFakeOpenAI } from "../fakes/fake-openai.js";
 import { providersFor } from "../agent/helpers/provider-config.js";
-import { BOT, TOKEN } from "../channels/channels-helpers.js";
+import { TOKEN, startChannelFakes } from "../channels/channels-helpers.js";
 
 const LEASE_MS = 1500;
 
@@ -33,14 +31,7 @@ async function holders(ops: Map<ClusterGateway, TestClient>): Promise<ClusterGat
 }
 
 test("a Telegram account fails over from a SIGKILLed owner with at most one poller; send routes to the owner", async (t) => {
-  const tg = new FakeTelegram();
-  await tg.start();
-  tg.addBot(TOKEN, BOT);
-  const openai = await startFakeOpenAI();
-  t.after(async () => {
-    await tg.close();
-    await openai.close();
-  });
+  const { tg, openai } = await startChannelFakes(t);
   const nats = await startNatsServer(t);
   const gws = await startClusterGateways(t, nats, 3, {
     cluster: { channelLeaseMs: LEASE_MS },

@@ -12,10 +12,8 @@ import type { TestClient } from "../helpers/client.js";
 import { startClusterGateways, type ClusterGateway } from "../helpers/cluster-gateways.js";
 import { startNatsServer } from "../helpers/nats-server.js";
 import { operatorOn, pollUntil, waitSynced } from "../helpers/cluster-state.js";
-import { FakeTelegram } from "../fakes/fake-telegram.js";
-import { startFakeOpenAI } from "../fakes/fake-openai.js";
 import { providersFor } from "../agent/helpers/provider-config.js";
-import { BOT, TOKEN } from "../channels/channels-helpers.js";
+import { TOKEN, startChannelFakes } from "../channels/channels-helpers.js";
 
 const LEASE_MS = 1500;
 
@@ -34,14 +32,7 @@ async function soleHolder(ops: Map<ClusterGateway, TestClient>): Promise<Cluster
 }
 
 test("a queued message of an owner killed before answering it is answered once after the failover, through the new owner", async (t) => {
-  const tg = new FakeTelegram();
-  await tg.start();
-  tg.addBot(TOKEN, BOT);
-  const openai = await startFakeOpenAI();
-  t.after(async () => {
-    await tg.close();
-    await openai.close();
-  });
+  const { tg, openai } = await startChannelFakes(t);
   // The owner's model call for "held" never returns: the message is queued, confirmed to
   // Telegram, and not yet answered when the owner is killed.
   openai.script("gpt-a", { type: "hang" }, { type: "text", text: "reply held" }, { type: "text", text: "reply after" });

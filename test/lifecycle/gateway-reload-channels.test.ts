@@ -9,23 +9,11 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LOCAL_TOKEN, localGatewayEnv, startCliGateway } from "../helpers/cli.js";
 import { connectOk } from "../helpers/client.js";
-import { FakeTelegram } from "../fakes/fake-telegram.js";
-import { startFakeOpenAI } from "../fakes/fake-openai.js";
 import type { FakeProvider } from "../fakes/fake-http.js";
 import { providersFor } from "../agent/helpers/provider-config.js";
-import { BOT, TOKEN } from "../channels/channels-helpers.js";
+import { TOKEN, startChannelFakes } from "../channels/channels-helpers.js";
 
-async function fakes(t: { after: (fn: () => Promise<void>) => void }): Promise<{ tg: FakeTelegram; openai: FakeProvider }> {
-  const tg = new FakeTelegram();
-  await tg.start();
-  tg.addBot(TOKEN, BOT);
-  const openai = await startFakeOpenAI();
-  t.after(async () => {
-    await tg.close();
-    await openai.close();
-  });
-  return { tg, openai };
-}
+const fakes = startChannelFakes;
 
 function baseConfig(home: string, openai: FakeProvider, mode: "hybrid" | "hot"): Record<string, unknown> {
   return {
