@@ -3,121 +3,49 @@
  * baseline that runs the same loop (`runSessionTurn`, same SDK, same transcripts) on the
  * gateway's main thread — in one run, each plane in a fresh gateway process.
  *
- *   npx tsx bench/agent.ts [--quick] [--runs N] [--slow N]
+ *   npx tsx bench/agent.ts [--quick] [--runs N] [--slow N] [--cpu-prof]
+ *
+ * `--cpu-prof` writes V8 CPU profiles of every gateway thread to bench/results/agent-prof/.
+ * Environment: AGENT_BENCH_THREADS (pool threads, default 2), AGENT_BENCH_NICE (their nice
+ * value, default the gateway's).
  *
  * Process layout: this driver hosts the zero-delay fake provider (OpenAI chat-completions
  * SSE, chunk timestamps embedded in the text) and the WebSocket client; the gateway runs in
- * a child (`--child`), whose CPU is read from procfs and which reports its own main-thread
+ * a child (lib/agent-gateway-child.ts, run from the tsc build on plain node like `npm start`), whose CPU is read from procfs and which reports its own main-thread
  * event-loop delay and RSS over IPC.
  *
  * Per plane:
  *   runs/s, CPU ms/run   N runs (5 chunks, no delay), 50 in flight, one session each
  *   chunk→frame p50/p99  provider writes a chunk → the client receives the `agent` event
- *                        carrying it; 50 runs streaming (20 chunks, 20 ms apart)
+ *                        carrying it, while 50 runs stream (60 chunks 20 ms apart, started
+ *                        8 ms apart; chunks written while all 50 stream); and the burst
+ *                        case: 50 runs (20 chunks) started in the same instant
  *   ELD p99              gateway main-thread event-loop delay while 200 runs stream
  *   RSS/run              RSS growth with M concurrent slow runs (a chunk every 100 ms),
- *                        sampled once every run streamed its first chunk
+ *                        sampled once every run streamed its first chunk, after a GC of the
+ *                        main isolate; the second of two rounds (the first grows the heaps)
  * Writes bench/results/agent.json. Not part of `npm test`.
  */
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
-import pino from "pino";
 import WebSocket from "ws";
+import type { FromAgentChild, ToAgentChild } from "./lib/agent-child-protocol.js";
 import { intArg, parseArgs } from "./lib/args.js";
+import { buildDist, builtChild } from "./lib/build-dist.js";
 import { guardProcess, REPO_ROOT, track } from "./lib/children.js";
 import { machineHeader } from "./lib/machine.js";
-import { processCpuSeconds } from "./lib/proc-stat.js";
+import { processCpuSeconds, threadCpuByName } from "./lib/proc-stat.js";
 import { fmt, formatTable } from "./lib/stats.js";
 
 type Plane = "worker" | "main";
-type ToChild = { cmd: "config"; providerUrl: string; model: string; maxConcurrent: number } | { cmd: "eld-start" } | { cmd: "eld-stop" } | { cmd: "rss" } | { cmd: "exit" };
-type FromChild = { port: number } | { eld: { p50: number; p99: number; max: number } } | { rss: number } | { ok: true };
 
 const TOKEN = "bench-token-0123456789abcdef";
 const now = (): number => performance.timeOrigin + performance.now();
 
-
-// ───────────────────────────── gateway child ─────────────────────────────
-
-async function runChild(plane: Plane): Promise<void> {
-  const { startGateway } = await import("../src/main/gateway.js");
-  const { DEFAULT_POLICY } = await import("../src/main/options.js");
-  const stateDir = mkdtempSync(join(tmpdir(), "agent-bench-"));
-  const createPlane =
-    plane === "main"
-      ? async (onEvent: (ev: import("../src/workers/agent/agent-events.js").AgentEvent) => void) => {
-          const { runSessionTurn } = await import("../src/workers/agent/session-turn.js");
-          return {
-            run(task: import("../src/workers/agent/pool/pool-protocol.js").AgentPoolTask) {
-              const ac = new AbortController();
-              return { runId: task.runId, result: runSessionTurn({ ...task, signal: ac.signal, onEvent }), abort: () => ac.abort() };
-            },
-            close: async () => undefined,
-          };
-        }
-      : undefined;
-  const options = {
-    host: "127.0.0.1",
-    port: 0,
-    auth: { mode: "token" as const, token: TOKEN },
-    stateDir,
-    configPath: join(stateDir, "clawdbot.json"),
-    // A bench client reading thousands of events must not be cut as a slow consumer.
-    policy: { ...DEFAULT_POLICY, maxBufferedBytes: 256 * 1024 * 1024 },
-    handshakeTimeoutMs: 10_000,
-    preAuthMaxPerIp: 64,
-    presenceMaxEntries: 200,
-    controlUi: { enabled: false, basePath: "", allowInsecureAuth: false, allowedOrigins: [] },
-    trustedProxies: [],
-    nodes: { allowCommands: [], denyCommands: [] },
-    canvasHostPort: null,
-    version: "bench",
-    healthRefreshMs: 600_000,
-    presenceBroadcastWindowMs: 100,
-  };
-  const inst = await startGateway(options, pino({ level: "silent" }), { agents: createPlane ? { createPlane } : { pool: { maxThreads: 2, concurrentTasksPerWorker: 1024 } } });
-  let eld: ReturnType<typeof monitorEventLoopDelay> | null = null;
-  const send = (m: FromChild): void => void process.send?.(m);
-  process.on("message", (m: ToChild) => {
-    switch (m.cmd) {
-      case "config":
-        inst.server.ctx.options = {
-          ...inst.server.ctx.options,
-          agentConfig: {
-            agents: { defaults: { model: `fake/${m.model}`, workspace: join(stateDir, "ws"), maxConcurrent: m.maxConcurrent } },
-            models: { providers: { fake: { baseUrl: m.providerUrl, apiKey: "sk-bench", api: "openai-completions", models: [{ id: m.model }] } } },
-          },
-        };
-        return send({ ok: true });
-      case "eld-start":
-        eld = monitorEventLoopDelay({ resolution: 1 });
-        eld.enable();
-        return send({ ok: true });
-      case "eld-stop": {
-        const h = eld!;
-        h.disable();
-        return send({ eld: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 } });
-      }
-      case "rss":
-        // Collect garbage first (main isolate; --expose-gc): the figure is memory the runs hold.
-        (globalThis as { gc?: () => void }).gc?.();
-        return send({ rss: process.memoryUsage().rss });
-      case "exit":
-        void inst.stop().finally(() => {
-          rmSync(stateDir, { recursive: true, force: true });
-          process.exit(0);
-        });
-    }
-  });
-  send({ port: inst.server.port });
-}
 
 // ───────────────────────────── driver ─────────────────────────────
 
@@ -163,23 +91,24 @@ async function startProvider(): Promise<{ url: string; close: () => void }> {
 interface Child {
   proc: ChildProcess;
   port: number;
-  call(m: ToChild): Promise<FromChild>;
+  call(m: ToAgentChild): Promise<FromAgentChild>;
 }
 
-async function startChild(plane: Plane): Promise<Child> {
+async function startChild(plane: Plane, cpuProf: boolean): Promise<Child> {
+  const prof = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO_ROOT, "bench", "results", "agent-prof")}`] : [];
   const proc = track(
-    fork(fileURLToPath(import.meta.url), ["--child"], { cwd: REPO_ROOT, execArgv: ["--import", "tsx", "--expose-gc"], env: { ...process.env, AGENT_BENCH_PLANE: plane }, stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+    fork(builtChild("agent-gateway-child"), [], { cwd: REPO_ROOT, execArgv: ["--expose-gc", ...prof], env: { ...process.env, AGENT_BENCH_PLANE: plane, AGENT_BENCH_TOKEN: TOKEN }, stdio: ["ignore", "inherit", "inherit", "ipc"] }),
   );
   const port = await new Promise<number>((resolve, reject) => {
-    proc.once("message", (m: FromChild) => ("port" in m ? resolve(m.port) : reject(new Error("bad hello"))));
+    proc.once("message", (m: FromAgentChild) => ("port" in m ? resolve(m.port) : reject(new Error("bad hello"))));
     proc.once("exit", (code) => reject(new Error(`gateway child exited ${code}`)));
   });
   proc.on("exit", (code, sig) => process.stderr.write(`[${plane}] gateway child exited (${code ?? sig})\n`));
-  let chain = Promise.resolve<FromChild>({ ok: true });
-  const call = (m: ToChild): Promise<FromChild> =>
+  let chain = Promise.resolve<FromAgentChild>({ ok: true });
+  const call = (m: ToAgentChild): Promise<FromAgentChild> =>
     (chain = chain.then(
       () =>
-        new Promise<FromChild>((resolve) => {
+        new Promise<FromAgentChild>((resolve) => {
           proc.once("message", resolve);
           proc.send(m);
         }),
@@ -258,16 +187,65 @@ interface PlaneResult {
   cpuMsPerRun: number;
   latP50: number;
   latP99: number;
+  latSamples: number;
+  burstP50: number;
+  burstP99: number;
   eldP99: number;
   eldMax: number;
   rssPerRunKiB: number;
+  rssFirstRoundKiB: number;
   slowRuns: number;
+  /** CPU ms per run by thread name over the throughput window. */
+  threadMs: Record<string, number>;
 }
 
-async function measurePlane(plane: Plane, providerUrl: string, o: { runs: number; slow: number }): Promise<PlaneResult> {
-  const child = await startChild(plane);
+/**
+ * Starts `n` runs `spacingMs` apart and records, per streamed chunk, provider write → client
+ * receipt. `all50`: only the chunks written while every run was streaming (after the last
+ * run's first chunk, before the first run's last one); `all`: every chunk.
+ */
+async function latencyRound(client: Client, tag: string, n: number, spacingMs: number): Promise<{ all: number[]; all50: number[] }> {
+  const chunks = new Map<string, { written: number; lat: number }[]>();
+  client.onAssistant = (id, delta, at) => {
+    let list = chunks.get(id);
+    if (list === undefined) chunks.set(id, (list = []));
+    for (const m of delta.matchAll(/<(\d+\.\d+)>/g)) list.push({ written: Number(m[1]), lat: at - Number(m[1]) });
+  };
+  await Promise.all(
+    Array.from({ length: n }, (_, i) => new Promise<void>((resolve) => setTimeout(() => void client.run(`${tag}-${i}`).then(resolve), i * spacingMs))),
+  );
+  client.onAssistant = null;
+  const runs = [...chunks.values()].filter((l) => l.length > 0);
+  const from = Math.max(...runs.map((l) => l[0]!.written));
+  const to = Math.min(...runs.map((l) => l[l.length - 1]!.written));
+  const all = runs.flat();
+  return { all: all.map((c) => c.lat), all50: runs.length === n ? all.filter((c) => c.written >= from && c.written <= to).map((c) => c.lat) : [] };
+}
+
+/** Holds `n` slow runs at once; resolves with the RSS growth (after a GC) once all stream, after they end. */
+async function holdSlowRuns(client: Client, child: Child, tag: string, n: number, step: (what: string) => void): Promise<number> {
+  const rss0 = ((await child.call({ cmd: "rss" })) as { rss: number }).rss;
+  const seen = new Set<string>();
+  let allStreaming: () => void = () => undefined;
+  const streaming = new Promise<void>((r) => (allStreaming = r));
+  client.onAssistant = (id) => {
+    seen.add(id);
+    if (seen.size >= n) allStreaming();
+  };
+  const runs = pooled(n, n, (i) => client.run(`${tag}-${i}`));
+  const progress = setInterval(() => step(`streaming ${seen.size}/${n}`), 2000);
+  await streaming;
+  clearInterval(progress);
+  const rss1 = ((await child.call({ cmd: "rss" })) as { rss: number }).rss;
+  await runs;
+  client.onAssistant = null;
+  return rss1 - rss0;
+}
+
+async function measurePlane(plane: Plane, providerUrl: string, o: { runs: number; slow: number; cpuProf: boolean }): Promise<PlaneResult> {
+  const child = await startChild(plane, o.cpuProf);
   const client = await Client.connect(child.port);
-  const config = (model: string): Promise<FromChild> => child.call({ cmd: "config", providerUrl, model, maxConcurrent: 4096 });
+  const config = (model: string): Promise<FromAgentChild> => child.call({ cmd: "config", providerUrl, model, maxConcurrent: 4096 });
   let tag = 0;
   const batch = async (n: number, inFlight: number): Promise<void> => {
     const p = `${plane}-${++tag}`;
@@ -280,20 +258,22 @@ async function measurePlane(plane: Plane, providerUrl: string, o: { runs: number
   await batch(Math.min(100, o.runs), 50);
 
   step("throughput");
+  const threads0 = threadCpuByName(child.proc.pid!);
   const cpu0 = processCpuSeconds(child.proc.pid!) ?? Number.NaN;
   const t0 = performance.now();
   await batch(o.runs, 50);
   const wall = (performance.now() - t0) / 1000;
   const cpu = (processCpuSeconds(child.proc.pid!) ?? Number.NaN) - cpu0;
+  const threadMs = new Map([...threadCpuByName(child.proc.pid!)].map(([name, s]) => [name, ((s - (threads0.get(name) ?? 0)) * 1000) / o.runs]));
 
   step("latency");
+  // Steady state: 50 runs streaming at once (60 chunks 20 ms apart), started 8 ms apart as
+  // independent clients' runs would be; only chunks written while all 50 stream count.
+  await config("b-60-20");
+  const steady = await latencyRound(client, `${plane}-lat`, 50, 8);
+  // Burst: 50 runs started in the same instant (their start-up work queues up together).
   await config("b-20-20");
-  const lat: number[] = [];
-  client.onAssistant = (_id, delta, at) => {
-    for (const m of delta.matchAll(/<(\d+\.\d+)>/g)) lat.push(at - Number(m[1]));
-  };
-  await batch(50, 50);
-  client.onAssistant = null;
+  const burst = await latencyRound(client, `${plane}-burst`, 50, 0);
 
   step("event-loop delay");
   await child.call({ cmd: "eld-start" });
@@ -302,34 +282,29 @@ async function measurePlane(plane: Plane, providerUrl: string, o: { runs: number
 
   step("slow runs");
   await config("b-12-100");
-  const rss0 = ((await child.call({ cmd: "rss" })) as { rss: number }).rss;
-  const seen = new Set<string>();
-  let allStreaming: () => void = () => undefined;
-  const streaming = new Promise<void>((r) => (allStreaming = r));
-  client.onAssistant = (id) => {
-    seen.add(id);
-    if (seen.size >= o.slow) allStreaming();
-  };
-  const slow = batch(o.slow, o.slow);
-  const progress = setInterval(() => step(`streaming ${seen.size}/${o.slow}`), 2000);
-  await streaming;
-  clearInterval(progress);
-  const rss1 = ((await child.call({ cmd: "rss" })) as { rss: number }).rss;
-  await slow;
+  // Two rounds: in the first the heaps (one per thread), socket pools and allocator arenas
+  // grow to their working size; the second shows what holding the runs costs at that size.
+  const cold = await holdSlowRuns(client, child, `${plane}-slow1`, o.slow, step);
+  const warm = await holdSlowRuns(client, child, `${plane}-slow2`, o.slow, step);
   client.onAssistant = null;
   client.close();
   const exited = new Promise((r) => child.proc.once("exit", r));
-  child.proc.send({ cmd: "exit" } satisfies ToChild);
+  child.proc.send({ cmd: "exit" } satisfies ToAgentChild);
   await exited;
   return {
     runsPerSec: o.runs / wall,
     cpuMsPerRun: (cpu * 1000) / o.runs,
-    latP50: pct(lat, 50),
-    latP99: pct(lat, 99),
+    latP50: pct(steady.all50, 50),
+    latP99: pct(steady.all50, 99),
+    latSamples: steady.all50.length,
+    burstP50: pct(burst.all, 50),
+    burstP99: pct(burst.all, 99),
     eldP99: eld.eld.p99,
     eldMax: eld.eld.max,
-    rssPerRunKiB: (rss1 - rss0) / 1024 / o.slow,
+    rssPerRunKiB: warm / 1024 / o.slow,
+    rssFirstRoundKiB: cold / 1024 / o.slow,
     slowRuns: o.slow,
+    threadMs: Object.fromEntries([...threadMs].filter(([, ms]) => ms >= 0.05).sort((a, b) => b[1] - a[1])),
   };
 }
 
@@ -338,10 +313,13 @@ async function runDriver(): Promise<void> {
   const quick = args.switches.has("quick");
   const runs = intArg(args, "runs", quick ? 300 : 2000);
   const slow = intArg(args, "slow", quick ? 300 : 1000);
+  const cpuProf = args.switches.has("cpu-prof");
   guardProcess((quick ? 300 : 1200) * 1000);
   process.stdout.write(`${machineHeader()}\nagent bench: ${runs} runs, ${slow} slow runs${quick ? " (quick)" : ""}\n`);
+  const { diagnostics } = await buildDist();
+  if (diagnostics !== "") process.stderr.write(`warning: tsc reported errors (emitted anyway):\n${diagnostics.slice(0, 2000)}\n`);
   const provider = await startProvider();
-  const results: Record<Plane, PlaneResult> = { worker: await measurePlane("worker", provider.url, { runs, slow }), main: await measurePlane("main", provider.url, { runs, slow }) };
+  const results: Record<Plane, PlaneResult> = { worker: await measurePlane("worker", provider.url, { runs, slow, cpuProf }), main: await measurePlane("main", provider.url, { runs, slow, cpuProf }) };
   provider.close();
   const row = (name: string, get: (r: PlaneResult) => number, digits: number): string[] => [name, fmt(get(results.worker), digits), fmt(get(results.main), digits)];
   process.stdout.write(
@@ -350,14 +328,21 @@ async function runDriver(): Promise<void> {
       [
         row("runs/s", (r) => r.runsPerSec, 0),
         row("CPU ms/run", (r) => r.cpuMsPerRun, 2),
-        row("chunk→frame p50 ms", (r) => r.latP50, 2),
-        row("chunk→frame p99 ms", (r) => r.latP99, 2),
+        row("chunk→frame p50 ms (50 streaming)", (r) => r.latP50, 2),
+        row("chunk→frame p99 ms (50 streaming)", (r) => r.latP99, 2),
+        row("  chunks counted", (r) => r.latSamples, 0),
+        row("chunk→frame p50 ms (50 start at once)", (r) => r.burstP50, 2),
+        row("chunk→frame p99 ms (50 start at once)", (r) => r.burstP99, 2),
         row("ELD p99 ms (200 streaming)", (r) => r.eldP99, 2),
         row("ELD max ms", (r) => r.eldMax, 2),
-        row(`RSS KiB/run (${slow} slow)`, (r) => r.rssPerRunKiB, 1),
+        row(`RSS KiB/run (${slow} slow held)`, (r) => r.rssPerRunKiB, 1),
+        row("  first round (heaps growing)", (r) => r.rssFirstRoundKiB, 1),
       ],
     )}\n`,
   );
+  for (const p of ["worker", "main"] as const) {
+    process.stdout.write(`CPU ms/run by thread (${p}): ${Object.entries(results[p].threadMs).map(([n, ms]) => `${n} ${fmt(ms, 2)}`).join(", ")}\n`);
+  }
   const cpuOverhead = (results.worker.cpuMsPerRun / results.main.cpuMsPerRun - 1) * 100;
   process.stdout.write(`worker plane CPU/run vs baseline: ${cpuOverhead >= 0 ? "+" : ""}${fmt(cpuOverhead, 1)}% (goal < 15%)\n`);
   mkdirSync(join(REPO_ROOT, "bench", "results"), { recursive: true });
@@ -365,5 +350,4 @@ async function runDriver(): Promise<void> {
   process.exit(0);
 }
 
-if (process.argv.includes("--child")) await runChild(process.env.AGENT_BENCH_PLANE === "main" ? "main" : "worker");
-else await runDriver();
+await runDriver();

@@ -7,7 +7,7 @@
  * which the CPU used by processes other than the ones we measure ("foreign" load — other
  * jobs sharing this box) can be estimated per window.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** USER_HZ; procfs reports ticks in this unit regardless of the kernel's HZ. */
 const CLK_TCK = 100;
@@ -40,4 +40,30 @@ export function systemCpuSeconds(): { busy: number; total: number } | undefined 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU seconds per thread name of a process (`/proc/<pid>/task/<tid>/stat`, summed by comm):
+ * e.g. the main thread, worker threads, libuv's pool, V8's helpers. Threads that exited are
+ * missing, so compare two readings only over a window in which the thread set is stable.
+ */
+export function threadCpuByName(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
+      const name = tid === String(pid) ? "main" : s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"));
+      const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
+      out.set(name, (out.get(name) ?? 0) + (Number(rest[11]) + Number(rest[12])) / CLK_TCK);
+    } catch {
+      // The thread exited between readdir and read.
+    }
+  }
+  return out;
 }

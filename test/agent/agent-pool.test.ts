@@ -1,6 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeOpenAI } from "../fakes/fake-openai.js";
@@ -10,6 +10,17 @@ import type { AgentPoolTask } from "../../src/workers/agent/pool/pool-protocol.j
 import { GatewayError } from "../../src/shared/errors.js";
 import { readTranscript } from "../../src/shared/store/sessions/transcript.js";
 import { configFor } from "./helpers/provider-config.js";
+
+/** An unusual nice value, so the pool's threads can be told apart from the test process's own. */
+const POOL_NICE = 7;
+
+/** Nice values of this process's threads (field 19 of /proc/self/task/<tid>/stat). */
+function threadNices(): { tid: string; nice: number }[] {
+  return readdirSync("/proc/self/task").map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "latin1");
+    return { tid, nice: Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]) };
+  });
+}
 
 type Shared = Awaited<ReturnType<typeof startShared>>;
 
@@ -22,6 +33,7 @@ async function startShared() {
   const pool = new AgentPool({
     maxThreads: 2,
     concurrentTasksPerWorker: 16,
+    nice: POOL_NICE,
     onEvent: (ev) => {
       events.set(ev.runId, [...(events.get(ev.runId) ?? []), ev]);
       for (const l of listeners) l(ev);
@@ -116,4 +128,15 @@ test("a pool thread dying mid-run fails its runs with UNAVAILABLE; the pool reco
   const next = await pool.run(task("after")).result;
   assert.equal(next.turn.status, "ok");
   assert.equal(next.turn.text, "back");
+});
+
+test("pool threads run at the pool's nice value; the main thread keeps its own", { skip: process.platform !== "linux" }, async (t) => {
+  const { openai, pool, task } = setup(t);
+  openai.script("gpt-a", { type: "text", text: ["x"] }, { type: "text", text: ["y"] });
+  await Promise.all([pool.run(task("nice-1")).result, pool.run(task("nice-2")).result]);
+  const nices = threadNices();
+  assert.equal(nices.find((n) => n.tid === String(process.pid))?.nice, 0);
+  const lowered = nices.filter((n) => n.nice === POOL_NICE).length;
+  assert.ok(pool.workers().length > 0);
+  assert.ok(lowered >= pool.workers().length, `${lowered} threads at nice ${POOL_NICE}, ${pool.workers().length} pool threads`);
 });

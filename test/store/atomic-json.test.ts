@@ -230,3 +230,39 @@ test("JsonFileWriter persists the latest snapshot and coalesces", async (t) => {
   assert.deepEqual(JSON.parse(readFileSync(file, "utf8")), { n: 21 });
   assert.equal(modeOf(file), 0o600);
 });
+
+test("WriteBehindQueue maxBusyShare: back-to-back writes are paced so their synchronous work takes at most that share", async () => {
+  const busy = (ms: number): void => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  const run = async (maxBusyShare: number | undefined): Promise<{ gaps: number[]; syncs: number[]; writes: number }> => {
+    const starts: number[] = [];
+    const syncs: number[] = [];
+    const q = new WriteBehindQueue(
+      async () => {
+        const t0 = performance.now();
+        starts.push(t0);
+        busy(4); // the snapshot + serialise of a large state
+        syncs.push(performance.now() - t0);
+      },
+      maxBusyShare === undefined ? {} : { maxBusyShare },
+    );
+    // A stream of changes, each waiting for its state to be durable (persist before acknowledging).
+    const until = performance.now() + 150;
+    const acks: Promise<void>[] = [];
+    while (performance.now() < until) {
+      q.schedule();
+      acks.push(q.flush());
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(acks);
+    return { gaps: starts.slice(1).map((s, i) => s - starts[i]!), syncs, writes: q.runs };
+  };
+  const paced = await run(0.25);
+  // Each write starts no earlier than its predecessor's synchronous time / share (within 0.5 ms).
+  paced.gaps.forEach((g, i) => assert.ok(g >= paced.syncs[i]! / 0.25 - 0.5, `gap ${g.toFixed(1)} ms after a ${paced.syncs[i]!.toFixed(1)} ms write`));
+  const unpaced = await run(undefined);
+  assert.ok(unpaced.gaps.some((g, i) => g < unpaced.syncs[i]! / 0.25 - 1.5), "without pacing writes run back to back");
+  assert.ok(paced.writes < unpaced.writes, `paced ${paced.writes} writes, unpaced ${unpaced.writes}`);
+});

@@ -50,6 +50,32 @@ test("store: entries persist atomically at agents/<id>/sessions/sessions.json wi
   await again.close();
 });
 
+test("store: the file is the pretty JSON of the entries after every kind of change (per-entry serialisation)", async (t) => {
+  const stateDir = tempDir(t);
+  let clock = 1;
+  const store = await SessionStore.open({ stateDir, agentId: "main", now: () => clock++ });
+  const expectFile = async (): Promise<void> => {
+    await store.flush();
+    const got = readFileSync(store.path, "utf8");
+    assert.deepEqual(JSON.parse(got), JSON.parse(JSON.stringify(Object.fromEntries(store.list()))));
+    assert.equal(got, `${JSON.stringify(JSON.parse(got), null, 2)}\n`, "pretty-printed with 2 spaces and a trailing newline");
+  };
+  for (let i = 0; i < 5; i++) store.resolveForRun(`agent:main:s${i}`);
+  await expectFile();
+  store.patch("agent:main:s2", { label: "two\nlines \"quoted\"", nested: { a: [1, { b: null }] } });
+  await expectFile();
+  store.recordTurn("agent:main:s0", { provider: "p", model: "m", usage: { input: 1, output: 2, totalTokens: 3 } });
+  store.patch("agent:main:s2", { label: undefined });
+  assert.equal(store.get("agent:main:s2")?.label, undefined);
+  await expectFile();
+  store.delete("agent:main:s1");
+  await expectFile();
+  for (const [k] of store.list()) store.delete(k);
+  await store.flush();
+  assert.equal(readFileSync(store.path, "utf8"), "{}\n");
+  await store.close();
+});
+
 test("store: a corrupt sessions.json is moved aside, not fatal", async (t) => {
   const stateDir = tempDir(t);
   const dir = join(stateDir, "agents", "main", "sessions");
@@ -65,6 +91,7 @@ test("transcript: §11.3 layout, one commit per turn, parentId chain survives a 
   const file = join(tempDir(t), "s1.jsonl");
   const w = await TranscriptWriter.open(file, { sessionId: "s1", cwd: "/ws", now: () => Date.UTC(2026, 0, 1) });
   assert.deepEqual(w.history, []);
+  assert.equal(statSync(file).size, 0, "a new transcript's header waits for the first commit");
   const turn1 = await w.appendMessages([user("hi"), assistant("hello")]);
   await w.close();
   const lines = readFileSync(file, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);

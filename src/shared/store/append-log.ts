@@ -184,9 +184,17 @@ export class AppendLog<T = unknown> {
 
   /** Opens (creating if needed) `file` for appending, after repairing a torn tail. */
   static async open<T = unknown>(file: string, opts: AppendLogOptions = {}): Promise<AppendLog<T>> {
-    await mkdir(dirname(file), { recursive: true, mode: opts.dirMode ?? 0o700 });
     await repairTornTail(file);
-    const handle = await open(file, "a", opts.mode ?? 0o600);
+    const mode = opts.mode ?? 0o600;
+    let handle: FileHandle;
+    try {
+      handle = await open(file, "a", mode);
+    } catch (err) {
+      // The directory is created on demand only (a log is opened per run: skip the mkdir when it exists).
+      if (errnoCode(err) !== "ENOENT") throw err;
+      await mkdir(dirname(file), { recursive: true, mode: opts.dirMode ?? 0o700 });
+      handle = await open(file, "a", mode);
+    }
     const { size } = await handle.stat();
     return new AppendLog<T>(file, handle, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, size, opts.fsync ?? true);
   }

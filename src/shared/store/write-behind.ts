@@ -5,7 +5,7 @@
  * caller wait until its state is on disk (persist before acknowledging).
  */
 import { GatewayError } from "../errors.js";
-import { writeJsonAtomic } from "./atomic-json.js";
+import { writeFileAtomic, writeJsonAtomic } from "./atomic-json.js";
 import type { AtomicWriteOptions } from "./atomic-json.js";
 
 /** Options of `WriteBehindQueue`. */
@@ -16,7 +16,18 @@ export interface WriteBehindOptions {
   retryDelayMs?: number;
   /** Upper bound of the retry delay. Default `30000`. */
   maxRetryDelayMs?: number;
+  /**
+   * Pacing for whole-file rewrites whose cost grows with the state (`0 < share < 1`): the
+   * next write waits until the synchronous part of the last one (snapshot + serialise) is at
+   * most this share of the time since it started, so back-to-back writes of a large state
+   * take at most that share of the thread, and bursts coalesce into fewer writes. A small
+   * state costs microseconds and is not delayed noticeably. Default: no pacing.
+   */
+  maxBusyShare?: number;
 }
+
+/** Longest pause pacing ever inserts between two writes. */
+const MAX_PACE_MS = 250;
 
 interface FlushWaiter {
   gen: number;
@@ -40,6 +51,9 @@ export class WriteBehindQueue {
   #retryDelay: number;
   #runs = 0;
   #waiters: FlushWaiter[] = [];
+  /** Synchronous time of the last task call, and when it started (performance.now()). */
+  #lastSyncMs = 0;
+  #lastStart = Number.NEGATIVE_INFINITY;
 
   constructor(task: () => Promise<void>, opts: WriteBehindOptions = {}) {
     this.#task = task;
@@ -116,10 +130,14 @@ export class WriteBehindQueue {
     try {
       await Promise.resolve();
       while (this.#written < this.#requested) {
+        await this.#pace();
         const gen = this.#requested;
         this.#runs++;
         try {
-          await this.#task();
+          this.#lastStart = performance.now();
+          const written = this.#task();
+          this.#lastSyncMs = performance.now() - this.#lastStart;
+          await written;
         } catch (err) {
           this.#opts.onError?.(err);
           this.#failWaiters(err);
@@ -137,6 +155,17 @@ export class WriteBehindQueue {
       }
     } finally {
       this.#running = null;
+    }
+  }
+
+  /** Waits, when `maxBusyShare` is set, until the last write's synchronous work fits its share. */
+  async #pace(): Promise<void> {
+    const share = this.#opts.maxBusyShare;
+    if (share === undefined || share <= 0 || share >= 1) return;
+    const until = this.#lastStart + Math.min(MAX_PACE_MS, this.#lastSyncMs / share);
+    // Re-checked after each timer: libuv's cached clock can make a timer fire early.
+    for (let wait = until - performance.now(); wait > 0.2; wait = until - performance.now()) {
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
     }
   }
 
@@ -161,15 +190,26 @@ export class WriteBehindQueue {
 /** Options of `JsonFileWriter`. */
 export interface JsonFileWriterOptions extends AtomicWriteOptions, WriteBehindOptions {}
 
+/** JSON text already serialised by its owner, for `JsonFileWriter` to write verbatim. */
+export class SerialisedJson {
+  constructor(readonly text: string) {}
+}
+
 /** One JSON file kept in sync with an in-memory state through a `WriteBehindQueue`. */
 export class JsonFileWriter {
   readonly file: string;
   readonly #queue: WriteBehindQueue;
 
-  /** `snapshot` is called at write time and returns the latest state to persist. */
+  /**
+   * `snapshot` is called at write time and returns the latest state to persist; a
+   * `SerialisedJson` is written as is (a store that keeps its JSON serialised per entry hands over the text).
+   */
   constructor(file: string, snapshot: () => unknown, opts: JsonFileWriterOptions = {}) {
     this.file = file;
-    this.#queue = new WriteBehindQueue(() => writeJsonAtomic(file, snapshot(), opts), opts);
+    this.#queue = new WriteBehindQueue(() => {
+      const value = snapshot();
+      return value instanceof SerialisedJson ? writeFileAtomic(file, value.text, opts) : writeJsonAtomic(file, value, opts);
+    }, opts);
   }
 
   /** Number of writes started so far. */

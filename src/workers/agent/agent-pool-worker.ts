@@ -9,12 +9,14 @@ import { threadId, workerData } from "node:worker_threads";
 import { createRingCodec } from "../../shared/ring/ring-codec.js";
 import { MainRingWriter } from "../../shared/ring/main-ring-writer.js";
 import { RingReader } from "../../shared/ring/ring-reader.js";
+import { lowerThreadPriority } from "../../shared/thread-priority.js";
 import { claimSlot } from "./pool/ring-slot-table.js";
 import type { AgentPoolTask, AgentPoolWorkerData, PoolControlRecord, PoolEventRecord } from "./pool/pool-protocol.js";
 import { runSessionTurn } from "./session-turn.js";
 import type { SessionTurnResult } from "./session-turn.js";
 
 const data = workerData as AgentPoolWorkerData;
+if (data.nice !== undefined) lowerThreadPriority(data.nice);
 const slot = claimSlot(data.table, threadId);
 if (slot < 0) throw new Error("agent pool: no free ring slot for this thread");
 const codec = createRingCodec();

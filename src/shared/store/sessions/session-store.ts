@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { GatewayError } from "../../errors.js";
 import { readJsonFile, removeStaleTempFiles } from "../atomic-json.js";
-import { JsonFileWriter } from "../write-behind.js";
+import { JsonFileWriter, SerialisedJson } from "../write-behind.js";
 import { isValidAgentId, isValidSessionId } from "./session-key.js";
 import type { Usage } from "./transcript-types.js";
 
@@ -55,6 +55,9 @@ export interface SessionStoreOptions {
   now?: () => number;
 }
 
+/** Share of the owning thread that rewriting sessions.json may take under a stream of changes. */
+const SERIALISE_SHARE = 0.1;
+
 function isEntryMap(v: unknown): v is Record<string, SessionEntry> {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
   return Object.values(v).every((e) => typeof e === "object" && e !== null && typeof (e as SessionEntry).sessionId === "string");
@@ -68,6 +71,8 @@ export class SessionStore {
   /** Directory of the transcripts. */
   readonly dir: string;
   readonly #entries: Map<string, SessionEntry>;
+  /** Each entry's slice of the file (`  "key": {…}`), made once per entry object: entries are replaced, never mutated, on change. */
+  readonly #serialised = new WeakMap<SessionEntry, { key: string; text: string }>();
   readonly #writer: JsonFileWriter;
   readonly #now: () => number;
 
@@ -77,7 +82,28 @@ export class SessionStore {
     this.dir = join(path, "..");
     this.#entries = new Map(Object.entries(entries));
     this.#now = now;
-    this.#writer = new JsonFileWriter(path, () => Object.fromEntries(this.#entries));
+    // Paced: with thousands of sessions the file is megabytes, and runs starting and ending
+    // back to back would otherwise rewrite it continuously on the gateway's main thread.
+    this.#writer = new JsonFileWriter(path, () => this.#serialise(), { maxBusyShare: SERIALISE_SHARE });
+  }
+
+  /**
+   * The file's text, as `JSON.stringify(entries, null, 2)` would print it, from cached
+   * per-entry slices: a write re-serialises only the entries that changed since the last one,
+   * so the main thread's cost per write no longer grows with every session ever created.
+   */
+  #serialise(): SerialisedJson {
+    if (this.#entries.size === 0) return new SerialisedJson("{}\n");
+    const parts: string[] = [];
+    for (const [key, entry] of this.#entries) {
+      let s = this.#serialised.get(entry);
+      if (s === undefined || s.key !== key) {
+        s = { key, text: `  ${JSON.stringify(key)}: ${JSON.stringify(entry, null, 2).replaceAll("\n", "\n  ")}` };
+        this.#serialised.set(entry, s);
+      }
+      parts.push(s.text);
+    }
+    return new SerialisedJson(`{\n${parts.join(",\n")}\n}\n`);
   }
 
   /** Loads (or starts) the store of `agentId`. A corrupt file is moved aside, not fatal. */

@@ -3,7 +3,7 @@
  * by `parentId`. A turn's messages are appended at turn end through one `AppendLog` commit
  * (one write, one fsync). Readers tolerate a torn last line and malformed lines.
  */
-import { randomBytes } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { AppendLog, readAppendLog } from "../append-log.js";
 import { isMessageEntry } from "./transcript-types.js";
 import type { MessageEntry, TranscriptEntry, TranscriptHeader, TranscriptMessage } from "./transcript-types.js";
@@ -86,29 +86,34 @@ export class TranscriptWriter {
   readonly #log: AppendLog<unknown>;
   readonly #now: () => number;
   #lastId: string | null;
+  /** A new transcript's header, written with the first messages (one commit, one fsync). */
+  #header: TranscriptHeader | null;
   /** Messages already in the file when it was opened (the run's context). */
   readonly history: TranscriptMessage[];
 
-  private constructor(file: string, log: AppendLog<unknown>, lastId: string | null, history: TranscriptMessage[], now: () => number) {
+  private constructor(file: string, log: AppendLog<unknown>, lastId: string | null, history: TranscriptMessage[], now: () => number, header: TranscriptHeader | null) {
     this.file = file;
     this.#log = log;
     this.#lastId = lastId;
     this.history = history;
     this.#now = now;
+    this.#header = header;
   }
 
-  /** Opens (creating with a header when new) the transcript; a torn tail is repaired. */
+  /**
+   * Opens the transcript; a torn tail is repaired. A new transcript gets its header in the
+   * same commit as its first messages (a turn that ends without any leaves the file empty,
+   * which readers and the next open treat as new).
+   */
   static async open(file: string, opts: TranscriptOpenOptions): Promise<TranscriptWriter> {
     const log = await AppendLog.open<unknown>(file);
     const contents = await readTranscript(file);
     const now = opts.now ?? Date.now;
-    if (contents.header === null && contents.entries.length === 0) {
-      const header: TranscriptHeader = { type: "session", version: 3, id: opts.sessionId, timestamp: new Date(now()).toISOString(), cwd: opts.cwd };
-      await log.append(header);
-    }
+    const header: TranscriptHeader | null =
+      contents.header === null && contents.entries.length === 0 ? { type: "session", version: 3, id: opts.sessionId, timestamp: new Date(now()).toISOString(), cwd: opts.cwd } : null;
     let lastId: string | null = null;
     for (const e of contents.entries) if (typeof e.id === "string") lastId = e.id;
-    return new TranscriptWriter(file, log, lastId, messagesOf(contents.entries), now);
+    return new TranscriptWriter(file, log, lastId, messagesOf(contents.entries), now, header);
   }
 
   /**
@@ -119,11 +124,19 @@ export class TranscriptWriter {
     const entries: MessageEntry[] = [];
     let parentId = this.#lastId;
     for (const message of messages) {
-      const entry: MessageEntry = { type: "message", id: randomBytes(4).toString("hex"), parentId, timestamp: new Date(this.#now()).toISOString(), message };
+      const entry: MessageEntry = { type: "message", id: randomUUID().slice(0, 8), parentId, timestamp: new Date(this.#now()).toISOString(), message };
       entries.push(entry);
       parentId = entry.id;
     }
-    await this.#log.appendMany(entries);
+    const header = this.#header;
+    this.#header = null;
+    try {
+      await this.#log.appendMany(header === null ? entries : [header, ...entries]);
+    } catch (err) {
+      // Nothing of a failed commit stays on disk: the header goes with the next one.
+      this.#header ??= header;
+      throw err;
+    }
     this.#lastId = parentId;
     return entries;
   }

@@ -33,6 +33,8 @@ export interface AgentPoolOptions {
   idleTimeout?: number;
   /** Events ring per thread, bytes. Default 1 MiB. */
   eventRingBytes?: number;
+  /** Linux nice value of the pool threads. Default `AGENT_THREAD_NICE`. */
+  nice?: number;
 }
 
 /** A submitted run. */
@@ -50,6 +52,8 @@ interface RunState {
   ended: Promise<void>;
   markEnded: () => void;
 }
+
+export const AGENT_THREAD_NICE = 10;
 
 /** Longest wait for a finished run's terminal event to come off the ring. */
 const TERMINAL_EVENT_GRACE_MS = 5000;
@@ -73,7 +77,7 @@ export class AgentPool {
     this.table = createRingSlotTable(maxThreads + 2, { eventRingBytes: opts.eventRingBytes });
     this.#onEvent = opts.onEvent;
     const useShim = WORKER_ENTRY.pathname.endsWith(".ts");
-    const workerData: AgentPoolWorkerData = { agentEntry: WORKER_ENTRY.href, table: this.table };
+    const workerData: AgentPoolWorkerData = { agentEntry: WORKER_ENTRY.href, table: this.table, nice: opts.nice ?? AGENT_THREAD_NICE };
     this.#pool = new Piscina({
       filename: useShim ? fileURLToPath(new URL("./tsx-bootstrap.mjs", import.meta.url)) : fileURLToPath(WORKER_ENTRY),
       minThreads: 0,

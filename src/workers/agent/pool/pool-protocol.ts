@@ -21,6 +21,8 @@ export interface AgentPoolWorkerData {
   /** Module the tsx bootstrap loads (unused by compiled builds). */
   agentEntry: string;
   table: RingSlotTable;
+  /** Linux nice value each pool thread lowers itself to at start (unset: inherited). */
+  nice?: number;
 }
 
 /** A task: a session turn minus what cannot cross threads. */

@@ -25,8 +25,13 @@ function errno(err: unknown): string | undefined {
   return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
 }
 
-/** The workspace directory, created if missing, as a real path. */
+/** The workspace directory, created if missing, as a real path (one syscall when it exists: every run asks). */
 export async function workspaceRoot(workspace: string): Promise<string> {
+  try {
+    return await realpath(workspace);
+  } catch (err) {
+    if (errno(err) !== "ENOENT") throw err;
+  }
   await mkdir(workspace, { recursive: true, mode: 0o700 });
   return realpath(workspace);
 }

@@ -1,0 +1,90 @@
+/**
+ * Gateway child of bench/agent.ts (forked with IPC, run from the tsc build on plain node, as
+ * `npm start` runs): starts a gateway on 127.0.0.1 port 0 whose agent runs go through the
+ * piscina pool (`AGENT_BENCH_PLANE=worker`) or through the same loop on the main thread
+ * (`main`, the bench's baseline — never a gateway option). Answers the driver's commands:
+ * provider config, main-thread event-loop delay, RSS after a GC (needs `--expose-gc`).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import pino from "pino";
+import { startGateway } from "../../src/main/gateway.js";
+import { DEFAULT_POLICY } from "../../src/main/options.js";
+import type { AgentEvent } from "../../src/workers/agent/agent-events.js";
+import type { AgentPoolTask } from "../../src/workers/agent/pool/pool-protocol.js";
+import { runSessionTurn } from "../../src/workers/agent/session-turn.js";
+import type { FromAgentChild, ToAgentChild } from "./agent-child-protocol.js";
+
+const TOKEN = process.env.AGENT_BENCH_TOKEN ?? "";
+const plane = process.env.AGENT_BENCH_PLANE === "main" ? "main" : "worker";
+
+
+const stateDir = mkdtempSync(join(tmpdir(), "agent-bench-"));
+const createPlane =
+  plane === "main"
+    ? async (onEvent: (ev: AgentEvent) => void) => {
+        return {
+          run(task: AgentPoolTask) {
+            const ac = new AbortController();
+            return { runId: task.runId, result: runSessionTurn({ ...task, signal: ac.signal, onEvent }), abort: () => ac.abort() };
+          },
+          close: async () => undefined,
+        };
+      }
+    : undefined;
+const options = {
+  host: "127.0.0.1",
+  port: 0,
+  auth: { mode: "token" as const, token: TOKEN },
+  stateDir,
+  configPath: join(stateDir, "clawdbot.json"),
+  // A bench client reading thousands of events must not be cut as a slow consumer.
+  policy: { ...DEFAULT_POLICY, maxBufferedBytes: 256 * 1024 * 1024 },
+  handshakeTimeoutMs: 10_000,
+  preAuthMaxPerIp: 64,
+  presenceMaxEntries: 200,
+  controlUi: { enabled: false, basePath: "", allowInsecureAuth: false, allowedOrigins: [] },
+  trustedProxies: [],
+  nodes: { allowCommands: [], denyCommands: [] },
+  canvasHostPort: null,
+  version: "bench",
+  healthRefreshMs: 600_000,
+  presenceBroadcastWindowMs: 100,
+};
+const inst = await startGateway(options, pino({ level: "silent" }), { agents: createPlane ? { createPlane } : { pool: { maxThreads: Number(process.env.AGENT_BENCH_THREADS ?? 2), concurrentTasksPerWorker: 1024, ...(process.env.AGENT_BENCH_NICE !== undefined ? { nice: Number(process.env.AGENT_BENCH_NICE) } : {}) } } });
+let eld: ReturnType<typeof monitorEventLoopDelay> | null = null;
+const send = (m: FromAgentChild): void => void process.send?.(m);
+process.on("message", (m: ToAgentChild) => {
+  switch (m.cmd) {
+    case "config":
+      inst.server.ctx.options = {
+        ...inst.server.ctx.options,
+        agentConfig: {
+          agents: { defaults: { model: `fake/${m.model}`, workspace: join(stateDir, "ws"), maxConcurrent: m.maxConcurrent } },
+          models: { providers: { fake: { baseUrl: m.providerUrl, apiKey: "sk-bench", api: "openai-completions", models: [{ id: m.model }] } } },
+        },
+      };
+      return send({ ok: true });
+    case "eld-start":
+      eld = monitorEventLoopDelay({ resolution: 1 });
+      eld.enable();
+      return send({ ok: true });
+    case "eld-stop": {
+      const h = eld!;
+      h.disable();
+      return send({ eld: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 } });
+    }
+    case "rss":
+      // Collect garbage first (main isolate; --expose-gc): the figure is memory the runs hold.
+      (globalThis as { gc?: () => void }).gc?.();
+      return send({ rss: process.memoryUsage().rss });
+    case "exit":
+      void inst.stop().finally(() => {
+        rmSync(stateDir, { recursive: true, force: true });
+        process.exit(0);
+      });
+  }
+});
+send({ port: inst.server.port });
