@@ -22,8 +22,8 @@
  *                        case: 50 runs (20 chunks) started in the same instant
  *   ELD p99              gateway main-thread event-loop delay while 200 runs stream
  *   RSS/run              RSS growth with M concurrent slow runs (a chunk every 100 ms),
- *                        sampled once every run streamed its first chunk, after a GC of the
- *                        main isolate; the second of two rounds (the first grows the heaps)
+ *                        sampled once every run streamed its first chunk, after a GC in
+ *                        every isolate; the second of two rounds (the first grows the heaps)
  * Writes bench/results/agent.json. Not part of `npm test`.
  */
 import { fork } from "node:child_process";

@@ -14,14 +14,21 @@ import { startGateway } from "../../src/main/gateway.js";
 import { DEFAULT_POLICY } from "../../src/main/options.js";
 import type { AgentEvent } from "../../src/workers/agent/agent-events.js";
 import type { AgentPoolTask } from "../../src/workers/agent/pool/pool-protocol.js";
+import { AgentPool } from "../../src/workers/agent/pool/agent-pool-host.js";
 import { runSessionTurn } from "../../src/workers/agent/session-turn.js";
 import type { FromAgentChild, ToAgentChild } from "./agent-child-protocol.js";
 
 const TOKEN = process.env.AGENT_BENCH_TOKEN ?? "";
 const plane = process.env.AGENT_BENCH_PLANE === "main" ? "main" : "worker";
 
-
 const stateDir = mkdtempSync(join(tmpdir(), "agent-bench-"));
+/** The worker plane's pool, kept to collect garbage in its threads before memory readings. */
+let pool: AgentPool | undefined;
+const poolOptions = {
+  maxThreads: Number(process.env.AGENT_BENCH_THREADS ?? 2),
+  concurrentTasksPerWorker: 1024,
+  ...(process.env.AGENT_BENCH_NICE !== undefined ? { nice: Number(process.env.AGENT_BENCH_NICE) } : {}),
+};
 const createPlane =
   plane === "main"
     ? async (onEvent: (ev: AgentEvent) => void) => {
@@ -33,7 +40,7 @@ const createPlane =
           close: async () => undefined,
         };
       }
-    : undefined;
+    : async (onEvent: (ev: AgentEvent) => void) => (pool = new AgentPool({ ...poolOptions, onEvent }));
 const options = {
   host: "127.0.0.1",
   port: 0,
@@ -53,7 +60,7 @@ const options = {
   healthRefreshMs: 600_000,
   presenceBroadcastWindowMs: 100,
 };
-const inst = await startGateway(options, pino({ level: "silent" }), { agents: createPlane ? { createPlane } : { pool: { maxThreads: Number(process.env.AGENT_BENCH_THREADS ?? 2), concurrentTasksPerWorker: 1024, ...(process.env.AGENT_BENCH_NICE !== undefined ? { nice: Number(process.env.AGENT_BENCH_NICE) } : {}) } } });
+const inst = await startGateway(options, pino({ level: "silent" }), { agents: { createPlane } });
 let eld: ReturnType<typeof monitorEventLoopDelay> | null = null;
 const send = (m: FromAgentChild): void => void process.send?.(m);
 process.on("message", (m: ToAgentChild) => {
@@ -77,9 +84,12 @@ process.on("message", (m: ToAgentChild) => {
       return send({ eld: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 } });
     }
     case "rss":
-      // Collect garbage first (main isolate; --expose-gc): the figure is memory the runs hold.
-      (globalThis as { gc?: () => void }).gc?.();
-      return send({ rss: process.memoryUsage().rss });
+      // Collect garbage first in every isolate (--expose-gc): the figure is memory the runs hold.
+      void (pool?.collectGarbage() ?? Promise.resolve()).then(() => {
+        (globalThis as { gc?: () => void }).gc?.();
+        send({ rss: process.memoryUsage().rss });
+      });
+      return;
     case "exit":
       void inst.stop().finally(() => {
         rmSync(stateDir, { recursive: true, force: true });

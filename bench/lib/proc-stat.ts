@@ -43,8 +43,9 @@ export function systemCpuSeconds(): { busy: number; total: number } | undefined 
 }
 
 /**
- * CPU seconds per thread name of a process (`/proc/<pid>/task/<tid>/stat`, summed by comm):
- * e.g. the main thread, worker threads, libuv's pool, V8's helpers. Threads that exited are
+ * CPU seconds per thread name of a process (`/proc/<pid>/task/<tid>/stat`, summed by comm,
+ * with " (nice N)" for threads not at nice 0): e.g. the main thread, worker threads started
+ * at a lower priority, libuv's pool and V8's helpers (both "node"). Threads that exited are
  * missing, so compare two readings only over a window in which the thread set is stable.
  */
 export function threadCpuByName(pid: number): Map<string, number> {
@@ -58,8 +59,9 @@ export function threadCpuByName(pid: number): Map<string, number> {
   for (const tid of tids) {
     try {
       const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, "latin1");
-      const name = tid === String(pid) ? "main" : s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"));
       const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
+      const nice = Number(rest[16]);
+      const name = (tid === String(pid) ? "main" : s.slice(s.indexOf("(") + 1, s.lastIndexOf(")"))) + (nice !== 0 ? ` (nice ${nice})` : "");
       out.set(name, (out.get(name) ?? 0) + (Number(rest[11]) + Number(rest[12])) / CLK_TCK);
     } catch {
       // The thread exited between readdir and read.

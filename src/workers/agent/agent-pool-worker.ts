@@ -30,6 +30,10 @@ const control = new RingReader(
   (payload) => {
     const rec = codec.decode(payload) as PoolControlRecord;
     if (rec.t === "abort") running.get(rec.runId)?.abort();
+    else if (rec.t === "gc") {
+      (globalThis as { gc?: () => void }).gc?.();
+      send({ t: "gc", id: rec.id });
+    }
   },
   { keepAlive: false },
 );

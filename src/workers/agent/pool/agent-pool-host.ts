@@ -70,6 +70,8 @@ export class AgentPool {
   readonly #threadSlot = new Map<number, number>();
   readonly #codec = createRingCodec();
   readonly #onEvent: (ev: AgentEvent) => void;
+  readonly #gcWaits = new Map<number, { left: number; done: () => void }>();
+  #gcSeq = 0;
 
   constructor(opts: AgentPoolOptions) {
     const maxThreads = opts.maxThreads ?? Math.min(4, availableParallelism());
@@ -138,6 +140,20 @@ export class AgentPool {
     return this.#pool.threads;
   }
 
+  /**
+   * Asks every live thread for a full garbage collection (only with `--expose-gc`; otherwise
+   * the threads just answer) and resolves when all answered: memory readings in benchmarks.
+   */
+  collectGarbage(): Promise<void> {
+    const slots = [...new Set(this.#threadSlot.values())];
+    if (slots.length === 0) return Promise.resolve();
+    const id = ++this.#gcSeq;
+    return new Promise((done) => {
+      this.#gcWaits.set(id, { left: slots.length, done });
+      for (const slot of slots) this.#sendControl(slot, { t: "gc", id });
+    });
+  }
+
   /** Stops the pool (in-flight runs are failed by piscina) and the readers. */
   async close(): Promise<void> {
     await this.#pool.destroy();
@@ -171,6 +187,14 @@ export class AgentPool {
         this.#onEvent(rec.ev);
         const phase = rec.ev.stream === "lifecycle" ? rec.ev.data.phase : undefined;
         if (phase === "end" || phase === "error") this.#runs.get(rec.ev.runId)?.markEnded();
+        return;
+      }
+      case "gc": {
+        const w = this.#gcWaits.get(rec.id);
+        if (w !== undefined && --w.left === 0) {
+          this.#gcWaits.delete(rec.id);
+          w.done();
+        }
         return;
       }
       default: {

@@ -11,10 +11,15 @@ import type { SessionTurnInput } from "../session-turn.js";
 export type PoolEventRecord =
   | { t: "hello"; threadId: number; slot: number }
   | { t: "run"; runId: string; slot: number }
-  | { t: "ev"; ev: AgentEvent };
+  | { t: "ev"; ev: AgentEvent }
+  /** Answer to a `gc` request. */
+  | { t: "gc"; id: number };
 
-/** Host → pool thread. */
-export type PoolControlRecord = { t: "abort"; runId: string };
+/**
+ * Host → pool thread. `gc`: a full collection in the thread when the process runs with
+ * `--expose-gc` (memory readings in benchmarks), a no-op otherwise; answered with `gc`.
+ */
+export type PoolControlRecord = { t: "abort"; runId: string } | { t: "gc"; id: number };
 
 /** `workerData` of every pool thread. */
 export interface AgentPoolWorkerData {
