@@ -6,8 +6,9 @@
  *   npx tsx bench/agent.ts [--quick] [--runs N] [--slow N] [--cpu-prof]
  *
  * `--cpu-prof` writes V8 CPU profiles of every gateway thread to bench/results/agent-prof/.
- * Environment: AGENT_BENCH_THREADS (pool threads, default 2), AGENT_BENCH_NICE (their nice
- * value, default the gateway's).
+ * Environment: AGENT_BENCH_THREADS (pool threads, default the gateway's: cores − 1, 1 to 4),
+ * AGENT_BENCH_NICE (their nice value, default the gateway's), AGENT_BENCH_NODE_ARGS (extra
+ * node flags of the gateway child, e.g. `--perf-basic-prof` for `perf`).
  *
  * Process layout: this driver hosts the zero-delay fake provider (OpenAI chat-completions
  * SSE, chunk timestamps embedded in the text) and the WebSocket client; the gateway runs in
@@ -97,7 +98,7 @@ interface Child {
 async function startChild(plane: Plane, cpuProf: boolean): Promise<Child> {
   const prof = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${join(REPO_ROOT, "bench", "results", "agent-prof")}`] : [];
   const proc = track(
-    fork(builtChild("agent-gateway-child"), [], { cwd: REPO_ROOT, execArgv: ["--expose-gc", ...prof], env: { ...process.env, AGENT_BENCH_PLANE: plane, AGENT_BENCH_TOKEN: TOKEN }, stdio: ["ignore", "inherit", "inherit", "ipc"] }),
+    fork(builtChild("agent-gateway-child"), [], { cwd: REPO_ROOT, execArgv: ["--expose-gc", ...prof, ...(process.env.AGENT_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? [])], env: { ...process.env, AGENT_BENCH_PLANE: plane, AGENT_BENCH_TOKEN: TOKEN }, stdio: ["ignore", "inherit", "inherit", "ipc"] }),
   );
   const port = await new Promise<number>((resolve, reject) => {
     proc.once("message", (m: FromAgentChild) => ("port" in m ? resolve(m.port) : reject(new Error("bad hello"))));

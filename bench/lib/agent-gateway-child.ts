@@ -25,7 +25,7 @@ const stateDir = mkdtempSync(join(tmpdir(), "agent-bench-"));
 /** The worker plane's pool, kept to collect garbage in its threads before memory readings. */
 let pool: AgentPool | undefined;
 const poolOptions = {
-  maxThreads: Number(process.env.AGENT_BENCH_THREADS ?? 2),
+  ...(process.env.AGENT_BENCH_THREADS !== undefined ? { maxThreads: Number(process.env.AGENT_BENCH_THREADS) } : {}),
   concurrentTasksPerWorker: 1024,
   ...(process.env.AGENT_BENCH_NICE !== undefined ? { nice: Number(process.env.AGENT_BENCH_NICE) } : {}),
 };

@@ -75,6 +75,8 @@ const DEADLINE_GRACE_MS = 10_000;
 export interface RunPlane {
   run(task: AgentPoolTask): PoolRun;
   close(): Promise<void>;
+  /** Live and maximum threads (health). */
+  stats?(): { threads: number; maxThreads: number };
 }
 
 /** Options of `AgentRuntime`. */
@@ -96,6 +98,8 @@ export class AgentRuntime {
   readonly #relay: RunRelay;
   readonly #stores = new Map<string, Promise<SessionStore>>();
   #pool: Promise<RunPlane> | null = null;
+  /** The plane once created (for synchronous health readings). */
+  #plane: RunPlane | null = null;
   #closed = false;
 
   constructor(private readonly deps: AgentRuntimeDeps) {
@@ -106,6 +110,11 @@ export class AgentRuntime {
   /** True once the pool was created (first run). */
   get poolStarted(): boolean {
     return this.#pool !== null;
+  }
+
+  /** Pool threads for health: live and maximum (empty before the first run). */
+  planeStats(): { threads?: number; maxThreads?: number } {
+    return this.#plane?.stats?.() ?? {};
   }
 
   /** The piscina pool, if started (health, tests). */
@@ -231,14 +240,21 @@ export class AgentRuntime {
     for (const id of [...this.#runs.keys()]) this.abort(id, "shutdown");
     const pool = this.#pool;
     this.#pool = null;
+    this.#plane = null;
     if (pool !== null) await (await pool.catch(() => null))?.close();
     for (const s of this.#stores.values()) await (await s.catch(() => null))?.close();
   }
 
   #getPool(): Promise<RunPlane> {
     if (this.#pool === null) {
-      this.#pool = this.deps.createPool((ev) => this.#relay.onEvent(ev));
-      this.#pool.catch(() => (this.#pool = null));
+      const created = this.deps.createPool((ev) => this.#relay.onEvent(ev));
+      this.#pool = created;
+      created.then(
+        (plane) => {
+          if (this.#pool === created) this.#plane = plane;
+        },
+        () => (this.#pool = null),
+      );
     }
     return this.#pool;
   }

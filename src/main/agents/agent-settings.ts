@@ -60,6 +60,39 @@ export function agentSettings(opts: GatewayOptions): AgentSettings {
   };
 }
 
+/** `agents.pool` (ours, not the reference's; read when the pool starts, i.e. at the first run). */
+export interface AgentPoolSettings {
+  /** `agents.pool.maxThreads` (1–64). */
+  maxThreads?: number;
+  /** `agents.pool.runsPerThread` (1–10000): runs one thread holds at once. */
+  concurrentTasksPerWorker?: number;
+  /** `agents.pool.idleSeconds` (1–86400): an idle thread retires after this long. */
+  idleTimeout?: number;
+}
+
+/** Reads `agents.pool`; values out of range are ignored (the defaults apply), each named in `invalid`. */
+export function agentPoolSettings(opts: GatewayOptions): { settings: AgentPoolSettings; invalid: string[] } {
+  const cfg = opts.agentConfig ?? {};
+  const agents = isObj(cfg.agents) ? cfg.agents : {};
+  const pool = isObj(agents.pool) ? agents.pool : {};
+  const invalid: string[] = [];
+  const int = (key: string, min: number, max: number): number | undefined => {
+    const v = pool[key];
+    if (v === undefined) return undefined;
+    if (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max) return v;
+    invalid.push(`agents.pool.${key} must be an integer from ${min} to ${max}`);
+    return undefined;
+  };
+  const settings: AgentPoolSettings = {};
+  const maxThreads = int("maxThreads", 1, 64);
+  const runs = int("runsPerThread", 1, 10_000);
+  const idle = int("idleSeconds", 1, 86_400);
+  if (maxThreads !== undefined) settings.maxThreads = maxThreads;
+  if (runs !== undefined) settings.concurrentTasksPerWorker = runs;
+  if (idle !== undefined) settings.idleTimeout = idle * 1000;
+  return { settings, invalid };
+}
+
 /** `{name, avatar}` of an agent (§3.7): `ui.assistant` → agent `identity` → defaults. */
 export function agentIdentity(opts: GatewayOptions, agentId: string): { name: string; avatar: string } {
   const cfg = opts.agentConfig ?? {};

@@ -15,6 +15,7 @@ import { setNodeAgentHooks } from "../nodes/node-events.js";
 import { registerAgentMethods } from "./agent-methods.js";
 import type { DedupeEntry } from "./agent-methods.js";
 import { AgentRuntime } from "./agent-runtime.js";
+import { agentPoolSettings } from "./agent-settings.js";
 import type { RunPlane } from "./agent-runtime.js";
 import { registerChatMethods } from "./chat-methods.js";
 import { mountOpenAiHttp } from "./openai-http.js";
@@ -29,7 +30,7 @@ const DEDUPE_MAX = 1000;
 
 /** Options of the agents module. */
 export interface AgentsModuleOptions {
-  /** Pool sizing (default: cores, at most 4 threads; 64 runs per thread). */
+  /** Pool sizing; overrides `agents.pool` from the config (default: cores − 1, 1 to 4 threads; 64 runs per thread). */
   pool?: Omit<AgentPoolOptions, "onEvent">;
   /** Replaces the piscina pool (benches: the same loop on the main thread). Default: `AgentPool`. */
   createPlane?: (onEvent: (ev: AgentEvent) => void) => Promise<RunPlane>;
@@ -49,7 +50,9 @@ export function agentsModule(opts: AgentsModuleOptions = {}): GatewayModuleDef {
           opts.createPlane ??
           (async (onEvent: (ev: AgentEvent) => void): Promise<RunPlane> => {
             const { AgentPool } = await import("../../workers/agent/pool/agent-pool-host.js");
-            return new AgentPool({ ...opts.pool, onEvent });
+            const { settings, invalid } = agentPoolSettings(live.current);
+            for (const problem of invalid) log.warn(`${problem}; using the default`);
+            return new AgentPool({ ...settings, ...opts.pool, onEvent });
           }),
       });
       const dedupe = new TtlCache<DedupeEntry>(DEDUPE_TTL_MS, DEDUPE_MAX);
@@ -70,7 +73,7 @@ export function agentsModule(opts: AgentsModuleOptions = {}): GatewayModuleDef {
           background("agent.request", runId, runtime.start({ runId, message: p.message, sessionKey: p.sessionKey ?? `node-${nodeId}`, timeoutSeconds: p.timeoutSeconds }).then((s) => s.done));
         },
       });
-      r.healthSection("agentRuns", () => ({ poolStarted: runtime.poolStarted, active: runtime.active, running: runtime.lanes.running, queued: runtime.lanes.queued }));
+      r.healthSection("agentRuns", () => ({ poolStarted: runtime.poolStarted, ...runtime.planeStats(), active: runtime.active, running: runtime.lanes.running, queued: runtime.lanes.queued }));
       return {
         api: runtime,
         stop: async () => {

@@ -190,9 +190,9 @@ export class WriteBehindQueue {
 /** Options of `JsonFileWriter`. */
 export interface JsonFileWriterOptions extends AtomicWriteOptions, WriteBehindOptions {}
 
-/** JSON text already serialised by its owner, for `JsonFileWriter` to write verbatim. */
+/** JSON already serialised by its owner (text or UTF-8 bytes), for `JsonFileWriter` to write verbatim. */
 export class SerialisedJson {
-  constructor(readonly text: string) {}
+  constructor(readonly data: string | Uint8Array) {}
 }
 
 /** One JSON file kept in sync with an in-memory state through a `WriteBehindQueue`. */
@@ -208,7 +208,7 @@ export class JsonFileWriter {
     this.file = file;
     this.#queue = new WriteBehindQueue(() => {
       const value = snapshot();
-      return value instanceof SerialisedJson ? writeFileAtomic(file, value.text, opts) : writeJsonAtomic(file, value, opts);
+      return value instanceof SerialisedJson ? writeFileAtomic(file, value.data, opts) : writeJsonAtomic(file, value, opts);
     }, opts);
   }
 

@@ -55,6 +55,11 @@ export interface SessionStoreOptions {
   now?: () => number;
 }
 
+const EMPTY = Buffer.from("{}\n");
+const OPEN = Buffer.from("{\n");
+const SEP = Buffer.from(",\n");
+const CLOSE = Buffer.from("\n}\n");
+
 /** Share of the owning thread that rewriting sessions.json may take under a stream of changes. */
 const SERIALISE_SHARE = 0.1;
 
@@ -71,8 +76,8 @@ export class SessionStore {
   /** Directory of the transcripts. */
   readonly dir: string;
   readonly #entries: Map<string, SessionEntry>;
-  /** Each entry's slice of the file (`  "key": {…}`), made once per entry object: entries are replaced, never mutated, on change. */
-  readonly #serialised = new WeakMap<SessionEntry, { key: string; text: string }>();
+  /** Each entry's slice of the file (`  "key": {…}` in UTF-8), made once per entry object: entries are replaced, never mutated, on change. */
+  readonly #serialised = new WeakMap<SessionEntry, { key: string; bytes: Buffer }>();
   readonly #writer: JsonFileWriter;
   readonly #now: () => number;
 
@@ -88,22 +93,27 @@ export class SessionStore {
   }
 
   /**
-   * The file's text, as `JSON.stringify(entries, null, 2)` would print it, from cached
-   * per-entry slices: a write re-serialises only the entries that changed since the last one,
-   * so the main thread's cost per write no longer grows with every session ever created.
+   * The file's bytes, as `JSON.stringify(entries, null, 2)` would print them, from cached
+   * per-entry UTF-8 slices: a write serialises only the entries that changed since the last
+   * one and copies the rest (no string is built, flattened or encoded for the whole file), so
+   * the main thread's cost per write barely grows with every session ever created.
    */
   #serialise(): SerialisedJson {
-    if (this.#entries.size === 0) return new SerialisedJson("{}\n");
-    const parts: string[] = [];
+    if (this.#entries.size === 0) return new SerialisedJson(EMPTY);
+    const parts: Buffer[] = [OPEN];
+    let first = true;
     for (const [key, entry] of this.#entries) {
       let s = this.#serialised.get(entry);
       if (s === undefined || s.key !== key) {
-        s = { key, text: `  ${JSON.stringify(key)}: ${JSON.stringify(entry, null, 2).replaceAll("\n", "\n  ")}` };
+        s = { key, bytes: Buffer.from(`  ${JSON.stringify(key)}: ${JSON.stringify(entry, null, 2).replaceAll("\n", "\n  ")}`) };
         this.#serialised.set(entry, s);
       }
-      parts.push(s.text);
+      if (!first) parts.push(SEP);
+      first = false;
+      parts.push(s.bytes);
     }
-    return new SerialisedJson(`{\n${parts.join(",\n")}\n}\n`);
+    parts.push(CLOSE);
+    return new SerialisedJson(Buffer.concat(parts));
   }
 
   /** Loads (or starts) the store of `agentId`. A corrupt file is moved aside, not fatal. */

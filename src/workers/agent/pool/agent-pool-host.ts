@@ -25,7 +25,7 @@ import type { AgentPoolTask, AgentPoolWorkerData, PoolControlRecord, PoolEventRe
 export interface AgentPoolOptions {
   /** Every agent event, in per-run seq order. */
   onEvent: (ev: AgentEvent) => void;
-  /** Pool threads. Default: available cores, at most 4. */
+  /** Pool threads. Default `defaultPoolThreads()`: one core left to the main thread, 1 to 4. */
   maxThreads?: number;
   /** Runs one thread holds at once. Default 64. */
   concurrentTasksPerWorker?: number;
@@ -55,6 +55,16 @@ interface RunState {
 
 export const AGENT_THREAD_NICE = 10;
 
+/**
+ * Default pool size: the cores minus one (the main thread serves the control plane and
+ * forwards every event), at least 1, at most 4. On 2 cores a second pool thread made each
+ * run cost 40–120 % more CPU than one thread (bench/agent.ts: the three threads contend for
+ * two cores) while adding no throughput; set `agents.pool.maxThreads` to override.
+ */
+export function defaultPoolThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
 /** Longest wait for a finished run's terminal event to come off the ring. */
 const TERMINAL_EVENT_GRACE_MS = 5000;
 
@@ -63,6 +73,7 @@ const WORKER_ENTRY = new URL("../agent-pool-worker" + (import.meta.url.endsWith(
 /** The piscina pool of agent threads plus their ring slots. */
 export class AgentPool {
   readonly table: RingSlotTable;
+  readonly maxThreads: number;
   readonly #pool: Piscina;
   readonly #readers: RingReader[];
   readonly #controls: MainRingWriter[];
@@ -74,7 +85,8 @@ export class AgentPool {
   #gcSeq = 0;
 
   constructor(opts: AgentPoolOptions) {
-    const maxThreads = opts.maxThreads ?? Math.min(4, availableParallelism());
+    const maxThreads = opts.maxThreads ?? defaultPoolThreads();
+    this.maxThreads = maxThreads;
     // Spare slots: piscina may start a replacement before the old thread's destroy event.
     this.table = createRingSlotTable(maxThreads + 2, { eventRingBytes: opts.eventRingBytes });
     this.#onEvent = opts.onEvent;
@@ -133,6 +145,11 @@ export class AgentPool {
   /** Threads that announced themselves, with their slots. */
   threads(): Map<number, number> {
     return new Map(this.#threadSlot);
+  }
+
+  /** Live and maximum threads (health). */
+  stats(): { threads: number; maxThreads: number } {
+    return { threads: this.#pool.threads.length, maxThreads: this.maxThreads };
   }
 
   /** The pool's live threads (health, and crash tests that terminate one). */
