@@ -10,8 +10,9 @@
  * AGENT_BENCH_NICE (their nice value, default the gateway's), AGENT_BENCH_NODE_ARGS (extra
  * node flags of the gateway child, e.g. `--perf-basic-prof` for `perf`).
  *
- * Process layout: this driver hosts the zero-delay fake provider (OpenAI chat-completions
- * SSE, chunk timestamps embedded in the text) and the WebSocket client; the gateway runs in
+ * Process layout: the zero-delay fake provider (OpenAI chat-completions SSE, chunk timestamps
+ * embedded in the text) runs in its own process (lib/agent-provider-child.ts), this driver
+ * is the WebSocket client; the gateway runs in
  * a child (lib/agent-gateway-child.ts, run from the tsc build on plain node like `npm start`), whose CPU is read from procfs and which reports its own main-thread
  * event-loop delay and RSS over IPC.
  *
@@ -30,8 +31,7 @@
 import { fork } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { join } from "node:path";
 import WebSocket from "ws";
 import type { FromAgentChild, ToAgentChild } from "./lib/agent-child-protocol.js";
@@ -45,48 +45,20 @@ import { fmt, formatTable } from "./lib/stats.js";
 type Plane = "worker" | "main";
 
 const TOKEN = "bench-token-0123456789abcdef";
-const now = (): number => performance.timeOrigin + performance.now();
+/** CLOCK_MONOTONIC in ms: the clock of the provider process's chunk stamps. */
+const now = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 
 // ───────────────────────────── driver ─────────────────────────────
 
-/** Fake OpenAI provider: model `b-<chunks>-<delayMs>`; each chunk carries `<t>` (epoch ms) of its write. */
+/** Starts the fake provider process (lib/agent-provider-child.ts). */
 async function startProvider(): Promise<{ url: string; close: () => void }> {
-  const server = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on("data", (c: Buffer) => parts.push(c));
-    req.on("end", () => {
-      const body = JSON.parse(Buffer.concat(parts).toString("utf8")) as { model: string };
-      const [, n, d] = /^b-(\d+)-(\d+)$/.exec(body.model) ?? ["", "5", "0"];
-      const chunks = Number(n);
-      const delay = Number(d);
-      const base = { id: "chatcmpl-b", object: "chat.completion.chunk", created: 0, model: body.model };
-      const frame = (delta: Record<string, unknown>, finish: string | null = null): string => `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
-      res.writeHead(200, { "content-type": "text/event-stream" });
-      res.write(frame({ role: "assistant", content: "" }));
-      let i = 0;
-      let gone = false;
-      res.on("close", () => (gone = true));
-      const step = (): void => {
-        if (gone) return;
-        if (i < chunks) {
-          i++;
-          res.write(frame({ content: `<${now().toFixed(3)}>` }));
-          if (delay > 0) setTimeout(step, delay);
-          else step();
-          return;
-        }
-        res.write(frame({}, "stop"));
-        res.write(`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: 10, completion_tokens: chunks, total_tokens: 10 + chunks } })}\n\n`);
-        res.end("data: [DONE]\n\n");
-      };
-      if (delay > 0) setTimeout(step, delay);
-      else step();
-    });
+  const proc = track(fork(builtChild("agent-provider-child"), [], { cwd: REPO_ROOT, stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.once("message", (m: { url: string }) => resolve(m.url));
+    proc.once("exit", (code) => reject(new Error(`provider exited ${code}`)));
   });
-  server.keepAliveTimeout = 60_000;
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, close: () => server.close() };
+  return { url, close: () => proc.kill() };
 }
 
 interface Child {
@@ -117,6 +89,15 @@ async function startChild(plane: Plane, cpuProf: boolean): Promise<Child> {
   return { proc, port, call };
 }
 
+/** The first `"name":"…"` string value in a JSON text (the bench's values have no escapes). */
+function stringField(text: string, name: string): string {
+  const key = `"${name}":"`;
+  const from = text.indexOf(key);
+  if (from < 0) return "";
+  const start = from + key.length;
+  return text.slice(start, text.indexOf('"', start));
+}
+
 /** One operator connection: sends `agent` requests and watches every event. */
 class Client {
   readonly #ws: WebSocket;
@@ -126,10 +107,18 @@ class Client {
 
   private constructor(ws: WebSocket) {
     this.#ws = ws;
+    // The client reads thousands of frames a second on the same 2 cores as the gateway: it
+    // parses only what it needs (an assistant event's runId and delta; `res` frames), so
+    // its own event-loop delay adds as little as it can to the measured latency.
     ws.on("message", (data) => {
       const at = now();
-      const f = JSON.parse(data.toString()) as { type: string; id?: string; ok?: boolean; payload?: { status?: string; runId?: string; stream?: string; data?: { delta?: string } }; event?: string };
-      if (f.type === "event" && f.event === "agent" && f.payload?.stream === "assistant" && this.onAssistant) this.onAssistant(f.payload.runId!, f.payload.data?.delta ?? "", at);
+      const text = data.toString();
+      if (text.includes('"stream":"assistant"')) {
+        if (this.onAssistant) this.onAssistant(stringField(text, "runId"), stringField(text, "delta"), at);
+        return;
+      }
+      if (!text.includes('"type":"res"')) return;
+      const f = JSON.parse(text) as { type: string; id?: string; ok?: boolean; payload?: { status?: string } };
       if (f.type === "res" && f.id !== undefined && f.payload?.status !== "accepted") {
         const done = this.#finals.get(f.id);
         this.#finals.delete(f.id);
@@ -189,6 +178,9 @@ interface PlaneResult {
   latP50: number;
   latP99: number;
   latSamples: number;
+  latGatewayEldP99: number;
+  latDriverEldP99: number;
+  latDriverEldMax: number;
   burstP50: number;
   burstP99: number;
   eldP99: number;
@@ -271,7 +263,13 @@ async function measurePlane(plane: Plane, providerUrl: string, o: { runs: number
   // Steady state: 50 runs streaming at once (60 chunks 20 ms apart), started 8 ms apart as
   // independent clients' runs would be; only chunks written while all 50 stream count.
   await config("b-60-20");
+  const dEld = monitorEventLoopDelay({ resolution: 1 });
+  dEld.enable();
+  await child.call({ cmd: "eld-start" });
   const steady = await latencyRound(client, `${plane}-lat`, 50, 8);
+  dEld.disable();
+  const gEld = (await child.call({ cmd: "eld-stop" })) as { eld: { p99: number; max: number } };
+  const driverEld = { p99: dEld.percentile(99) / 1e6, max: dEld.max / 1e6 };
   // Burst: 50 runs started in the same instant (their start-up work queues up together).
   await config("b-20-20");
   const burst = await latencyRound(client, `${plane}-burst`, 50, 0);
@@ -298,6 +296,9 @@ async function measurePlane(plane: Plane, providerUrl: string, o: { runs: number
     latP50: pct(steady.all50, 50),
     latP99: pct(steady.all50, 99),
     latSamples: steady.all50.length,
+    latGatewayEldP99: gEld.eld.p99,
+    latDriverEldP99: driverEld.p99,
+    latDriverEldMax: driverEld.max,
     burstP50: pct(burst.all, 50),
     burstP99: pct(burst.all, 99),
     eldP99: eld.eld.p99,
@@ -332,6 +333,9 @@ async function runDriver(): Promise<void> {
         row("chunk→frame p50 ms (50 streaming)", (r) => r.latP50, 2),
         row("chunk→frame p99 ms (50 streaming)", (r) => r.latP99, 2),
         row("  chunks counted", (r) => r.latSamples, 0),
+        row("  gateway main ELD p99 ms meanwhile", (r) => r.latGatewayEldP99, 2),
+        row("  bench driver ELD p99 ms", (r) => r.latDriverEldP99, 2),
+        row("  bench driver ELD max ms", (r) => r.latDriverEldMax, 2),
         row("chunk→frame p50 ms (50 start at once)", (r) => r.burstP50, 2),
         row("chunk→frame p99 ms (50 start at once)", (r) => r.burstP99, 2),
         row("ELD p99 ms (200 streaming)", (r) => r.eldP99, 2),
