@@ -7,7 +7,8 @@
  *
  * `--cpu-prof` writes V8 CPU profiles of every gateway thread to bench/results/agent-prof/.
  * Environment: AGENT_BENCH_THREADS (pool threads, default the gateway's: cores − 1, 1 to 4),
- * AGENT_BENCH_NICE (their nice value, default the gateway's), AGENT_BENCH_NODE_ARGS (extra
+ * AGENT_BENCH_NICE (their nice value, default the gateway's), AGENT_BENCH_YOUNG_MB (their
+ * young-generation cap, default the gateway's), AGENT_BENCH_NODE_ARGS (extra
  * node flags of the gateway child, e.g. `--perf-basic-prof` for `perf`).
  *
  * Process layout: the zero-delay fake provider (OpenAI chat-completions SSE, chunk timestamps

@@ -28,6 +28,7 @@ const poolOptions = {
   ...(process.env.AGENT_BENCH_THREADS !== undefined ? { maxThreads: Number(process.env.AGENT_BENCH_THREADS) } : {}),
   concurrentTasksPerWorker: 1024,
   ...(process.env.AGENT_BENCH_NICE !== undefined ? { nice: Number(process.env.AGENT_BENCH_NICE) } : {}),
+  ...(process.env.AGENT_BENCH_YOUNG_MB !== undefined ? { youngGenerationMb: Number(process.env.AGENT_BENCH_YOUNG_MB) } : {}),
 };
 const createPlane =
   plane === "main"

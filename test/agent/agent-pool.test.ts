@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeOpenAI } from "../fakes/fake-openai.js";
-import { AgentPool } from "../../src/workers/agent/pool/agent-pool-host.js";
+import { AGENT_THREAD_YOUNG_GENERATION_MB, AgentPool } from "../../src/workers/agent/pool/agent-pool-host.js";
 import type { AgentEvent } from "../../src/workers/agent/agent-events.js";
 import type { AgentPoolTask } from "../../src/workers/agent/pool/pool-protocol.js";
 import { GatewayError } from "../../src/shared/errors.js";
@@ -130,7 +130,7 @@ test("a pool thread dying mid-run fails its runs with UNAVAILABLE; the pool reco
   assert.equal(next.turn.text, "back");
 });
 
-test("pool threads run at the pool's nice value; the main thread keeps its own", { skip: process.platform !== "linux" }, async (t) => {
+test("pool threads run at the pool's nice value with a capped young generation; the main thread keeps its own", { skip: process.platform !== "linux" }, async (t) => {
   const { openai, pool, task } = setup(t);
   openai.script("gpt-a", { type: "text", text: ["x"] }, { type: "text", text: ["y"] });
   await Promise.all([pool.run(task("nice-1")).result, pool.run(task("nice-2")).result]);
@@ -139,4 +139,5 @@ test("pool threads run at the pool's nice value; the main thread keeps its own",
   const lowered = nices.filter((n) => n.nice === POOL_NICE).length;
   assert.ok(pool.workers().length > 0);
   assert.ok(lowered >= pool.workers().length, `${lowered} threads at nice ${POOL_NICE}, ${pool.workers().length} pool threads`);
+  for (const w of pool.workers()) assert.equal(w.resourceLimits?.maxYoungGenerationSizeMb, AGENT_THREAD_YOUNG_GENERATION_MB);
 });

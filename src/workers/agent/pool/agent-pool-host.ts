@@ -35,6 +35,8 @@ export interface AgentPoolOptions {
   eventRingBytes?: number;
   /** Linux nice value of the pool threads. Default `AGENT_THREAD_NICE`. */
   nice?: number;
+  /** Young-generation cap of each pool thread's heap, MB. Default `AGENT_THREAD_YOUNG_GENERATION_MB`. */
+  youngGenerationMb?: number;
 }
 
 /** A submitted run. */
@@ -54,6 +56,16 @@ interface RunState {
 }
 
 export const AGENT_THREAD_NICE = 10;
+
+/**
+ * Young-generation cap of a pool thread's heap (MB). A thread parsing dozens of model streams
+ * allocates fast and keeps every in-flight stream's state alive, so V8's default young
+ * generation (up to 16 MB semi-spaces) makes each scavenge copy megabytes: pauses of 5–20 ms,
+ * up to 55 ms, during which no stream of that thread moves — the tail of chunk → frame
+ * latency. Capped at 6 MB the pauses are ~2.5 ms (p90 ~5 ms) for more, shorter collections
+ * (bench/agent.ts with `AGENT_BENCH_NODE_ARGS=--trace-gc`, docs/agent.md).
+ */
+export const AGENT_THREAD_YOUNG_GENERATION_MB = 6;
 
 /**
  * Default pool size: the cores minus one (the main thread serves the control plane and
@@ -100,6 +112,7 @@ export class AgentPool {
       idleTimeout: opts.idleTimeout ?? 30_000,
       // `async` keeps an idle thread's event loop free (its control-ring reader uses waitAsync).
       atomics: "async",
+      resourceLimits: { maxYoungGenerationSizeMb: opts.youngGenerationMb ?? AGENT_THREAD_YOUNG_GENERATION_MB },
       workerData,
     });
     this.#pool.on("workerDestroy", (w: { id: number }) => {
