@@ -60,8 +60,15 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   const dir = dirname(file);
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    await mkdir(dir, { recursive: true, mode: opts.dirMode ?? 0o700 });
-    const handle = await open(tmp, "wx", mode);
+    let handle;
+    try {
+      handle = await open(tmp, "wx", mode);
+    } catch (err) {
+      // Parents are created on demand only: state files are rewritten far more often than created.
+      if (errnoCode(err) !== "ENOENT") throw err;
+      await mkdir(dir, { recursive: true, mode: opts.dirMode ?? 0o700 });
+      handle = await open(tmp, "wx", mode);
+    }
     try {
       await handle.chmod(mode);
       await handle.writeFile(data);
