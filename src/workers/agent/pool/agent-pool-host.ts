@@ -59,13 +59,14 @@ export const AGENT_THREAD_NICE = 10;
 
 /**
  * Young-generation cap of a pool thread's heap (MB). A thread parsing dozens of model streams
- * allocates fast and keeps every in-flight stream's state alive, so V8's default young
- * generation (up to 16 MB semi-spaces) makes each scavenge copy megabytes: pauses of 5–20 ms,
- * up to 55 ms, during which no stream of that thread moves — the tail of chunk → frame
- * latency. Capped at 6 MB the pauses are ~2.5 ms (p90 ~5 ms) for more, shorter collections
+ * allocates fast and keeps every in-flight stream's state alive, so with V8's default young
+ * generation each scavenge copies megabytes: pauses of 5–20 ms (p90 ~18, up to 55 ms) during
+ * which no stream of that thread moves — the tail of chunk → frame latency. At 12 MB the
+ * pauses halve (median ~4.4, p90 ~8.5, max ~16 ms) for ~15 % more scavenging time; smaller
+ * caps shorten them further (6 MB: p90 ~5 ms) but cost ~0.5 ms of CPU per run in scavenges
  * (bench/agent.ts with `AGENT_BENCH_NODE_ARGS=--trace-gc`, docs/agent.md).
  */
-export const AGENT_THREAD_YOUNG_GENERATION_MB = 6;
+export const AGENT_THREAD_YOUNG_GENERATION_MB = 12;
 
 /**
  * Default pool size: the cores minus one (the main thread serves the control plane and
