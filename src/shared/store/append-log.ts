@@ -18,10 +18,10 @@
  *
  * One writer per file: this module does not lock against another process appending.
  */
-import { mkdir, open, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
-import { dirname } from "node:path";
 import { GatewayError } from "../errors.js";
+import { errnoCode, openCreatingParents } from "./open-file.js";
 
 /** Default upper bound of one serialised record (bytes, newline excluded): 8 MiB. */
 export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
@@ -57,9 +57,6 @@ interface PendingBatch {
   waiters: { resolve: () => void; reject: (err: unknown) => void }[];
 }
 
-function errnoCode(err: unknown): string | undefined {
-  return typeof err === "object" && err !== null && "code" in err ? String((err as { code: unknown }).code) : undefined;
-}
 
 /**
  * Truncates a torn (newline-less) tail so the file ends after its last complete line.
@@ -185,16 +182,7 @@ export class AppendLog<T = unknown> {
   /** Opens (creating if needed) `file` for appending, after repairing a torn tail. */
   static async open<T = unknown>(file: string, opts: AppendLogOptions = {}): Promise<AppendLog<T>> {
     await repairTornTail(file);
-    const mode = opts.mode ?? 0o600;
-    let handle: FileHandle;
-    try {
-      handle = await open(file, "a", mode);
-    } catch (err) {
-      // The directory is created on demand only (a log is opened per run: skip the mkdir when it exists).
-      if (errnoCode(err) !== "ENOENT") throw err;
-      await mkdir(dirname(file), { recursive: true, mode: opts.dirMode ?? 0o700 });
-      handle = await open(file, "a", mode);
-    }
+    const handle = await openCreatingParents(file, "a", opts.mode ?? 0o600, opts.dirMode ?? 0o700);
     const { size } = await handle.stat();
     return new AppendLog<T>(file, handle, opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, size, opts.fsync ?? true);
   }

@@ -15,10 +15,11 @@
  * Everything here is async (fs/promises): the main thread never blocks on disk. Serialised,
  * coalescing write-behind on top of these lives in `write-behind.ts`.
  */
-import { open, mkdir, rename, unlink, readFile, readdir } from "node:fs/promises";
+import { open, rename, unlink, readFile, readdir } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import { GatewayError } from "../errors.js";
+import { errnoCode, openCreatingParents } from "./open-file.js";
 
 /** Options of `writeFileAtomic` / `writeJsonAtomic`. */
 export interface AtomicWriteOptions {
@@ -28,13 +29,6 @@ export interface AtomicWriteOptions {
   dirMode?: number;
 }
 
-function errnoCode(err: unknown): string | undefined {
-  if (typeof err === "object" && err !== null && "code" in err) {
-    const code = (err as { code: unknown }).code;
-    return typeof code === "string" ? code : undefined;
-  }
-  return undefined;
-}
 
 async function fsyncDirectory(dir: string): Promise<void> {
   let handle;
@@ -60,15 +54,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
   const dir = dirname(file);
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
   try {
-    let handle;
-    try {
-      handle = await open(tmp, "wx", mode);
-    } catch (err) {
-      // Parents are created on demand only: state files are rewritten far more often than created.
-      if (errnoCode(err) !== "ENOENT") throw err;
-      await mkdir(dir, { recursive: true, mode: opts.dirMode ?? 0o700 });
-      handle = await open(tmp, "wx", mode);
-    }
+    const handle = await openCreatingParents(tmp, "wx", mode, opts.dirMode ?? 0o700);
     try {
       await handle.chmod(mode);
       await handle.writeFile(data);
