@@ -173,14 +173,22 @@ export class AgentPool {
 
   /**
    * Asks every live thread for a full garbage collection (only with `--expose-gc`; otherwise
-   * the threads just answer) and resolves when all answered: memory readings in benchmarks.
+   * the threads just answer) and resolves when all answered, or after `timeoutMs` (a thread
+   * that died meanwhile never answers): memory readings in benchmarks.
    */
-  collectGarbage(): Promise<void> {
+  collectGarbage(timeoutMs = 5000): Promise<void> {
     const slots = [...new Set(this.#threadSlot.values())];
     if (slots.length === 0) return Promise.resolve();
     const id = ++this.#gcSeq;
-    return new Promise((done) => {
-      this.#gcWaits.set(id, { left: slots.length, done });
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, timeoutMs);
+      const gcWaits = this.#gcWaits;
+      function done(): void {
+        clearTimeout(timer);
+        gcWaits.delete(id);
+        resolve();
+      }
+      gcWaits.set(id, { left: slots.length, done });
       for (const slot of slots) this.#sendControl(slot, { t: "gc", id });
     });
   }
@@ -222,10 +230,7 @@ export class AgentPool {
       }
       case "gc": {
         const w = this.#gcWaits.get(rec.id);
-        if (w !== undefined && --w.left === 0) {
-          this.#gcWaits.delete(rec.id);
-          w.done();
-        }
+        if (w !== undefined && --w.left === 0) w.done();
         return;
       }
       default: {
