@@ -30,6 +30,7 @@ import pino from "pino";
 import { loadUws } from "../src/shared/uws/load-uws.js";
 import { pathToFileURL } from "node:url";
 import { BUILD_DIR, buildDist } from "./lib/build-dist.js";
+import { benchGatewayOptions } from "./lib/gateway-options.js";
 import { intArg, parseArgs } from "./lib/args.js";
 import { REPO_ROOT, forkTs, guardProcess, killAll } from "./lib/children.js";
 import { machineHeader } from "./lib/machine.js";
@@ -112,25 +113,7 @@ const { startGateway } = (await import(pathToFileURL(join(BUILD_DIR, "src/main/g
 const { DEFAULT_POLICY } = (await import(pathToFileURL(join(BUILD_DIR, "src/main/options.js")).href)) as typeof import("../src/main/options.js");
 const stateDir = await mkdtemp(join(tmpdir(), "clawgate-bench-http-"));
 const gw = await startGateway(
-  {
-    host: "127.0.0.1",
-    port: 0,
-    auth: { mode: "token", token: TOKEN },
-    stateDir,
-    configPath: join(stateDir, "clawdbot.json"),
-    policy: { ...DEFAULT_POLICY },
-    handshakeTimeoutMs: 30_000,
-    preAuthMaxPerIp: 100_000,
-    preAuthMaxTotal: 100_000,
-    presenceMaxEntries: 200,
-    controlUi: { enabled: true, basePath: "", allowInsecureAuth: false, allowedOrigins: [] },
-    trustedProxies: [],
-    nodes: { allowCommands: [], denyCommands: [] },
-    canvasHostPort: null,
-    version: "bench",
-    healthRefreshMs: 60_000,
-    presenceBroadcastWindowMs: 100,
-  },
+  benchGatewayOptions(stateDir, TOKEN, DEFAULT_POLICY, { handshakeTimeoutMs: 30_000, preAuthMaxPerIp: 100_000, preAuthMaxTotal: 100_000 }),
   pino({ level: "silent" }),
   { http: { register: (table) => table.mount({ stage: "control-ui", path: { exact: "/assets/app.js" }, methods: ["GET", "HEAD"], handler: serveAsset }) } },
 );

@@ -17,6 +17,7 @@ import type { AgentPoolTask } from "../../src/workers/agent/pool/pool-protocol.j
 import { AgentPool } from "../../src/workers/agent/pool/agent-pool-host.js";
 import { runSessionTurn } from "../../src/workers/agent/session-turn.js";
 import type { FromAgentChild, ToAgentChild } from "./agent-child-protocol.js";
+import { benchGatewayOptions } from "./gateway-options.js";
 
 const TOKEN = process.env.AGENT_BENCH_TOKEN ?? "";
 const plane = process.env.AGENT_BENCH_PLANE === "main" ? "main" : "worker";
@@ -42,25 +43,12 @@ const createPlane =
         };
       }
     : async (onEvent: (ev: AgentEvent) => void) => (pool = new AgentPool({ ...poolOptions, onEvent }));
-const options = {
-  host: "127.0.0.1",
-  port: 0,
-  auth: { mode: "token" as const, token: TOKEN },
-  stateDir,
-  configPath: join(stateDir, "clawdbot.json"),
+const options = benchGatewayOptions(stateDir, TOKEN, DEFAULT_POLICY, {
   // A bench client reading thousands of events must not be cut as a slow consumer.
   policy: { ...DEFAULT_POLICY, maxBufferedBytes: 256 * 1024 * 1024 },
-  handshakeTimeoutMs: 10_000,
-  preAuthMaxPerIp: 64,
-  presenceMaxEntries: 200,
   controlUi: { enabled: false, basePath: "", allowInsecureAuth: false, allowedOrigins: [] },
-  trustedProxies: [],
-  nodes: { allowCommands: [], denyCommands: [] },
-  canvasHostPort: null,
-  version: "bench",
   healthRefreshMs: 600_000,
-  presenceBroadcastWindowMs: 100,
-};
+});
 const inst = await startGateway(options, pino({ level: "silent" }), { agents: { createPlane } });
 let eld: ReturnType<typeof monitorEventLoopDelay> | null = null;
 const send = (m: FromAgentChild): void => void process.send?.(m);

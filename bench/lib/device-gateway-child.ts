@@ -14,6 +14,7 @@ import pino from "pino";
 import { DEFAULT_POLICY } from "../../src/main/options.js";
 import type { GatewayOptions } from "../../src/main/options.js";
 import type { GatewayInstance } from "../../src/main/gateway.js";
+import { benchGatewayOptions } from "./gateway-options.js";
 
 const stateDir = process.env.STATE_DIR;
 if (stateDir === undefined) throw new Error("STATE_DIR required");
@@ -27,23 +28,6 @@ if (existsSync(commitModule)) {
   handshakeCommit.waitForDisk = process.env.COMMIT !== "none";
 }
 const { startGateway } = await load<{ startGateway: (o: GatewayOptions, log: pino.Logger) => Promise<GatewayInstance> }>("src/main/gateway.ts");
-const options: GatewayOptions = {
-  host: "127.0.0.1",
-  port: 0,
-  auth: { mode: "token", token: process.env.BENCH_TOKEN ?? "bench-token-0123456789abcdef" },
-  stateDir,
-  configPath: join(stateDir, "clawdbot.json"),
-  policy: { ...DEFAULT_POLICY },
-  handshakeTimeoutMs: 10_000,
-  preAuthMaxPerIp: 64,
-  presenceMaxEntries: 200,
-  controlUi: { enabled: true, basePath: "", allowInsecureAuth: false, allowedOrigins: [] },
-  trustedProxies: [],
-  nodes: { allowCommands: [], denyCommands: [] },
-  canvasHostPort: null,
-  version: "bench",
-  healthRefreshMs: 60_000,
-  presenceBroadcastWindowMs: 100,
-};
+const options = benchGatewayOptions(stateDir, process.env.BENCH_TOKEN ?? "bench-token-0123456789abcdef", DEFAULT_POLICY);
 const instance = await startGateway(options, pino({ level: "silent" }));
 process.send?.({ port: instance.server.port });
