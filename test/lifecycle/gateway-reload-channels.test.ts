@@ -4,7 +4,7 @@
  * the process restarts in-process (same PID) in reload mode `hybrid` and the account answers
  * an allowed DM through the agent. In mode `hot` the restart is reported, not done.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LOCAL_TOKEN, localGatewayEnv, startCliGateway } from "../helpers/cli.js";
@@ -12,8 +12,6 @@ import { connectOk } from "../helpers/client.js";
 import type { FakeProvider } from "../fakes/fake-http.js";
 import { providersFor } from "../agent/helpers/provider-config.js";
 import { TOKEN, startChannelFakes } from "../channels/channels-helpers.js";
-
-const fakes = startChannelFakes;
 
 function baseConfig(home: string, openai: FakeProvider, mode: "hybrid" | "hot"): Record<string, unknown> {
   return {
@@ -26,12 +24,18 @@ function baseConfig(home: string, openai: FakeProvider, mode: "hybrid" | "hot"):
   };
 }
 
-test("gateway run without channels: adding the first Telegram account to the config loads the channels module and answers a DM", async (t) => {
-  const { tg, openai } = await fakes(t);
+/** Fakes, then the real gateway process on a config without channel accounts, in reload mode `mode`. */
+async function startWithoutChannels(t: TestContext, mode: "hybrid" | "hot") {
+  const { tg, openai } = await startChannelFakes(t);
   const env = await localGatewayEnv(t, {});
-  const base = baseConfig(env.home, openai, "hybrid");
+  const base = baseConfig(env.home, openai, mode);
   await env.writeConfig(base);
   const gw = await startCliGateway(["--port", "0"], env.env, t);
+  return { tg, openai, env, base, gw };
+}
+
+test("gateway run without channels: adding the first Telegram account to the config loads the channels module and answers a DM", async (t) => {
+  const { tg, openai, env, base, gw } = await startWithoutChannels(t, "hybrid");
   const before = (await connectOk(gw.url, { token: LOCAL_TOKEN })).client;
   t.after(() => before.close());
   assert.equal((await before.request("channels.status", {})).ok, false, "no channels module at start");
@@ -54,11 +58,7 @@ test("gateway run without channels: adding the first Telegram account to the con
 });
 
 test("reload mode hot: the first channel account is reported as needing a restart and the gateway keeps running without it", async (t) => {
-  const { tg, openai } = await fakes(t);
-  const env = await localGatewayEnv(t, {});
-  const base = baseConfig(env.home, openai, "hot");
-  await env.writeConfig(base);
-  const gw = await startCliGateway(["--port", "0"], env.env, t);
+  const { tg, env, base, gw } = await startWithoutChannels(t, "hot");
   const { client } = await connectOk(gw.url, { token: LOCAL_TOKEN });
   t.after(() => client.close());
   await env.writeConfig({ ...base, channels: { telegram: { botToken: TOKEN, apiRoot: tg.apiRoot } } });
