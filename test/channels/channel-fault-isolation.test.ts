@@ -7,6 +7,9 @@
  * which only tests load into the worker. What keeps the spin off the control plane's
  * cores is the channel workers' lower CPU priority (`CHANNEL_WORKER_NICE`, account-link.ts);
  * the host is small and shared, so both idle windows (before and after) form the baseline.
+ * The measuring client keeps no frames (`retainFrames = false`): tens of thousands of health
+ * responses kept in the test process made its own GC pauses the largest part of the "gateway"
+ * p99 (~2 ms instead of ~0.2 ms) and of its swings between runs.
  */
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
@@ -20,23 +23,6 @@ import { dmUpsert, startWhatsAppGateway, type WhatsAppGateway } from "./whatsapp
 /** Shortest sampling window (ms) and fewest samples of each phase. */
 const WINDOW_MS = 3000;
 const MIN_SAMPLES = 300;
-
-/**
- * Allowance (ms) added to the 2× bound: the scheduling quantum of a 2-core host. With an idle
- * p99 near 1 ms, a restarting worker's module load on the other core moves the p99 by about
- * a millisecond from wake-up latency alone; a fault that reached the control plane (a worker
- * spinning on the main thread, an unhandled rejection taking the process down) moves it by
- * seconds or ends the test.
- */
-const SCHED_ALLOWANCE_MS = 1;
-
-/**
- * Extra allowance (ms) of the crash case, whose window includes the replacement worker
- * loading Baileys' module graph: on 2 cores that restart moves the health p99 from ~1 ms to
- * 3–4.5 ms (measured, quiet machine), i.e. past 2× idle. Kept visible here, in the test's
- * diagnostic line and in docs/channels.md rather than hidden in a wider factor.
- */
-const RESTART_ALLOWANCE_MS = 4;
 
 /** Longest phase: a fault not recovered by then fails the test (with what was still pending). */
 const PHASE_LIMIT_MS = 90_000;
@@ -79,6 +65,9 @@ async function setup(t: TestContext): Promise<WhatsAppGateway & { tg: FakeTelegr
   tg.push(TOKEN, { chatId: 1, fromId: 1, text: "warm up" });
   await tg.waitSent(1);
   const c = await s.h.connect();
+  // Thousands of health round trips follow: keeping every frame would grow this process's
+  // heap and its GC pauses would be measured as the gateway's latency.
+  c.retainFrames = false;
   return { ...s, tg, c };
 }
 
@@ -109,10 +98,9 @@ for (const fault of ["crash", "spin"] as const) {
     const idleAfter = await healthTimes(s.c, () => s.tg.sent.length < 4, "idle after (Telegram reply)");
     const idle = p99([...idleBefore, ...idleAfter]);
     const faulty = p99(during);
-    t.diagnostic(`health p99 idle ${idle.toFixed(2)} ms (n=${idleBefore.length + idleAfter.length}); during ${fault} ${faulty.toFixed(2)} ms (n=${during.length})`);
-    const allowance = SCHED_ALLOWANCE_MS + (fault === "crash" ? RESTART_ALLOWANCE_MS : 0);
+    t.diagnostic(`health p99 idle ${idle.toFixed(3)} ms (n=${idleBefore.length + idleAfter.length}); during ${fault} ${faulty.toFixed(3)} ms (n=${during.length})`);
     t.diagnostic(`health p99 ratio during ${fault}: ${(faulty / idle).toFixed(2)}× idle`);
-    assert.ok(faulty <= 2 * idle + allowance, `health p99 during the fault ${faulty.toFixed(2)} ms > 2 × idle ${idle.toFixed(2)} ms + ${allowance} ms`);
+    assert.ok(faulty <= 2 * idle, `health p99 during the fault ${faulty.toFixed(3)} ms > 2 × idle ${idle.toFixed(3)} ms`);
 
     // The restarted worker reconnects with its creds and WhatsApp delivers again.
     await s.fake.sockets(2);
