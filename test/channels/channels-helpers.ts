@@ -6,6 +6,9 @@ import { startFakeOpenAI } from "../fakes/fake-openai.js";
 import type { FakeProvider } from "../fakes/fake-http.js";
 import { channelsModule, CHANNELS_MODULE, type ChannelsApi } from "../../src/main/channels/channels-module.js";
 import type { InboundHandler, InboundMessage } from "../../src/main/channels/channel-types.js";
+import { agentSendMirror } from "../../src/main/channels/agent-inbound.js";
+import { AGENTS_MODULE } from "../../src/main/agents/agents-module.js";
+import type { AgentRuntime } from "../../src/main/agents/agent-runtime.js";
 
 export const TOKEN = "123456:TEST-token-abcdef";
 export const BOT = { id: 123456, username: "clawgate_test_bot" };
@@ -46,12 +49,15 @@ export async function startChannels(
   }
   const handled: InboundMessage[] = [];
   const config = { telegram: { botToken: TOKEN, apiRoot: fake.apiRoot, ...telegram } };
+  let started: TestGateway | undefined;
   const gw = await startTestGateway({
     ...(o.stateDir ? { stateDir: o.stateDir } : {}),
     extra: {
       modules: [
         channelsModule({
           handler: o.handler ?? echoHandler(handled, o.hook),
+          // As the production loader wires it: delivered sends into the agents' transcripts.
+          mirror: agentSendMirror(() => started?.instance.module<AgentRuntime>(AGENTS_MODULE)),
           readChannelsConfig: () => config,
           env: {},
           restart: FAST_RESTART,
@@ -61,6 +67,7 @@ export async function startChannels(
       ],
     },
   });
+  started = gw;
   t.after(() => gw.close());
   const api = gw.instance.module<ChannelsApi>(CHANNELS_MODULE);
   if (!api) throw new Error("channels module not loaded");

@@ -27,6 +27,7 @@ import type { SessionTurnResult } from "../../workers/agent/session-turn.js";
 import type { EventBus } from "../events/event-bus.js";
 import { gatewayMetrics, type AgentRunOutcome } from "../metrics/gateway-metrics.js";
 import type { LiveOptions } from "../gateway-context.js";
+import type { GatewayOptions } from "../options.js";
 import { agentSettings, runtimeConfig } from "./agent-settings.js";
 import { ChatStream } from "./chat-stream.js";
 import { RunLanes } from "./run-lanes.js";
@@ -125,6 +126,11 @@ export class AgentRuntime {
   /** Runs in flight (queued or running). */
   get active(): number {
     return this.#runs.size;
+  }
+
+  /** The live gateway options (read at each use, never kept). */
+  get options(): GatewayOptions {
+    return this.deps.live.current;
   }
 
   /** Canonical key and agent of what a client sent; `INVALID_REQUEST` when it cannot be one. */

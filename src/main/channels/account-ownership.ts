@@ -32,6 +32,8 @@ export interface ForwardedSend {
   to: string;
   text: string;
   threadId?: string;
+  /** A `send` RPC's session: once delivered, the text is mirrored into its transcript (§3.4). */
+  mirrorInto?: string;
 }
 
 /** Ownership of channel accounts across gateways. */

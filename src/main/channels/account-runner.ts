@@ -160,8 +160,11 @@ export class AccountRunner {
     this.snap.lastStopAt = Date.now();
   }
 
-  /** Sends `text` (chunked) to `to` under an outbox key, through the live worker. */
-  async send(key: string, to: string, text: string, threadId?: string): Promise<ChannelSendResult> {
+  /**
+   * Sends `text` (chunked) to `to` under an outbox key, through the live worker.
+   * `onDelivered` runs once every chunk is out, in the attempt that sent them (not on replays).
+   */
+  async send(key: string, to: string, text: string, threadId?: string, onDelivered?: () => void): Promise<ChannelSendResult> {
     // No worker: refuse without recording an attempt, so a retry under the key can still send.
     if (!this.#d.outbox.has(key) && this.#sup?.getState().state !== "running") {
       throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${this.account.channel} account ${this.account.accountId} is not running; retry later`, { account: this.account.accountId });
@@ -170,6 +173,7 @@ export class AccountRunner {
       let last: ChannelSendResult | null = null;
       for (const chunk of chunkText(text, CHANNEL_TEXT_LIMITS[this.account.channel] ?? 4000)) last = await this.#sendOne(to, chunk, threadId);
       if (!last) throw new GatewayError("GW_ERR_CHANNEL_SEND_FAILED", "nothing to send (empty message)");
+      onDelivered?.();
       return last;
     });
   }

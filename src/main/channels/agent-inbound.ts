@@ -1,5 +1,7 @@
 /**
- * The channels module's `InboundHandler` in a real gateway: each accepted message is one
+ * The channels module's seams to the agents runtime in a real gateway.
+ *
+ * `InboundHandler`: each accepted message is one
  * agent turn on the chat's session (§10.2/§10.3 session keys), and the turn's final text is
  * the reply the module sends back (chunked per channel by the account runner).
  *
@@ -10,7 +12,8 @@
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import type { AgentRuntime } from "../agents/agent-runtime.js";
-import type { InboundHandler } from "./channel-types.js";
+import { mirrorDelivery } from "../agents/delivery-mirror.js";
+import type { InboundHandler, SendMirror } from "./channel-types.js";
 
 /** `agents` is read per message (the agents module registers before the channels module starts). */
 export function agentInboundHandler(agents: () => AgentRuntime | undefined, log: Logger): InboundHandler {
@@ -29,5 +32,14 @@ export function agentInboundHandler(agents: () => AgentRuntime | undefined, log:
       return null;
     }
     return out.text.trim() === "" ? null : { replyText: out.text };
+  };
+}
+
+/** `SendMirror`: a delivered `send`'s text into its session transcript (delivery-mirror.ts). */
+export function agentSendMirror(agents: () => AgentRuntime | undefined): SendMirror {
+  return async (sessionKey, text) => {
+    const runtime = agents();
+    if (runtime === undefined) throw new GatewayError("GW_ERR_SERVER_SHUTTING_DOWN", "agent runs are not available");
+    await mirrorDelivery(runtime, sessionKey, text);
   };
 }

@@ -24,7 +24,7 @@ import { AccountRunner } from "./account-runner.js";
 import { idleSnapshot } from "./account-snapshot.js";
 import { resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
 import { ChannelPairingStore } from "./channel-pairing-store.js";
-import type { AccountSnapshot, InboundHandler } from "./channel-types.js";
+import type { AccountSnapshot, InboundHandler, SendMirror } from "./channel-types.js";
 import { accountLeaseKey, type AccountOwnership, type ForwardedSend } from "./account-ownership.js";
 import type { ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
 import { GatewayError } from "../../shared/errors.js";
@@ -50,6 +50,8 @@ export interface ChannelAccountsDeps {
   workers: AccountWorkerSettings;
   /** The live config's `channels` section (WhatsApp access keys are read per message, §10.2). */
   readChannels: () => unknown | Promise<unknown>;
+  /** Mirrors a delivered `send` into its session transcript (sends carrying `mirrorInto`). */
+  mirror?: SendMirror;
   /** Mounts a Telegram account's webhook route; returns the unmount. */
   mountWebhook: (a: ChannelAccount, runner: AccountRunner) => () => void;
 }
@@ -97,7 +99,14 @@ export class ChannelAccounts {
   async sendHere(s: ForwardedSend): Promise<ChannelSendResult> {
     const runner = this.runners.get(accountKey(s.channel, s.accountId));
     if (!runner) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${s.channel} account ${s.accountId} is not running on this gateway`);
-    const run = (): Promise<ChannelSendResult> => runner.send(s.key, s.to, s.text, s.threadId);
+    const mirror = s.mirrorInto !== undefined ? this.d.mirror : undefined;
+    // Inside the outbox attempt, so only a send delivered now is mirrored (never a replay);
+    // not awaited: a run holding the session's lane must not hold up the send's answer.
+    const onDelivered = mirror
+      ? (): void =>
+          void mirror(s.mirrorInto!, s.text).catch((err: unknown) => this.d.log.warn({ channel: s.channel, account: s.accountId, err: String(err) }, "send: delivered, but not mirrored into the session transcript"))
+      : undefined;
+    const run = (): Promise<ChannelSendResult> => runner.send(s.key, s.to, s.text, s.threadId, onDelivered);
     return this.#ownership === undefined ? run() : this.#ownership.once(s.key, run);
   }
 

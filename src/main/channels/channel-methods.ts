@@ -3,7 +3,9 @@
  * WhatsApp QR login `web.login.start` / `web.login.wait` (§10.2, Appendix B.5).
  *
  * `send` to WhatsApp goes through the account's live socket (delivery mode `gateway`): with
- * no running account it fails `NOT_LINKED` with the reference's remedy text. Logout:
+ * no running account it fails `NOT_LINKED` with the reference's remedy text. A delivered
+ * send is mirrored into its session's transcript (`sessionKey`, lower-cased, else the chat's
+ * inbound session; agents/delivery-mirror.ts), once per idempotency key. Logout:
  * WhatsApp logs out on the phone's side when connected and deletes
  * `credentials/whatsapp/<accountId>/`; Telegram stops the account and removes its
  * `botToken` from the config file (telegram-logout.ts), so it stays logged out after a
@@ -15,7 +17,7 @@ import { notLinkedMessage } from "../../workers/channels/whatsapp/not-linked-mes
 import type { MethodTable } from "../router.js";
 import { accountKey, type ChannelAccounts } from "./channel-accounts.js";
 import { DEFAULT_ACCOUNT_ID, resolveWhatsAppAccounts, type ChannelAccount } from "./channel-config.js";
-import type { AccountSnapshot } from "./channel-types.js";
+import { outboundSessionKey, type AccountSnapshot } from "./channel-types.js";
 import { clearTelegramBotToken, type TelegramLogoutTarget } from "./telegram-logout.js";
 
 /** Channels this module runs, in display order. */
@@ -115,7 +117,11 @@ export function registerChannelMethods(methods: MethodTable, d: ChannelMethodDep
     const accountId = params.accountId ?? DEFAULT_ACCOUNT_ID;
     const key = accountKey(channel, accountId);
     const runner = accounts.runners.get(key);
-    const remote = runner ? undefined : accounts.remoteSend({ channel, accountId, key: `send:${params.idempotencyKey}`, to: params.to.trim(), text: params.message.trim() });
+    const to = params.to.trim();
+    // §3.4 steps 4–5: the given session (lower-cased) or the one inbound routing gives the chat.
+    const mirrorInto = params.sessionKey?.trim().toLowerCase() || outboundSessionKey(channel, to);
+    const send = { channel, accountId, key: `send:${params.idempotencyKey}`, to, text: params.message.trim(), mirrorInto };
+    const remote = runner ? undefined : accounts.remoteSend(send);
     if (remote) {
       const sent = await remote;
       return { runId: params.idempotencyKey, messageId: sent.messageId, channel, chatId: sent.chatId, ...(channel === "whatsapp" ? { toJid: sent.chatId } : {}) };
@@ -125,7 +131,7 @@ export function registerChannelMethods(methods: MethodTable, d: ChannelMethodDep
       if (channel === "whatsapp") throw new GatewayError("GW_ERR_WHATSAPP_NOT_LINKED", notLinkedMessage(accountId), { accountId, channel });
       throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${channel} account ${accountId} is not running (${accounts.notRunning.get(key) ?? "not configured"})`);
     }
-    const sent = await accounts.sendHere({ channel, accountId, key: `send:${params.idempotencyKey}`, to: params.to.trim(), text: params.message.trim() });
+    const sent = await accounts.sendHere(send);
     return { runId: params.idempotencyKey, messageId: sent.messageId, channel, chatId: sent.chatId, ...(channel === "whatsapp" ? { toJid: sent.chatId } : {}) };
   });
 

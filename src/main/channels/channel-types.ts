@@ -38,6 +38,24 @@ export function inboundSessionKey(channel: string, msg: ChannelInbound, agentId 
   return msg.threadId !== undefined ? `${base}:topic:${msg.threadId}` : base;
 }
 
+/**
+ * The session a `send` without `sessionKey` is mirrored into (§3.4 step 4): the key inbound
+ * routing gives the same chat. Groups: WhatsApp JIDs ending `@g.us`, negative Telegram chat
+ * ids; Telegram `@name` targets are channels; everything else is a direct chat.
+ */
+export function outboundSessionKey(channel: string, to: string, agentId = "main"): string {
+  const group = channel === "whatsapp" ? to.endsWith("@g.us") : /^-\d+$/.test(to);
+  if (group) return `agent:${agentId}:${channel}:group:${to}`;
+  if (channel === "telegram" && to.startsWith("@")) return `agent:${agentId}:${channel}:channel:${to.toLowerCase()}`;
+  return `agent:${agentId}:main`;
+}
+
+/**
+ * Appends a delivered `send`'s text to a session transcript (§3.4 step 5; the agents
+ * runtime's `mirrorDelivery`). Called once per delivered send, never for a replay.
+ */
+export type SendMirror = (sessionKey: string, text: string) => Promise<void>;
+
 /** Runtime snapshot of one account (`channels.status` AccountSnapshot, `health`). */
 export interface AccountSnapshot {
   accountId: string;

@@ -2,7 +2,8 @@
  * The channels module as the composition loads it: registered only when a channel is
  * configured (and `CLAWDBOT_SKIP_CHANNELS` is unset; see `channelsToRun`), with the module
  * code imported at registration, so a gateway without channels never loads it. Inbound
- * messages go to the agents runtime unless a handler is given (tests, benches).
+ * messages go to the agents runtime unless a handler is given (tests, benches), and
+ * delivered `send`s are mirrored into its session transcripts unless a mirror is given.
  */
 import type { AgentRuntime } from "../agents/agent-runtime.js";
 import { AGENTS_MODULE } from "../agents/agents-module.js";
@@ -26,9 +27,9 @@ export function channelsLoader(o: ChannelsLoadOptions): GatewayModuleDef {
     name: CHANNELS_MODULE,
     dependsOn: [AGENTS_MODULE],
     async register(r) {
-      const [{ channelsModule }, { agentInboundHandler }] = await Promise.all([import("./channels-module.js"), import("./agent-inbound.js")]);
+      const [{ channelsModule }, { agentInboundHandler, agentSendMirror }] = await Promise.all([import("./channels-module.js"), import("./agent-inbound.js")]);
       const agents = (): AgentRuntime | undefined => r.api<AgentRuntime>(AGENTS_MODULE);
-      return channelsModule({ ...o, handler: o.handler ?? agentInboundHandler(agents, r.core.log) }).register(r);
+      return channelsModule({ ...o, handler: o.handler ?? agentInboundHandler(agents, r.core.log), mirror: o.mirror ?? agentSendMirror(agents) }).register(r);
     },
   };
 }

@@ -1,11 +1,13 @@
 /** Name and options of the channels module (their own file: the loader names them without importing the module). */
 import type { RestartPolicyOptions } from "../workers/restart-policy.js";
 import type { AccountWorkerSettings } from "./channel-accounts.js";
-import type { InboundHandler } from "./channel-types.js";
+import type { InboundHandler, SendMirror } from "./channel-types.js";
 
 export interface ChannelsModuleOptions {
   /** Answers accepted inbound messages (the agent; see channel-types.ts). */
   handler: InboundHandler;
+  /** Mirrors delivered `send`s into session transcripts (§3.4). Default: none (the loader gives the agents runtime's). */
+  mirror?: SendMirror;
   /** The config's `channels` section, read at start and at each `restart-channel` reload. */
   readChannelsConfig: () => unknown | Promise<unknown>;
   /** Environment for `TELEGRAM_BOT_TOKEN`, `CLAWDBOT_SKIP_CHANNELS`. Default `process.env`. */

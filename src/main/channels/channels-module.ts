@@ -92,6 +92,7 @@ export function channelsModule(o: ChannelsModuleOptions): GatewayModuleDef {
         stateDir,
         log,
         handler: o.handler,
+        ...(o.mirror !== undefined ? { mirror: o.mirror } : {}),
         outbox,
         mountWebhook,
         readChannels: o.readChannelsConfig,
