@@ -5,6 +5,7 @@
  *   worker ──inbound──► access control ──► queue.accept (fsync) ──► answer (worker acks platform)
  *                                                   └──► per-chat chain: handler → markHandled
  *                                                          → reply chunks via outbox → markDone
+ *                                                            (reply-delivery.ts)
  *
  * Per chat, messages are handled in arrival order; chats run concurrently. A reply chunk is
  * sent under the outbox key `reply:<channel>:<account>:<messageId>:<n>`, so replaying a
@@ -33,6 +34,7 @@ import { inboundSessionKey, type AccountSnapshot, type InboundHandler } from "./
 import { CHANNEL_TEXT_LIMITS, chunkText } from "./chunk-text.js";
 import type { AccountOwnership, ForwardedSend } from "./account-ownership.js";
 import { idleSnapshot } from "./account-snapshot.js";
+import { deliverReplyChunk, type ReplyDeliveryDeps } from "./reply-delivery.js";
 
 /** What a runner needs from the module. */
 export interface AccountRunnerDeps {
@@ -57,9 +59,6 @@ export interface AccountRunnerDeps {
   access?: () => Promise<ChannelAccount["access"]>;
 }
 
-/** Times a reply chunk lost with a dying worker is sent again under a new outbox key. */
-const MAX_WORKER_RETRIES = 3;
-
 export class AccountRunner {
   readonly key: string;
   readonly account: ChannelAccount;
@@ -74,11 +73,23 @@ export class AccountRunner {
   /** Aborted at `stop`. */
   readonly #stopping = new AbortController();
   readonly snap: AccountSnapshot;
+  readonly #delivery: ReplyDeliveryDeps;
 
   constructor(deps: AccountRunnerDeps) {
     this.#d = deps;
     this.account = deps.account;
     this.key = `${deps.account.channel}:${deps.account.accountId}`;
+    this.#delivery = {
+      account: deps.account,
+      log: deps.log,
+      outbox: deps.outbox,
+      ...(deps.ownership !== undefined ? { ownership: deps.ownership } : {}),
+      ...(deps.forward !== undefined ? { forward: deps.forward } : {}),
+      link: () => this.#sup,
+      sendOne: (to, text, threadId) => this.#sendOne(to, text, threadId),
+      throwIfStopped: () => this.#throwIfStopped(),
+      nap: (ms) => this.#nap(ms),
+    };
     this.snap = idleSnapshot(deps.account, null, deps.account.channel !== "telegram" ? null : deps.account.webhookUrl ? "webhook" : "polling");
   }
 
@@ -273,70 +284,10 @@ export class AccountRunner {
     }
     if (reply !== null && reply.trim() !== "") {
       const chunks = chunkText(reply, CHANNEL_TEXT_LIMITS[a.channel] ?? 4000);
-      for (let i = 0; i < chunks.length; i++) await this.#deliver(`reply:${this.key}:${p.id}:${i}`, p.msg, chunks[i]!);
+      for (let i = 0; i < chunks.length; i++) await deliverReplyChunk(this.#delivery, `reply:${this.key}:${p.id}:${i}`, p.msg, chunks[i]!);
     }
     await queue.markDone(p.id);
     shared?.handled(sharedKey);
-  }
-
-  /**
-   * Sends one reply chunk once under `key`: through the worker here, or — while none runs
-   * here — forwarded to the account's owner, retried with backoff while the owner is unknown
-   * or unreachable. Resolves once sent or refused for good (logged); rejects only when the
-   * runner stops, leaving the entry for the next start.
-   */
-  async #deliver(key: string, m: ChannelInbound, text: string): Promise<void> {
-    const shared = this.#d.ownership;
-    let workerRetries = 0;
-    for (let attempt = 0; ; attempt++) {
-      this.#throwIfStopped();
-      const sup = this.#sup;
-      const forward = this.#d.forward;
-      if (sup !== null) {
-        // Wait for a live worker before the outbox records an attempt (a send refused for want
-        // of a worker would otherwise be cached as failed).
-        const attemptKey = workerRetries === 0 ? key : `${key}:r${workerRetries}`;
-        while (!this.#d.outbox.has(attemptKey)) {
-          await sup.whenRunning();
-          if (sup.getState().state === "running") break;
-        }
-        const sendChunk = (): Promise<ChannelSendResult> => this.#d.outbox.run(attemptKey, () => this.#sendOne(m.chatId, text, m.threadId));
-        const settled = await (shared !== undefined ? shared.once(key, sendChunk) : sendChunk()).then(
-          () => true,
-          (err: unknown) => {
-            // The worker died under the send (a crash racing the reply, e.g. a 409 while it
-            // confirmed the update): the outbox records that attempt as failed, so the reply
-            // is sent again under a new outbox key once a worker runs — at least once, never
-            // lost. The cluster-wide claim stays on `key` (released by the failure), so a
-            // gateway answering the same message after a failover races for the same claim.
-            // Had the platform accepted the dying worker's request, the chat sees it twice.
-            if (err instanceof GatewayError && (err.code.startsWith("GW_ERR_WORKER") || err.code === "GW_ERR_CHANNEL_NOT_RUNNING") && workerRetries < MAX_WORKER_RETRIES) return false;
-            this.#undelivered(attemptKey, err);
-            return true;
-          },
-        );
-        if (settled) return;
-        workerRetries++;
-        this.#d.log.warn({ key, retry: workerRetries }, "reply chunk lost with its worker; sending again once the worker runs");
-        continue;
-      }
-      if (forward === undefined) {
-        // Replayed before `start` created the worker: wait for it.
-        await this.#nap(null);
-        continue;
-      }
-      try {
-        const a = this.account;
-        await forward({ channel: a.channel, accountId: a.accountId, key, to: m.chatId, text, ...(m.threadId !== undefined ? { threadId: m.threadId } : {}) });
-        return;
-      } catch (err) {
-        // UNAVAILABLE, unreachable, not running there (yet): the owner may change; never drop.
-        if (!(err instanceof GatewayError && err.retryable)) return this.#undelivered(key, err);
-        const ms = Math.min(250 * 2 ** Math.min(attempt, 5), 8000);
-        this.#d.log.debug({ key, err: String(err), retryInMs: ms }, "reply chunk not forwarded to the account's owner yet; retrying");
-        await this.#nap(ms);
-      }
-    }
   }
 
   /** Sleeps `ms` (null: until woken); a worker starting here or `stop` wakes it early. */
@@ -350,10 +301,6 @@ export class AccountRunner {
       const timer = ms === null ? undefined : setTimeout(done, ms);
       this.#wakers.add(done);
     });
-  }
-
-  #undelivered(key: string, err: unknown): void {
-    this.#d.log.warn({ err: String(err), account: this.account.accountId, key }, "reply chunk not delivered");
   }
 
   #wake(): void {
