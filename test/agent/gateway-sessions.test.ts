@@ -90,6 +90,30 @@ test("sessions.list / preview / patch / reset / delete and chat.inject", async (
   assert.deepEqual(ident.payload, { agentId: "main", name: "Assistant", avatar: "A" });
 });
 
+test("sessions.patch model: the session's next runs call that model first; model null goes back to the configured one", async () => {
+  const c = await h.connect();
+  const key = "agent:main:model-override";
+  h.openai.script("gpt-a", { type: "text", text: "from a" }, { type: "text", text: "from a again" });
+  h.openai.script("gpt-b", { type: "text", text: "from b" });
+  const [, first] = await agentTwoStage(c, { message: "one", sessionKey: key, idempotencyKey: "mo-1" });
+  assert.equal(first.payload.result.meta.agentMeta.model, "gpt-a");
+
+  const patched = await c.request("sessions.patch", { key, model: "oa/gpt-b" });
+  assert.equal(patched.ok, true, JSON.stringify(patched.error));
+  const bBefore = h.openai.requestsFor("gpt-b").length;
+  const [, second] = await agentTwoStage(c, { message: "two", sessionKey: key, idempotencyKey: "mo-2" });
+  assert.equal(second.ok, true, JSON.stringify(second));
+  assert.equal(second.payload.result.meta.agentMeta.model, "gpt-b");
+  assert.deepEqual(second.payload.result.payloads, [{ text: "from b", mediaUrl: null }]);
+  assert.equal(h.openai.requestsFor("gpt-b").length, bBefore + 1);
+  const listed = await c.request("sessions.list", { search: "model-override" });
+  assert.equal(listed.payload.sessions[0].model, "gpt-b");
+
+  assert.equal((await c.request("sessions.patch", { key, model: null })).ok, true);
+  const [, third] = await agentTwoStage(c, { message: "three", sessionKey: key, idempotencyKey: "mo-3" });
+  assert.equal(third.payload.result.meta.agentMeta.model, "gpt-a");
+});
+
 test("node voice.transcript starts a run; a node subscribed to the session gets its chat and agent events", async () => {
   const c = await h.connect();
   const node = await connectNode(h.gw.url, { platform: "linux" });

@@ -129,3 +129,15 @@ test("the fakes also speak non-streaming JSON to the official SDKs", async (t) =
   const an = await new Anthropic({ apiKey: "k", baseURL: f.anthropic.origin }).messages.create({ model: "m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] });
   assert.deepEqual(an.content, [{ type: "text", text: "plain" }]);
 });
+
+test("a model override runs first; the configured fallbacks, then the configured primary, follow it once each", () => {
+  const models = { providers: { oa: { baseUrl: "http://127.0.0.1:9/v1", api: "openai-completions", models: [{ id: "gpt-a" }, { id: "gpt-b" }, { id: "gpt-c" }] } } };
+  const configured = { primary: "oa/gpt-a", fallbacks: ["oa/gpt-b"] };
+  const refs = (override: string | undefined, model: unknown): string[] =>
+    resolveModelChain({ agents: { defaults: { model } }, models } as never, "main", override).map((m) => m.ref);
+  assert.deepEqual(refs(undefined, configured), ["oa/gpt-a", "oa/gpt-b"]);
+  assert.deepEqual(refs("oa/gpt-c", configured), ["oa/gpt-c", "oa/gpt-b", "oa/gpt-a"]);
+  assert.deepEqual(refs("oa/gpt-b", configured), ["oa/gpt-b", "oa/gpt-a"]);
+  assert.deepEqual(refs(" oa/gpt-c ", undefined), ["oa/gpt-c"], "an override needs no configured model");
+  assert.throws(() => refs("gpt-c", configured), /the run's model override "gpt-c" is not a "provider\/model"/);
+});

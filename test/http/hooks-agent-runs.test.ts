@@ -54,3 +54,20 @@ test("POST /hooks/agent: 202 with a runId, the model is called, the summary reac
   assert.match(events()[1]!, /^Hook CI \(error\): /);
   assert.equal(await agentRuns(port, "error"), errBefore + 1);
 });
+
+test("POST /hooks/agent with `model`: the run calls that model first (guarantee 44: the override is forwarded)", async (t) => {
+  const h = await startAgentGateway({ hooks: resolveHooksConfig({ enabled: true, token: HOOK_TOKEN }) });
+  t.after(() => h.close());
+  h.openai.script("gpt-b", { type: "text", text: "answered by b" });
+  assert.equal((await postHook(h.gw.port, { message: "which model?", name: "M", model: "oa/gpt-b" })).status, 202);
+  const events = (): readonly string[] => h.gw.server.ctx.systemEvents.peek(MAIN_SESSION_KEY);
+  await until(() => events().length > 0, "the hook run's summary");
+  assert.deepEqual(events(), ["Hook M: answered by b"]);
+  assert.equal(h.openai.requestsFor("gpt-b").length, 1);
+  assert.equal(h.openai.requestsFor("gpt-a").length, 0);
+
+  // An override naming a provider that is not configured fails the run with the key to set.
+  assert.equal((await postHook(h.gw.port, { message: "again", name: "M", model: "nope/x" })).status, 202);
+  await until(() => events().length > 1, "the failed run's summary");
+  assert.match(events()[1]!, /^Hook M \(error\): .*models\.providers\.nope/);
+});

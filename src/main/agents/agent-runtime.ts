@@ -46,6 +46,8 @@ export interface RunRequest {
   sessionId?: string;
   timeoutSeconds?: number;
   extraSystemPrompt?: string;
+  /** `provider/model` for this run (a hook's `model`); wins over the session's `sessions.patch` model. */
+  model?: string;
   /** Run verbose level; default: session → `agents.defaults.verboseDefault`. */
   verbose?: VerboseLevel;
   label?: string;
@@ -275,7 +277,8 @@ export class AgentRuntime {
       if (ctx.ac.signal.aborted) return { ...base, status: "aborted", endedAt: Date.now() };
       const live = this.deps.live.current;
       const cfg = runtimeConfig(live);
-      if (cfg.agents?.defaults?.model === undefined && agentEntry(cfg, agentId)?.model === undefined) {
+      const modelOverride = req.model ?? sessionModel(store.get(ctx.key));
+      if (modelOverride === undefined && cfg.agents?.defaults?.model === undefined && agentEntry(cfg, agentId)?.model === undefined) {
         // Fails at once, without starting the pool (the thread would say the same).
         const error = new GatewayError("GW_ERR_AGENT_NO_MODEL", "no model configured: set agents.defaults.model (\"provider/model\" or {primary, fallbacks}) and models.providers.<id>");
         const t0 = Date.now();
@@ -294,6 +297,7 @@ export class AgentRuntime {
         message: req.message,
         timeoutSeconds: req.timeoutSeconds,
         extraSystemPrompt: req.extraSystemPrompt,
+        ...(modelOverride !== undefined ? { modelOverride } : {}),
       });
       ctx.pool = run;
       const onAbort = (): void => run.abort();
@@ -344,4 +348,11 @@ function metricOutcome(o: RunOutcome): AgentRunOutcome {
 
 function invalid(message: string): GatewayError {
   return new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", message);
+}
+
+/** The session's `sessions.patch` model (`providerOverride/modelOverride`), if set. */
+function sessionModel(entry: SessionEntry | undefined): string | undefined {
+  const provider = entry?.providerOverride;
+  const model = entry?.modelOverride;
+  return typeof provider === "string" && provider !== "" && typeof model === "string" && model !== "" ? `${provider}/${model}` : undefined;
 }

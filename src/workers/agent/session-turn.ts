@@ -31,6 +31,8 @@ export interface SessionTurnInput {
   sessionKey?: string;
   runId: string;
   message: string | (TextContent | ImageContent)[];
+  /** `provider/model` run before the configured chain (session override, hook `model`). */
+  modelOverride?: string;
   /** Seconds; default `agents.defaults.timeoutSeconds` (600). */
   timeoutSeconds?: number;
   extraSystemPrompt?: string;
@@ -57,7 +59,7 @@ export async function runSessionTurn(input: SessionTurnInput): Promise<SessionTu
   const transcriptPath = join(input.stateDir, "agents", input.agentId, "sessions", `${input.sessionId}.jsonl`);
   let models;
   try {
-    models = resolveModelChain(input.config, input.agentId);
+    models = resolveModelChain(input.config, input.agentId, input.modelOverride);
   } catch (err) {
     const e = err instanceof AgentError ? err : new AgentError("GW_ERR_AGENT_NO_MODEL", String(err));
     const emitter = new RunEmitter(input.runId, input.onEvent, input.sessionKey);

@@ -67,12 +67,22 @@ export function resolveModelRef(cfg: AgentRuntimeConfig, ref: string, configKey:
 /**
  * Primary then fallbacks for `agentId`. No model configured → `GW_ERR_AGENT_NO_MODEL` at once,
  * naming `agents.defaults.model`.
+ *
+ * `override` (`provider/model`: a session's `sessions.patch` model, a hook's `model`) runs
+ * first; the configured fallbacks, then the configured primary, follow it (each once). With
+ * an override, a missing configured model is not an error.
  */
-export function resolveModelChain(cfg: AgentRuntimeConfig, agentId = "main"): ResolvedModel[] {
+export function resolveModelChain(cfg: AgentRuntimeConfig, agentId = "main", override?: string): ResolvedModel[] {
   const own = agentEntry(cfg, agentId)?.model;
   const key = own !== undefined ? `agents.list[${agentId}].model` : "agents.defaults.model";
   const setting = own ?? cfg.agents?.defaults?.model;
   const { primary, fallbacks } = modelRefs(setting);
+  if (override !== undefined && override.trim() !== "") {
+    const chain = [resolveModelRef(cfg, override.trim(), "the run's model override")];
+    const configured = [...fallbacks.map((f) => [f.trim(), `${key}.fallbacks`] as const), ...(typeof primary === "string" && primary.trim() !== "" ? [[primary.trim(), typeof setting === "string" ? key : `${key}.primary`] as const] : [])];
+    for (const [ref, configKey] of configured) if (!chain.some((m) => m.ref === ref)) chain.push(resolveModelRef(cfg, ref, configKey));
+    return chain;
+  }
   if (typeof primary !== "string" || primary.trim() === "") {
     throw new AgentError(
       "GW_ERR_AGENT_NO_MODEL",
