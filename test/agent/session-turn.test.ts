@@ -68,3 +68,29 @@ test("no model configured: lifecycle start then error at once, naming agents.def
   assert.equal(openai.requests.length, 0);
   assert.equal(existsSync(file), false);
 });
+
+test("the workspace's bootstrap files reach the system prompt in order; missing, empty and symlinked ones do not; long ones are cut", async (t) => {
+  const { openai, base, stateDir } = await setup(t);
+  const { mkdirSync, writeFileSync, symlinkSync } = await import("node:fs");
+  const ws = join(stateDir, "ws");
+  mkdirSync(ws, { recursive: true });
+  writeFileSync(join(ws, "SOUL.md"), "Speak like a lighthouse keeper.\n");
+  writeFileSync(join(ws, "AGENTS.md"), "Always answer in one line.\n");
+  writeFileSync(join(ws, "IDENTITY.md"), "   \n");
+  writeFileSync(join(ws, "TOOLS.md"), `${"t".repeat(25_000)}END-OF-TOOLS`);
+  const secret = join(stateDir, "outside-secret.txt");
+  writeFileSync(secret, "the secret outside the workspace");
+  symlinkSync(secret, join(ws, "USER.md"));
+  openai.script("gpt-a", { type: "text", text: "ok" });
+  const out = await runSessionTurn(base({ sessionId: "s-ctx", runId: "r-ctx" }));
+  assert.equal(out.turn.status, "ok");
+  const system = (openai.requests.at(-1)!.body.messages as { role: string; content: string }[])[0]!;
+  assert.equal(system.role, "system");
+  const sections = [...system.content.matchAll(/^## (\S+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(sections, ["AGENTS.md", "SOUL.md", "TOOLS.md"], "prompt order; IDENTITY.md (blank) and USER.md (a symlink) left out");
+  assert.match(system.content, /## AGENTS\.md\n\nAlways answer in one line\./);
+  assert.match(system.content, /SOUL\.md describes your persona and tone/);
+  assert.doesNotMatch(system.content, /the secret outside the workspace/);
+  assert.doesNotMatch(system.content, /END-OF-TOOLS/);
+  assert.match(system.content, /\[… cut: the file has 25012 bytes; its first 20000 characters are shown\]/);
+});

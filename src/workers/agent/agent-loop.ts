@@ -18,6 +18,7 @@ import type { AgentEvent } from "./agent-events.js";
 import { callModel } from "./providers/call-model.js";
 import type { ResolvedModel } from "./providers/model-chain.js";
 import { addUsage, buildSystemPrompt, sanitizeHistory } from "./run-context.js";
+import type { ContextFile } from "./workspace-context.js";
 import { runTool } from "./tools/tool-registry.js";
 import type { AgentTool } from "./tools/tool-types.js";
 
@@ -37,6 +38,8 @@ export interface AgentTurnInput {
   tools: readonly AgentTool[];
   /** Real path of the workspace root (`workspaceRoot`). */
   workspace: string;
+  /** The workspace's bootstrap files for the system prompt (workspace-context.ts). */
+  workspaceContext?: readonly ContextFile[];
   extraSystemPrompt?: string;
   /** Deadline of the whole turn (ms). */
   timeoutMs: number;
@@ -93,7 +96,7 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
   const usage = emptyUsage();
   const result: AgentTurnResult = { status: "ok", text: "", newMessages, startedAt, endedAt: startedAt, usage };
   const specs = input.tools.map((t) => t.spec);
-  const system = buildSystemPrompt({ workspace: input.workspace, tools: specs, extra: input.extraSystemPrompt, now: new Date(startedAt) });
+  const system = buildSystemPrompt({ workspace: input.workspace, tools: specs, extra: input.extraSystemPrompt, now: new Date(startedAt), context: input.workspaceContext });
   const context = [...sanitizeHistory(input.history), user];
   let text = "";
   let segment = "";

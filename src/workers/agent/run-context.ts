@@ -7,6 +7,7 @@
 import { emptyUsage } from "../../shared/store/sessions/transcript-types.js";
 import type { ToolCallContent, TranscriptMessage } from "../../shared/store/sessions/transcript-types.js";
 import type { ToolSpec } from "./providers/provider-types.js";
+import { workspaceContextSection, type ContextFile } from "./workspace-context.js";
 
 /** Drops failed/empty assistant messages and orphan tool results; fills in missing results. */
 export function sanitizeHistory(history: readonly TranscriptMessage[]): TranscriptMessage[] {
@@ -37,13 +38,15 @@ export function sanitizeHistory(history: readonly TranscriptMessage[]): Transcri
 }
 
 /** The system prompt of a run. */
-export function buildSystemPrompt(opts: { workspace: string; tools: readonly ToolSpec[]; extra?: string; now?: Date }): string {
+export function buildSystemPrompt(opts: { workspace: string; tools: readonly ToolSpec[]; extra?: string; now?: Date; context?: readonly ContextFile[] }): string {
   const lines = [
     "You are a personal assistant running inside clawgate.",
     `Your working directory (workspace) is ${opts.workspace}; file tools only reach files inside it.`,
     opts.tools.length > 0 ? `Tools: ${opts.tools.map((t) => t.name).join(", ")}.` : "No tools are available.",
     `Current time: ${(opts.now ?? new Date()).toISOString()}.`,
   ];
+  const context = workspaceContextSection(opts.context ?? []);
+  if (context !== "") lines.push("", context);
   if (opts.extra !== undefined && opts.extra.trim() !== "") lines.push("", opts.extra.trim());
   return lines.join("\n");
 }

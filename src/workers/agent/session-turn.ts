@@ -19,6 +19,7 @@ import type { AgentRuntimeConfig } from "./agent-config.js";
 import { runAgentTurn } from "./agent-loop.js";
 import type { AgentTurnResult } from "./agent-loop.js";
 import { resolveModelChain } from "./providers/model-chain.js";
+import { loadWorkspaceContext } from "./workspace-context.js";
 import { buildTools } from "./tools/tool-registry.js";
 import { workspaceRoot } from "./tools/workspace-path.js";
 
@@ -79,6 +80,7 @@ export async function runSessionTurn(input: SessionTurnInput): Promise<SessionTu
       models,
       tools: buildTools(input.config),
       workspace: root,
+      workspaceContext: await loadWorkspaceContext(root),
       extraSystemPrompt: input.extraSystemPrompt,
       timeoutMs: resolveTimeoutMs(input.config, input.timeoutSeconds),
       signal: input.signal,
