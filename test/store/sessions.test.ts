@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, readFileSync, statSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { GatewayError } from "../../src/shared/errors.js";
-import { SessionStore, TranscriptWriter, canonicalSessionKey, capHistory, emptyUsage, readHistory, readTranscript, HISTORY_MAX_BYTES } from "../../src/shared/store/sessions/index.js";
+import { SessionStore, TranscriptWriter, canonicalSessionKey, capHistory, emptyUsage, messagesOf, readHistory, readTranscript, transcriptTail, HISTORY_MAX_BYTES } from "../../src/shared/store/sessions/index.js";
 import type { AssistantMessage, TranscriptMessage, UserMessage } from "../../src/shared/store/sessions/index.js";
 import { tempDir } from "../helpers/temp-dir.js";
 
@@ -113,6 +113,36 @@ test("transcript: §11.3 layout, one commit per turn, parentId chain survives a 
   assert.equal(read.tornTail, false);
   assert.equal(read.skipped, 0);
   assert.deepEqual(await readHistory(file), [user("hi"), assistant("hello"), user("again")]);
+});
+
+test("transcript tail: the last entry id read from the file's end, across chunk boundaries, torn and malformed lines; openForAppend continues the chain", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "s2.jsonl");
+  assert.deepEqual(await transcriptTail(file), { empty: true, lastId: null }, "missing file");
+  writeFileSync(file, "");
+  assert.deepEqual(await transcriptTail(file), { empty: true, lastId: null }, "empty file");
+  const w = await TranscriptWriter.open(file, { sessionId: "s2", cwd: "/ws" });
+  assert.deepEqual(await transcriptTail(file), { empty: true, lastId: null }, "header not written before the first commit");
+  // Messages larger than the 64 KiB read chunk put line breaks on both sides of chunk edges.
+  const entries = await w.appendMessages([user("a".repeat(70_000)), assistant("b".repeat(130_000)), user("c")]);
+  await w.close();
+  assert.deepEqual(await transcriptTail(file), { empty: false, lastId: entries[2]!.id });
+  appendFileSync(file, `not json\n{"type":"message","id":"torn`);
+  assert.deepEqual(await transcriptTail(file), { empty: false, lastId: entries[2]!.id }, "malformed line and torn tail skipped");
+  const w2 = await TranscriptWriter.openForAppend(file, { sessionId: "s2", cwd: "/ws" });
+  assert.deepEqual(w2.history, []);
+  const [e4] = await w2.appendMessages([assistant("mirrored")]);
+  await w2.close();
+  assert.equal(e4!.parentId, entries[2]!.id);
+  const read = await readTranscript(file);
+  assert.equal(read.tornTail, false);
+  assert.deepEqual(messagesOf(read.entries).slice(-1), [assistant("mirrored")]);
+  // Only a header: not empty, no entry to chain to.
+  const only = join(dir, "s3.jsonl");
+  const w3 = await TranscriptWriter.openForAppend(only, { sessionId: "s3", cwd: "/ws" });
+  await w3.appendMessages([]);
+  await w3.close();
+  assert.deepEqual(await transcriptTail(only), { empty: false, lastId: null });
 });
 
 test("history: last `limit` messages (default 200, max 1000), then the 6 MiB budget trims the oldest", () => {

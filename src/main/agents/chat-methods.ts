@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { GatewayError, toErrorShape } from "../../shared/errors.js";
-import { TranscriptWriter, readHistory, readTranscript } from "../../shared/store/sessions/transcript.js";
+import { TranscriptWriter, readHistory, transcriptTail } from "../../shared/store/sessions/transcript.js";
 import type { AssistantMessage } from "../../shared/store/sessions/transcript-types.js";
 import { emptyUsage } from "../../shared/store/sessions/transcript-types.js";
 import type { MethodTable } from "../router.js";
@@ -108,11 +108,10 @@ export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime,
     const file = store.transcriptPath(entry);
     // On the session lane: a run's thread is the transcript's only other writer.
     const written = await runtime.lanes.exclusive(key, async () => {
-      const tr = await readTranscript(file);
-      if (tr.header === null && tr.entries.length === 0) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", "transcript file not found");
+      if ((await transcriptTail(file)).empty) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", "transcript file not found");
       const text = params.label !== undefined && params.label !== "" ? `[${params.label}]\n\n${params.message}` : params.message;
       const message: AssistantMessage = { role: "assistant", content: [{ type: "text", text }], api: "injected", provider: "gateway", model: "injected", usage: emptyUsage(), stopReason: "injected", timestamp: Date.now() };
-      const writer = await TranscriptWriter.open(file, { sessionId: entry.sessionId, cwd: join(ctx.options.stateDir) });
+      const writer = await TranscriptWriter.openForAppend(file, { sessionId: entry.sessionId, cwd: join(ctx.options.stateDir) });
       try {
         const [e] = await writer.appendMessages([message]);
         return { id: e?.id ?? randomBytes(4).toString("hex"), message };

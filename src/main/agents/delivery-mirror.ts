@@ -26,7 +26,7 @@ export async function mirrorDelivery(runtime: AgentRuntime, sessionKey: string, 
     const { entry } = store.resolveForRun(key);
     await store.flush();
     const cwd = resolveWorkspace(readAgentRuntimeConfig(runtime.options.agentConfig ?? {}), agentId);
-    const writer = await TranscriptWriter.open(store.transcriptPath(entry), { sessionId: entry.sessionId, cwd });
+    const writer = await TranscriptWriter.openForAppend(store.transcriptPath(entry), { sessionId: entry.sessionId, cwd });
     try {
       await writer.appendMessages([deliveryMirrorMessage(text)]);
     } finally {

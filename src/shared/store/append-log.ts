@@ -95,6 +95,62 @@ export async function repairTornTail(file: string): Promise<number> {
 }
 
 /**
+ * Reads records from the end of the log towards its start, newest first, and stops at the
+ * first one `visit` returns true for: what an appender needs (the last entry's id) costs the
+ * last line or so, not a parse of the whole file. A torn last line and malformed lines are
+ * skipped, as `readAppendLog` does. Missing file → nothing visited.
+ */
+export async function scanAppendLogBackwards(file: string, visit: (record: unknown) => boolean): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, "r");
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return;
+    throw err;
+  }
+  try {
+    const { size } = await handle.stat();
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    // Bytes of the line being assembled (read backwards: later parts first); the bytes after
+    // the file's last newline are a torn line and never form a record.
+    let tail: Buffer[] = [];
+    let torn = true;
+    const line = (bytes: Buffer[]): boolean => {
+      if (torn) {
+        torn = false;
+        return false;
+      }
+      const text = Buffer.concat(bytes).toString("utf8");
+      if (text === "") return false;
+      let record: unknown;
+      try {
+        record = JSON.parse(text);
+      } catch {
+        return false;
+      }
+      return visit(record);
+    };
+    for (let end = size; end > 0; ) {
+      const start = Math.max(0, end - READ_CHUNK);
+      const { bytesRead } = await handle.read(buf, 0, end - start, start);
+      const chunk = buf.subarray(0, bytesRead);
+      let stop = chunk.length;
+      for (let nl = chunk.lastIndexOf(NL, stop - 1); nl >= 0; nl = stop > 0 ? chunk.lastIndexOf(NL, stop - 1) : -1) {
+        const done = line([Buffer.from(chunk.subarray(nl + 1, stop)), ...tail]);
+        tail = [];
+        if (done) return;
+        stop = nl;
+      }
+      tail = [Buffer.from(chunk.subarray(0, stop)), ...tail];
+      end = start;
+    }
+    line(tail);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * Reads every record of a log, streaming in 64 KiB chunks (memory stays bounded by
  * `maxLineBytes` per line). Missing file → no records. Never throws on content.
  */

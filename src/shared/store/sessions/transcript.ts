@@ -4,7 +4,7 @@
  * (one write, one fsync). Readers tolerate a torn last line and malformed lines.
  */
 import { randomUUID } from "node:crypto";
-import { AppendLog, readAppendLog } from "../append-log.js";
+import { AppendLog, readAppendLog, scanAppendLogBackwards } from "../append-log.js";
 import { isMessageEntry } from "./transcript-types.js";
 import type { MessageEntry, TranscriptEntry, TranscriptHeader, TranscriptMessage } from "./transcript-types.js";
 
@@ -35,6 +35,29 @@ export async function readTranscript(file: string): Promise<TranscriptContents> 
   const header = isHeader(first) ? first : null;
   const entries = (header === null ? records : records.slice(1)).filter((r): r is TranscriptEntry => typeof r === "object" && r !== null && typeof (r as { type?: unknown }).type === "string");
   return { header, entries, skipped, tornTail };
+}
+
+/** What an appender needs of a transcript, read from its end (`transcriptTail`). */
+export interface TranscriptTail {
+  /** No header and no entry: a missing, empty or unreadable-lines-only file. */
+  empty: boolean;
+  /** Id of the last entry (the next one's parentId); null when there is none. */
+  lastId: string | null;
+}
+
+/** `TranscriptTail` of `file`, from its last lines (the whole file only when none is an entry). */
+export async function transcriptTail(file: string): Promise<TranscriptTail> {
+  const out: TranscriptTail = { empty: true, lastId: null };
+  await scanAppendLogBackwards(file, (r) => {
+    if (typeof r !== "object" || r === null || typeof (r as { type?: unknown }).type !== "string") return false;
+    out.empty = false;
+    if (isHeader(r)) return true;
+    const id = (r as { id?: unknown }).id;
+    if (typeof id !== "string") return false;
+    out.lastId = id;
+    return true;
+  });
+  return out;
 }
 
 /** The messages of a transcript, in order. */
@@ -114,6 +137,19 @@ export class TranscriptWriter {
     let lastId: string | null = null;
     for (const e of contents.entries) if (typeof e.id === "string") lastId = e.id;
     return new TranscriptWriter(file, log, lastId, messagesOf(contents.entries), now, header);
+  }
+
+  /**
+   * Opens the transcript to append without reading it: its last entry id comes from its end
+   * (`transcriptTail`), and `history` is empty. For writers that add lines without a turn's
+   * context (a delivery mirror, `chat.inject`) on the main thread.
+   */
+  static async openForAppend(file: string, opts: TranscriptOpenOptions): Promise<TranscriptWriter> {
+    const log = await AppendLog.open<unknown>(file);
+    const tail = await transcriptTail(file);
+    const now = opts.now ?? Date.now;
+    const header: TranscriptHeader | null = tail.empty ? { type: "session", version: 3, id: opts.sessionId, timestamp: new Date(now()).toISOString(), cwd: opts.cwd } : null;
+    return new TranscriptWriter(file, log, tail.lastId, [], now, header);
   }
 
   /**
