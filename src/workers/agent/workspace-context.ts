@@ -72,7 +72,8 @@ async function readCapped(path: string): Promise<string | null> {
   } catch {
     return null;
   } finally {
-    await fh.close();
+    // A failed close must not fail the turn (the promise is reused for a second).
+    await fh.close().catch(() => undefined);
   }
 }
 
