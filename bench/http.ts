@@ -30,7 +30,7 @@ import pino from "pino";
 import { loadUws } from "../src/shared/uws/load-uws.js";
 import { pathToFileURL } from "node:url";
 import { BUILD_DIR, buildDist } from "./lib/build-dist.js";
-import { benchGatewayOptions } from "./lib/gateway-options.js";
+import { loopbackGatewayOptions } from "./lib/gateway-options.js";
 import { intArg, parseArgs } from "./lib/args.js";
 import { REPO_ROOT, forkTs, guardProcess, killAll } from "./lib/children.js";
 import { machineHeader } from "./lib/machine.js";
@@ -113,7 +113,7 @@ const { startGateway } = (await import(pathToFileURL(join(BUILD_DIR, "src/main/g
 const { DEFAULT_POLICY } = (await import(pathToFileURL(join(BUILD_DIR, "src/main/options.js")).href)) as typeof import("../src/main/options.js");
 const stateDir = await mkdtemp(join(tmpdir(), "clawgate-bench-http-"));
 const gw = await startGateway(
-  benchGatewayOptions(stateDir, TOKEN, DEFAULT_POLICY, { handshakeTimeoutMs: 30_000, preAuthMaxPerIp: 100_000, preAuthMaxTotal: 100_000 }),
+  loopbackGatewayOptions(stateDir, TOKEN, DEFAULT_POLICY, { handshakeTimeoutMs: 30_000, preAuthMaxPerIp: 100_000, preAuthMaxTotal: 100_000 }),
   pino({ level: "silent" }),
   { http: { register: (table) => table.mount({ stage: "control-ui", path: { exact: "/assets/app.js" }, methods: ["GET", "HEAD"], handler: serveAsset }) } },
 );

@@ -17,7 +17,7 @@ import type { AgentPoolTask } from "../../src/workers/agent/pool/pool-protocol.j
 import { AgentPool } from "../../src/workers/agent/pool/agent-pool-host.js";
 import { runSessionTurn } from "../../src/workers/agent/session-turn.js";
 import type { FromAgentChild, ToAgentChild } from "./agent-child-protocol.js";
-import { benchGatewayOptions } from "./gateway-options.js";
+import { loopbackGatewayOptions } from "./gateway-options.js";
 
 const TOKEN = process.env.AGENT_BENCH_TOKEN ?? "";
 const plane = process.env.AGENT_BENCH_PLANE === "main" ? "main" : "worker";
@@ -43,7 +43,7 @@ const createPlane =
         };
       }
     : async (onEvent: (ev: AgentEvent) => void) => (pool = new AgentPool({ ...poolOptions, onEvent }));
-const options = benchGatewayOptions(stateDir, TOKEN, DEFAULT_POLICY, {
+const options = loopbackGatewayOptions(stateDir, TOKEN, DEFAULT_POLICY, {
   // A bench client reading thousands of events must not be cut as a slow consumer.
   policy: { ...DEFAULT_POLICY, maxBufferedBytes: 256 * 1024 * 1024 },
   controlUi: { enabled: false, basePath: "", allowInsecureAuth: false, allowedOrigins: [] },

@@ -14,7 +14,7 @@ import pino from "pino";
 import { DEFAULT_POLICY } from "../../src/main/options.js";
 import type { GatewayOptions } from "../../src/main/options.js";
 import type { GatewayInstance } from "../../src/main/gateway.js";
-import { benchGatewayOptions } from "./gateway-options.js";
+import { loopbackGatewayOptions } from "./gateway-options.js";
 
 const stateDir = process.env.STATE_DIR;
 if (stateDir === undefined) throw new Error("STATE_DIR required");
@@ -28,6 +28,6 @@ if (existsSync(commitModule)) {
   handshakeCommit.waitForDisk = process.env.COMMIT !== "none";
 }
 const { startGateway } = await load<{ startGateway: (o: GatewayOptions, log: pino.Logger) => Promise<GatewayInstance> }>("src/main/gateway.ts");
-const options = benchGatewayOptions(stateDir, process.env.BENCH_TOKEN ?? "bench-token-0123456789abcdef", DEFAULT_POLICY);
+const options = loopbackGatewayOptions(stateDir, process.env.BENCH_TOKEN ?? "bench-token-0123456789abcdef", DEFAULT_POLICY);
 const instance = await startGateway(options, pino({ level: "silent" }));
 process.send?.({ port: instance.server.port });

@@ -1,12 +1,14 @@
 /**
- * Options of a gateway a bench starts in-process: loopback, port 0, token auth, state in
- * `stateDir`, no canvas host, defaults a bench does not measure. `policy` is passed in (the
- * `DEFAULT_POLICY` of whichever build the bench loaded) and `overrides` win.
+ * Options of a gateway a bench or a test starts in-process (test/helpers/gateway.ts
+ * `testOptions` builds on it): loopback, port 0, token auth, state in `stateDir`, no canvas
+ * host, defaults neither measures. `policy` is passed in (the `DEFAULT_POLICY` of whichever
+ * build the caller loaded) and `overrides` win. Here, not under test/, because the benches'
+ * tsc build compiles `bench/lib` with the gateway's sources.
  */
 import { join } from "node:path";
 import type { GatewayOptions } from "../../src/main/options.js";
 
-export function benchGatewayOptions(stateDir: string, token: string, policy: GatewayOptions["policy"], overrides: Partial<GatewayOptions> = {}): GatewayOptions {
+export function loopbackGatewayOptions(stateDir: string, token: string, policy: GatewayOptions["policy"], overrides: Partial<GatewayOptions> = {}): GatewayOptions {
   return {
     host: "127.0.0.1",
     port: 0,

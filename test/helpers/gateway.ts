@@ -11,6 +11,7 @@ import { NODES_MODULE } from "../../src/main/nodes/nodes-module.js";
 import type { NodeService } from "../../src/main/nodes/node-service.js";
 import type { GatewayServer } from "../../src/main/server/gateway-server.js";
 import { DEFAULT_POLICY, type GatewayOptions } from "../../src/main/options.js";
+import { loopbackGatewayOptions } from "../../bench/lib/gateway-options.js";
 
 export const TEST_TOKEN = "test-token-0123456789abcdef";
 
@@ -29,25 +30,7 @@ export type TestGatewayOverrides = Partial<GatewayOptions> & { extra?: GatewayDe
 
 /** Default options of a test gateway (token auth with TEST_TOKEN). */
 export function testOptions(stateDir: string, overrides: Partial<GatewayOptions> = {}): GatewayOptions {
-  return {
-    host: "127.0.0.1",
-    port: 0,
-    auth: { mode: "token", token: TEST_TOKEN },
-    stateDir,
-    configPath: join(stateDir, "clawdbot.json"),
-    policy: { ...DEFAULT_POLICY },
-    handshakeTimeoutMs: 10_000,
-    preAuthMaxPerIp: 64,
-    presenceMaxEntries: 200,
-    controlUi: { enabled: true, basePath: "", allowInsecureAuth: false, allowedOrigins: [] },
-    trustedProxies: [],
-    nodes: { allowCommands: [], denyCommands: [] },
-    canvasHostPort: null,
-    version: "test",
-    healthRefreshMs: 60_000,
-    presenceBroadcastWindowMs: 100,
-    ...overrides,
-  };
+  return loopbackGatewayOptions(stateDir, TEST_TOKEN, DEFAULT_POLICY, { version: "test", ...overrides });
 }
 
 export async function startTestGateway(overrides: TestGatewayOverrides = {}): Promise<TestGateway> {
