@@ -12,17 +12,49 @@
  * `failSends`, `crash` (an unhandled rejection inside the worker) and `spin` (a busy loop
  * that never yields: the worker stops answering heartbeats).
  */
+import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { BroadcastChannel } from "node:worker_threads";
-import type { CreateSocketOptions, WaSocketLike } from "../../src/workers/channels/whatsapp/socket-types.js";
+import type { CreateSocketOptions, WaMessageContent, WaSocketLike } from "../../src/workers/channels/whatsapp/socket-types.js";
+
+function mediaOf(c: WaMessageContent): { media?: FakeSentMedia } {
+  for (const field of ["image", "video", "audio", "document"] as const) {
+    if (!(field in c)) continue;
+    const data = (c as Record<string, unknown>)[field] as Buffer;
+    const o = c as { mimetype?: string; fileName?: string; gifPlayback?: boolean; ptt?: boolean };
+    return {
+      media: {
+        field,
+        sha256: createHash("sha256").update(data).digest("hex"),
+        bytes: data.length,
+        ...(o.mimetype !== undefined ? { mimetype: o.mimetype } : {}),
+        ...(o.fileName !== undefined ? { fileName: o.fileName } : {}),
+        ...(o.gifPlayback !== undefined ? { gifPlayback: o.gifPlayback } : {}),
+        ...(o.ptt !== undefined ? { ptt: o.ptt } : {}),
+      },
+    };
+  }
+  return {};
+}
 
 /** Messages the fake reports to the test. */
 export type FakeReport =
   | { op: "created"; n: number; registeredMe: string | null }
-  | { op: "send"; n: number; jid: string; text: string; id: string }
+  | { op: "send"; n: number; jid: string; text: string; id: string; media?: FakeSentMedia }
   | { op: "logout"; n: number }
   | { op: "end"; n: number }
   | { op: "ack"; cmd: string };
+
+/** A media message as the fake received it: its field (`image`, `video`, …), bytes and options. */
+export interface FakeSentMedia {
+  field: "image" | "video" | "audio" | "document";
+  sha256: string;
+  bytes: number;
+  mimetype?: string;
+  fileName?: string;
+  gifPlayback?: boolean;
+  ptt?: boolean;
+}
 
 /** Commands the test sends to the fake (`n` = socket number; default: the newest). */
 export type FakeCommand =
@@ -107,7 +139,7 @@ export function createSocket(opts: CreateSocketOptions): WaSocketLike {
         throw new Error("fake baileys: send failed");
       }
       const id = `FAKE${++msgSeq}`;
-      report({ op: "send", n, jid, text: content.text, id });
+      report({ op: "send", n, jid, text: "text" in content ? content.text : "caption" in content ? (content.caption ?? "") : "", id, ...mediaOf(content) });
       return { key: { id, remoteJid: jid, fromMe: true } };
     },
     async logout() {

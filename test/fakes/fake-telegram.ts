@@ -2,12 +2,14 @@
  * A fake Telegram Bot API on 127.0.0.1:0 for the real grammY client (`client.apiRoot`).
  *
  * Methods: getMe, deleteWebhook, setWebhook, getUpdates (long poll: held until an update is
- * pushed or `timeout` s pass; `offset` confirms earlier updates), sendMessage. Like the real
+ * pushed or `timeout` s pass; `offset` confirms earlier updates), sendMessage, and the media
+ * methods (sendPhoto, sendDocument, …: multipart uploads, recorded with the file's hash). Like the real
  * server, a second getUpdates for a token while one is held answers the OLDER one with 409
  * ("terminated by other getUpdates request"); a second long poll counts as a conflict. Scripted failures
  * (`failNext`) answer 409/429 with `retry_after`. Counts deliveries of each update and every
  * sent message.
  */
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { once } from "node:events";
@@ -21,11 +23,34 @@ export interface FakeBot {
 export interface SentMessage {
   token: string;
   chatId: string;
+  /** The text, or a media message's caption ("" without one). */
   text: string;
   messageId: number;
+  /** Media messages (sendPhoto, sendDocument, …): the method and the uploaded file. */
+  media?: SentMedia;
+  /** `message_thread_id`, when given. */
+  threadId?: number;
   /** performance.now() when the fake received it. */
   at: number;
 }
+
+/** An uploaded file as the fake received it (multipart, `attach://` or a direct file part). */
+export interface SentMedia {
+  method: string;
+  fileName: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** The file field of each media method. */
+const MEDIA_FIELDS: Readonly<Record<string, string>> = {
+  sendPhoto: "photo",
+  sendAnimation: "animation",
+  sendVideo: "video",
+  sendVoice: "voice",
+  sendAudio: "audio",
+  sendDocument: "document",
+};
 
 interface Held {
   res: ServerResponse;
@@ -181,9 +206,12 @@ export class FakeTelegram {
     this.calls.push({ method, token });
     let body: Record<string, unknown> = {};
     try {
-      body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown>) : {};
+      const raw = Buffer.concat(chunks);
+      const type = req.headers["content-type"] ?? "";
+      if (type.startsWith("multipart/form-data")) body = multipartBody(raw, type);
+      else body = chunks.length ? (JSON.parse(raw.toString("utf8")) as Record<string, unknown>) : {};
     } catch {
-      return this.#json(res, 400, { ok: false, error_code: 400, description: "Bad Request: bad json" });
+      return this.#json(res, 400, { ok: false, error_code: 400, description: "Bad Request: bad body" });
     }
     const fi = this.#fail.findIndex((f) => f.method === method && (f.confirming === undefined || (typeof body.offset === "number" && body.offset > f.confirming)));
     if (fi >= 0) {
@@ -196,8 +224,23 @@ export class FakeTelegram {
       case "deleteWebhook":
       case "setWebhook":
         return this.#json(res, 200, { ok: true, result: true });
+      case "sendPhoto":
+      case "sendAnimation":
+      case "sendVideo":
+      case "sendVoice":
+      case "sendAudio":
+      case "sendDocument": {
+        const file = body[MEDIA_FIELDS[method]!];
+        if (!isUpload(file)) return this.#json(res, 400, { ok: false, error_code: 400, description: `Bad Request: there is no ${MEDIA_FIELDS[method]} in the request` });
+        const data = file.data;
+        const media: SentMedia = { method, fileName: file.name, bytes: data.length, sha256: createHash("sha256").update(data).digest("hex") };
+        const msg: SentMessage = { token, chatId: String(body.chat_id), text: typeof body.caption === "string" ? body.caption : "", media, messageId: this.#nextMessage++, at: performance.now(), ...threadOf(body) };
+        this.sent.push(msg);
+        for (const w of this.#sendWaiters.splice(0)) w();
+        return this.#json(res, 200, { ok: true, result: { message_id: msg.messageId, date: Math.floor(Date.now() / 1000), chat: { id: Number(body.chat_id), type: "private" }, ...(msg.text ? { caption: msg.text } : {}) } });
+      }
       case "sendMessage": {
-        const msg: SentMessage = { token, chatId: String(body.chat_id), text: String(body.text), messageId: this.#nextMessage++, at: performance.now() };
+        const msg: SentMessage = { token, chatId: String(body.chat_id), text: String(body.text), messageId: this.#nextMessage++, at: performance.now(), ...threadOf(body) };
         this.sent.push(msg);
         for (const w of this.#sendWaiters.splice(0)) w();
         if (this.holdSends) return;
@@ -248,4 +291,53 @@ export class FakeTelegram {
         return this.#json(res, 404, { ok: false, error_code: 404, description: "Not Found" });
     }
   }
+}
+
+/** A file part of a multipart body. */
+export interface UploadedFile {
+  name: string;
+  data: Buffer;
+}
+
+/**
+ * A multipart body as the Bot API reads it: text fields as strings, files as
+ * `UploadedFile`s; a field `attach://<name>` is the file part `<name>`. Parsed by hand and
+ * leniently, like the real server: grammY writes `content-disposition:form-data;name=…`
+ * without spaces, which Node 20's `Response.formData()` refuses.
+ */
+function multipartBody(raw: Buffer, contentType: string): Record<string, unknown> {
+  const boundary = /boundary=("?)([^";]+)\1/i.exec(contentType)?.[2];
+  if (!boundary) throw new Error("no boundary");
+  const delimiter = Buffer.from(`--${boundary}`);
+  const out: Record<string, unknown> = {};
+  let at = raw.indexOf(delimiter);
+  while (at >= 0) {
+    const start = at + delimiter.length;
+    if (raw.subarray(start, start + 2).toString() === "--") break;
+    const next = raw.indexOf(delimiter, start);
+    if (next < 0) throw new Error("unterminated part");
+    const part = raw.subarray(start + 2, next - 2); // after CRLF, before CRLF
+    const headEnd = part.indexOf("\r\n\r\n");
+    if (headEnd < 0) throw new Error("part without headers");
+    const head = part.subarray(0, headEnd).toString("utf8");
+    const data = part.subarray(headEnd + 4);
+    // Quoted or bare parameter values (grammY writes `filename=a.png`).
+    const param = (key: string): string | undefined => {
+      const m = new RegExp(`;\\s*${key}=(?:"([^"]*)"|([^;\\r\\n]*))`, "i").exec(head);
+      return m ? (m[1] ?? m[2]!.trim()) : undefined;
+    };
+    const name = param("name");
+    const fileName = param("filename");
+    if (name !== undefined) out[name] = fileName !== undefined ? ({ name: fileName, data: Buffer.from(data) } satisfies UploadedFile) : data.toString("utf8");
+    at = next;
+  }
+  for (const [k, v] of Object.entries(out)) if (typeof v === "string" && v.startsWith("attach://")) out[k] = out[v.slice("attach://".length)];
+  return out;
+}
+
+const isUpload = (v: unknown): v is UploadedFile => typeof v === "object" && v !== null && Buffer.isBuffer((v as UploadedFile).data);
+
+function threadOf(body: Record<string, unknown>): { threadId?: number } {
+  const t = body.message_thread_id;
+  return typeof t === "number" || typeof t === "string" ? { threadId: Number(t) } : {};
 }

@@ -32,6 +32,10 @@ export interface ForwardedSend {
   to: string;
   text: string;
   threadId?: string;
+  /** Media references (http(s) URL, file: URL, absolute path), sent in order; the first carries `text` as its caption when it fits. */
+  media?: string[];
+  /** WhatsApp: videos play as GIFs. */
+  gifPlayback?: boolean;
   /** A `send` RPC's session: once delivered, the text is mirrored into its transcript (§3.4). */
   mirrorInto?: string;
 }

@@ -25,16 +25,19 @@ import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import { InboundQueue, type PendingInbound } from "../../shared/store/inbound-queue.js";
 import type { Outbox } from "../../shared/store/outbox.js";
-import type { ChannelInbound, ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
+import type { ChannelInbound, ChannelSendParams, ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
 import type { AccountLink, CreateAccountLink } from "./account-link.js";
 import { decideAccess } from "./access-control.js";
 import type { ChannelAccount } from "./channel-config.js";
 import { pairingReplyText, type ChannelPairingStore } from "./channel-pairing-store.js";
 import { inboundSessionKey, type AccountSnapshot, type InboundHandler } from "./channel-types.js";
-import { CHANNEL_TEXT_LIMITS, chunkText } from "./chunk-text.js";
+import { CHANNEL_CAPTION_LIMITS, CHANNEL_TEXT_LIMITS, chunkText } from "./chunk-text.js";
 import type { AccountOwnership, ForwardedSend } from "./account-ownership.js";
 import { idleSnapshot } from "./account-snapshot.js";
 import { deliverReplyChunk, type ReplyDeliveryDeps } from "./reply-delivery.js";
+
+/** What one `send` delivers: text, media or both, to one target. */
+export type OutboundMessage = Pick<ForwardedSend, "to" | "text" | "threadId" | "media" | "gifPlayback">;
 
 /** What a runner needs from the module. */
 export interface AccountRunnerDeps {
@@ -86,7 +89,7 @@ export class AccountRunner {
       ...(deps.ownership !== undefined ? { ownership: deps.ownership } : {}),
       ...(deps.forward !== undefined ? { forward: deps.forward } : {}),
       link: () => this.#sup,
-      sendOne: (to, text, threadId) => this.#sendOne(to, text, threadId),
+      sendOne: (to, text, threadId) => this.#sendOne({ to, text, ...(threadId !== undefined ? { threadId } : {}) }),
       throwIfStopped: () => this.#throwIfStopped(),
       nap: (ms) => this.#nap(ms),
     };
@@ -172,30 +175,38 @@ export class AccountRunner {
   }
 
   /**
-   * Sends `text` (chunked) to `to` under an outbox key, through the live worker.
-   * `onDelivered` runs once every chunk is out, in the attempt that sent them (not on replays).
+   * Sends `m` to `m.to` under an outbox key, through the live worker: its media in order (the
+   * first captioned with the text when the text fits a caption), then the text chunked unless
+   * it went out as a caption. `onDelivered` runs once everything is out, in the attempt that
+   * sent it (not on replays). The result is the last message's.
    */
-  async send(key: string, to: string, text: string, threadId?: string, onDelivered?: () => void): Promise<ChannelSendResult> {
+  async send(key: string, m: OutboundMessage, onDelivered?: () => void): Promise<ChannelSendResult> {
     // No worker: refuse without recording an attempt, so a retry under the key can still send.
     if (!this.#d.outbox.has(key) && this.#sup?.getState().state !== "running") {
       throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${this.account.channel} account ${this.account.accountId} is not running; retry later`, { account: this.account.accountId });
     }
     return this.#d.outbox.run(key, async () => {
+      const channel = this.account.channel;
+      const text = m.text.trim();
+      const media = m.media ?? [];
+      const captioned = media.length > 0 && text.length <= (CHANNEL_CAPTION_LIMITS[channel] ?? 1024);
+      const extra = { ...(m.threadId !== undefined ? { threadId: m.threadId } : {}), ...(m.gifPlayback ? { gifPlayback: true } : {}) };
       let last: ChannelSendResult | null = null;
-      for (const chunk of chunkText(text, CHANNEL_TEXT_LIMITS[this.account.channel] ?? 4000)) last = await this.#sendOne(to, chunk, threadId);
+      for (const [i, ref] of media.entries()) last = await this.#sendOne({ to: m.to, text: i === 0 && captioned ? text : "", media: ref, ...extra });
+      if (!captioned) for (const chunk of chunkText(text, CHANNEL_TEXT_LIMITS[channel] ?? 4000)) last = await this.#sendOne({ to: m.to, text: chunk, ...extra });
       if (!last) throw new GatewayError("GW_ERR_CHANNEL_SEND_FAILED", "nothing to send (empty message)");
       onDelivered?.();
       return last;
     });
   }
 
-  async #sendOne(to: string, text: string, threadId?: string): Promise<ChannelSendResult> {
+  async #sendOne(p: ChannelSendParams): Promise<ChannelSendResult> {
     const sup = this.#sup;
     if (!sup || this.#sup?.getState().state !== "running") {
       throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${this.account.channel} account ${this.account.accountId} is not running; retry later`, { account: this.account.accountId });
     }
     try {
-      const r = await sup.send({ to, text, ...(threadId !== undefined ? { threadId } : {}) });
+      const r = await sup.send(p);
       this.snap.lastOutboundAt = Date.now();
       return r;
     } catch (err) {
@@ -225,7 +236,7 @@ export class AccountRunner {
       const res = await this.#d.pairing.upsert(m.senderId, meta);
       if (res?.created) {
         const key = `pairing:${this.key}:${m.messageId}`;
-        void this.send(key, m.chatId, pairingReplyText(this.account.channel, res.request.code, m.senderId)).catch((err: unknown) =>
+        void this.send(key, { to: m.chatId, text: pairingReplyText(this.account.channel, res.request.code, m.senderId) }).catch((err: unknown) =>
           this.#d.log.warn({ err: String(err), account: this.account.accountId }, "pairing code reply failed"),
         );
       }

@@ -106,7 +106,7 @@ export class ChannelAccounts {
       ? (): void =>
           void mirror(s.mirrorInto!, s.text).catch((err: unknown) => this.d.log.warn({ channel: s.channel, account: s.accountId, err: String(err) }, "send: delivered, but not mirrored into the session transcript"))
       : undefined;
-    const run = (): Promise<ChannelSendResult> => runner.send(s.key, s.to, s.text, s.threadId, onDelivered);
+    const run = (): Promise<ChannelSendResult> => runner.send(s.key, s, onDelivered);
     return this.#ownership === undefined ? run() : this.#ownership.once(s.key, run);
   }
 
@@ -140,7 +140,7 @@ export class ChannelAccounts {
         accountId: a.accountId,
         authDir: a.authDir!,
         restart,
-        ...(w.whatsappWorker ? { worker: w.whatsappWorker } : {}),
+        ...(w.whatsappWorker || a.mediaMaxBytes !== undefined ? { worker: { ...w.whatsappWorker, ...(a.mediaMaxBytes !== undefined ? { mediaMaxBytes: a.mediaMaxBytes } : {}) } } : {}),
         supervisor: { nice: CHANNEL_WORKER_NICE, ...(w.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: w.heartbeatTimeoutMs } : {}) },
       });
     }
@@ -149,6 +149,7 @@ export class ChannelAccounts {
       accountId: a.accountId, token: a.token, mode: a.webhookUrl ? "webhook" : "polling",
       ...(a.apiRoot ? { apiRoot: a.apiRoot } : {}), ...(a.webhookUrl ? { webhookUrl: a.webhookUrl } : {}),
       ...(a.webhookSecret ? { webhookSecret: a.webhookSecret } : {}), ...(w.pollTimeoutSec !== undefined ? { pollTimeoutSec: w.pollTimeoutSec } : {}),
+      ...(a.mediaMaxBytes !== undefined ? { mediaMaxBytes: a.mediaMaxBytes } : {}),
     };
     return protocolLink({ name: `channel:${key}`, entry: TELEGRAM_ENTRY, workerData: data, restart, heartbeatTimeoutMs: w.heartbeatTimeoutMs });
   }

@@ -2,10 +2,10 @@
  * Resolves `channels.<id>` config into the accounts the channels module runs (§10.1–§10.3).
  *
  *   channels.telegram = { enabled?, botToken?, tokenFile?, apiRoot?, webhookUrl?, webhookSecret?,
- *                         webhookPath?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?,
+ *                         webhookPath?, mediaMaxMb?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?,
  *                         groups?, accounts?: { <id>: { …same keys } } }
  *
- *   channels.whatsapp = { enabled?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?, groups?,
+ *   channels.whatsapp = { enabled?, mediaMaxMb?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?, groups?,
  *                         accounts?: { <id>: { authDir?, …same keys } } }
  *
  * Account keys override the channel's; without `accounts` there is one account, `default`.
@@ -56,6 +56,8 @@ export interface ChannelAccount {
   /** Default `/telegram-webhook` (`-<accountId>` appended for non-default accounts). */
   webhookPath: string;
   access: AccessPolicy;
+  /** Largest outbound media (`mediaMaxMb`); undefined: the channel's default. */
+  mediaMaxBytes?: number;
   /** Changes iff anything the running account uses changed (reload restarts only those). */
   fingerprint: string;
 }
@@ -85,6 +87,11 @@ function accessOf(acct: Obj, chan: Obj): AccessPolicy {
     groupAllowFrom: strList(pick("groupAllowFrom")) ?? [],
     groups: groupsOf(pick("groups")) ?? {},
   };
+}
+
+/** `mediaMaxMb` (a positive number of MB) in bytes; undefined when unset or invalid. */
+function mediaMaxBytesOf(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v * 1024 * 1024) : undefined;
 }
 
 function readTokenFile(path: string): string | undefined {
@@ -132,8 +139,10 @@ export function resolveTelegramAccounts(channels: unknown, env: NodeJS.ProcessEn
     if (webhookUrl) acct.webhookUrl = webhookUrl;
     const webhookSecret = str(pick("webhookSecret"));
     if (webhookSecret) acct.webhookSecret = webhookSecret;
+    const mediaMaxBytes = mediaMaxBytesOf(pick("mediaMaxMb"));
+    if (mediaMaxBytes !== undefined) acct.mediaMaxBytes = mediaMaxBytes;
     const tokenHash = token ? createHash("sha256").update(token).digest("hex") : null;
-    acct.fingerprint = JSON.stringify({ enabled, tokenHash, apiRoot: acct.apiRoot, webhookUrl, webhookSecret, webhookPath: acct.webhookPath, access: acct.access });
+    acct.fingerprint = JSON.stringify({ enabled, tokenHash, apiRoot: acct.apiRoot, webhookUrl, webhookSecret, webhookPath: acct.webhookPath, access: acct.access, mediaMaxBytes });
     out.push(acct);
   }
   return out;
@@ -163,6 +172,7 @@ export function resolveWhatsAppAccounts(channels: unknown, stateDir: string): Ch
     const authDir = str(a.authDir) ?? defaultWhatsAppAuthDir(stateDir, accountId);
     const linked = existsSync(join(authDir, "creds.json"));
     const access = accessOf(a, c);
+    const mediaMaxBytes = mediaMaxBytesOf(pick("mediaMaxMb"));
     out.push({
       channel: "whatsapp",
       accountId,
@@ -173,7 +183,8 @@ export function resolveWhatsAppAccounts(channels: unknown, stateDir: string): Ch
       authDir,
       webhookPath: "",
       access,
-      fingerprint: JSON.stringify({ enabled, authDir, access }),
+      ...(mediaMaxBytes !== undefined ? { mediaMaxBytes } : {}),
+      fingerprint: JSON.stringify({ enabled, authDir, access, mediaMaxBytes }),
     });
   }
   return out;

@@ -13,6 +13,7 @@
  */
 import { rm } from "node:fs/promises";
 import { GatewayError } from "../../shared/errors.js";
+import { mediaRefProblem } from "../../workers/channels/outbound-media.js";
 import { notLinkedMessage } from "../../workers/channels/whatsapp/not-linked-message.js";
 import type { MethodTable } from "../router.js";
 import { accountKey, type ChannelAccounts } from "./channel-accounts.js";
@@ -120,7 +121,11 @@ export function registerChannelMethods(methods: MethodTable, d: ChannelMethodDep
     const to = params.to.trim();
     // §3.4 steps 4–5: the given session (lower-cased) or the one inbound routing gives the chat.
     const mirrorInto = params.sessionKey?.trim().toLowerCase() || outboundSessionKey(channel, to);
-    const send = { channel, accountId, key: `send:${params.idempotencyKey}`, to, text: params.message.trim(), mirrorInto };
+    const media = sendMedia(params.mediaUrl, params.mediaUrls);
+    const send = {
+      channel, accountId, key: `send:${params.idempotencyKey}`, to, text: params.message.trim(), mirrorInto,
+      ...(media.length > 0 ? { media } : {}), ...(params.gifPlayback === true ? { gifPlayback: true } : {}),
+    };
     const remote = runner ? undefined : accounts.remoteSend(send);
     if (remote) {
       const sent = await remote;
@@ -159,4 +164,22 @@ export function registerChannelMethods(methods: MethodTable, d: ChannelMethodDep
     }
     return r;
   });
+}
+
+/** Most media one `send` carries. */
+const MAX_SEND_MEDIA = 10;
+
+/**
+ * `mediaUrl` then `mediaUrls`, blanks dropped, duplicates once. A reference the worker could
+ * not load (relative path, other scheme) or too many are INVALID_REQUEST before anything is
+ * recorded, so a corrected retry under the same key still sends.
+ */
+function sendMedia(mediaUrl: string | undefined, mediaUrls: string[] | undefined): string[] {
+  const refs = [...new Set([mediaUrl, ...(mediaUrls ?? [])].map((r) => r?.trim() ?? "").filter((r) => r !== ""))];
+  if (refs.length > MAX_SEND_MEDIA) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `invalid send params: at most ${MAX_SEND_MEDIA} media per send (got ${refs.length})`);
+  for (const r of refs) {
+    const problem = mediaRefProblem(r);
+    if (problem) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `invalid send params: ${problem}`);
+  }
+  return refs;
 }

@@ -118,7 +118,7 @@ export function channelsModule(o: ChannelsModuleOptions): GatewayModuleDef {
           const remote = runner ? undefined : accounts.remoteSend({ channel: target.channel, accountId: id, key, to: target.to, text });
           if (remote) return remote;
           if (!runner) throw new GatewayError("GW_ERR_CHANNEL_NOT_RUNNING", `${target.channel} account ${id} is not running`);
-          return runner.send(key, target.to, text);
+          return runner.send(key, { to: target.to, text });
         },
         setOwnership: (ownership) => accounts.setOwnership(ownership),
       };

@@ -7,6 +7,9 @@
 /** Text limit per channel (Telegram 4096, WhatsApp 4000). */
 export const CHANNEL_TEXT_LIMITS: Readonly<Record<string, number>> = { telegram: 4096, whatsapp: 4000 };
 
+/** Caption limit of a media message per channel; a longer text goes in its own messages. */
+export const CHANNEL_CAPTION_LIMITS: Readonly<Record<string, number>> = { telegram: 1024, whatsapp: 1024 };
+
 export function chunkText(text: string, limit: number): string[] {
   const out: string[] = [];
   let rest = text.trim();

@@ -32,11 +32,19 @@ export interface ChannelInbound {
   threadId?: string;
 }
 
-/** `send` parameters (one chunk: main chunks long texts). */
+/**
+ * `send` parameters: one message. Without `media`, one text chunk (main chunks long texts);
+ * with it, one media message (`outbound-media.ts` loads it in the worker) and `text` is its
+ * caption (may be empty).
+ */
 export interface ChannelSendParams {
   to: string;
   text: string;
   threadId?: string;
+  /** http(s) URL, file: URL or absolute path. */
+  media?: string;
+  /** WhatsApp: a video plays as a GIF. */
+  gifPlayback?: boolean;
 }
 
 /** What a delivered message is known by. */
@@ -71,7 +79,7 @@ export type ChannelLogLevel = "debug" | "info" | "warn" | "error";
 export interface ChannelLinkProtocol {
   worker: {
     requests: {
-      /** Sends one text message. Rejects with the platform's error text. */
+      /** Sends one text or media message. Rejects with the platform's (or the media loader's) error text. */
       send(p: ChannelSendParams): ChannelSendResult;
       /** Checks the credentials against the platform. */
       probe(p: { timeoutMs: number }): ChannelProbe;

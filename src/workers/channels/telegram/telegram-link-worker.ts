@@ -1,6 +1,7 @@
 /**
  * Telegram account worker (one per account, supervised by the channels module): grammY
- * against `apiRoot`, long polling (or webhook updates handed in by main), `send`, `probe`.
+ * against `apiRoot`, long polling (or webhook updates handed in by main), `send` (text or
+ * media), `probe`.
  *
  * Polling and acknowledgement (`pollLoop`): the offset that confirms a batch (the next
  * getUpdates' `offset`) is sent only after main answered `inbound` for every update of the
@@ -21,8 +22,10 @@ import { Bot, GrammyError } from "grammy";
 import { connectWorker, isWorkerLinkData } from "../../../shared/ring/worker-link.js";
 import type { WorkerEndpoint } from "../../../shared/ring/worker-link.js";
 import type { ChannelLinkProtocol, ChannelLogLevel, ChannelProbe } from "../channel-link-protocol.js";
+import { loadOutboundMedia } from "../outbound-media.js";
+import { sendTelegramMedia } from "./telegram-media.js";
 import { normalizeTelegramMessage, type TgMessage } from "./telegram-normalize.js";
-import type { TelegramWorkerData } from "./telegram-worker-data.js";
+import { TELEGRAM_MEDIA_MAX_BYTES, type TelegramWorkerData } from "./telegram-worker-data.js";
 
 function die(err: unknown): never {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -51,9 +54,11 @@ const endpoint: WorkerEndpoint<ChannelLinkProtocol> = connectWorker<ChannelLinkP
     requests: {
       send: async (p) => {
         const opts = p.threadId !== undefined ? { message_thread_id: Number(p.threadId) } : {};
+        // Media is loaded once, before the first attempt; a 429 retry uploads the same bytes.
+        const media = p.media !== undefined ? await loadOutboundMedia(p.media, data.mediaMaxBytes ?? TELEGRAM_MEDIA_MAX_BYTES) : null;
         for (let attempt = 1; ; attempt++) {
           try {
-            const m = await bot.api.sendMessage(p.to, p.text, opts);
+            const m = media ? await sendTelegramMedia(bot.api, p.to, media, p.text, opts) : await bot.api.sendMessage(p.to, p.text, opts);
             return { messageId: String(m.message_id), chatId: String(m.chat.id) };
           } catch (err) {
             // 429: not delivered; wait as told and try again (a bounded number of times).

@@ -11,4 +11,9 @@ export interface TelegramWorkerData {
   webhookSecret?: string;
   /** getUpdates long-poll timeout in seconds. Default 30. */
   pollTimeoutSec?: number;
+  /** Largest outbound media (`channels.telegram.mediaMaxMb`). Default TELEGRAM_MEDIA_MAX_BYTES. */
+  mediaMaxBytes?: number;
 }
+
+/** Default cap on outbound media, 5 MB (`mediaMaxMb` 5, the reference's Telegram default). */
+export const TELEGRAM_MEDIA_MAX_BYTES = 5 * 1024 * 1024;

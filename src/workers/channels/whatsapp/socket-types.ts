@@ -38,11 +38,19 @@ export interface WaEventEmitterLike {
   off<K extends keyof WaSocketEvents>(event: K, listener: (arg: WaSocketEvents[K]) => void): void;
 }
 
+/** The parts of Baileys' `AnyMessageContent` the worker sends (media as Buffers it loaded). */
+export type WaMessageContent =
+  | { text: string }
+  | { image: Buffer; caption?: string; mimetype?: string }
+  | { video: Buffer; caption?: string; mimetype?: string; gifPlayback?: boolean }
+  | { audio: Buffer; mimetype?: string; ptt?: boolean }
+  | { document: Buffer; mimetype: string; fileName?: string; caption?: string };
+
 /** The object `makeWASocket` returns, reduced to what the worker calls. */
 export interface WaSocketLike {
   ev: WaEventEmitterLike;
   user?: { id: string; lid?: string; name?: string } | undefined;
-  sendMessage(jid: string, content: { text: string }): Promise<{ key?: { id?: string | null } | null } | undefined>;
+  sendMessage(jid: string, content: WaMessageContent): Promise<{ key?: { id?: string | null } | null } | undefined>;
   logout(msg?: string): Promise<void>;
   end(error: Error | undefined): void;
 }

@@ -13,6 +13,7 @@
  * reconnect or tear down its successor.
  */
 import { GatewayError } from "../../../shared/errors.js";
+import { loadOutboundMedia } from "../outbound-media.js";
 import { notLinkedMessage } from "./not-linked-message.js";
 import { authExists, clearAuth, loadAuthState, readSelfJid } from "./auth-store.js";
 import { reconnectDelay } from "./backoff.js";
@@ -20,7 +21,8 @@ import type { ResolvedReconnectPolicy } from "./backoff.js";
 import { chunkText } from "./chunk-text.js";
 import { disconnectStatus, disconnectText, STATUS_CONFLICT, STATUS_LOGGED_OUT, STATUS_RESTART_REQUIRED } from "./disconnect-status.js";
 import { jidToE164, normalizeJid, parseInbound, toJid } from "./inbound-message.js";
-import type { CreateSocket, WaSocketEvents, WaSocketLike } from "./socket-types.js";
+import { whatsappMediaContent } from "./media-content.js";
+import type { CreateSocket, WaMessageContent, WaSocketEvents, WaSocketLike } from "./socket-types.js";
 import type { WhatsAppInbound, WhatsAppLogLevel, WhatsAppSendParams, WhatsAppSendResult, WhatsAppState } from "./whatsapp-link-protocol.js";
 
 /** Hooks the worker entry connects to the link. */
@@ -44,6 +46,8 @@ export interface ConnectionOptions {
   /** See WhatsAppWorkerData.idleTimeoutMs. */
   idleTimeoutMs: number;
   textChunkLimit: number;
+  /** See WhatsAppWorkerData.mediaMaxBytes. */
+  mediaMaxBytes: number;
 }
 
 export { notLinkedMessage };
@@ -304,7 +308,7 @@ export class WhatsAppConnection {
     }
   }
 
-  /** Sends text over the live socket, chunked. NOT_LINKED without one. */
+  /** Sends text over the live socket, chunked, or one media message captioned with the text. NOT_LINKED without one. */
   send(p: WhatsAppSendParams): Promise<WhatsAppSendResult> {
     const key = p.idempotencyKey;
     if (key !== undefined) {
@@ -331,6 +335,23 @@ export class WhatsAppConnection {
     const sock = this.sock;
     if (!sock || !this.state.connected) {
       throw new GatewayError("GW_ERR_WHATSAPP_NOT_LINKED", notLinkedMessage(this.opts.accountId), { accountId: this.opts.accountId, channel: "whatsapp" });
+    }
+    if (p.media !== undefined) {
+      const media = await loadOutboundMedia(p.media, this.opts.mediaMaxBytes).catch((err: unknown) => {
+        throw new GatewayError("GW_ERR_WHATSAPP_SEND_FAILED", err instanceof Error ? err.message : String(err));
+      });
+      const content = whatsappMediaContent(media, p.text.trim(), p.gifPlayback === true);
+      // Audio carries no caption on WhatsApp: the text follows as its own message.
+      const messages: WaMessageContent[] = "audio" in content && p.text.trim() !== "" ? [content, { text: p.text.trim() }] : [content];
+      const ids: string[] = [];
+      for (const m of messages) {
+        try {
+          ids.push((await sock.sendMessage(toJidValue, m))?.key?.id ?? "unknown");
+        } catch (err) {
+          throw new GatewayError("GW_ERR_WHATSAPP_SEND_FAILED", `WhatsApp send failed: ${err instanceof Error ? err.message : String(err)}`, { media: true, sent: ids.length }, { cause: err });
+        }
+      }
+      return { messageId: ids[ids.length - 1]!, messageIds: ids, toJid: toJidValue, chunks: ids.length };
     }
     const chunks = chunkText(p.text, this.opts.textChunkLimit);
     const ids: string[] = [];

@@ -35,6 +35,8 @@ export interface WhatsAppWorkerData {
   loginTtlMs?: number;
   /** Longest text of one outbound message; longer replies are split. Default 4000. */
   textChunkLimit?: number;
+  /** Largest outbound media (`channels.whatsapp.mediaMaxMb`). Default 50 MB. */
+  mediaMaxBytes?: number;
   /** Connect at start when creds exist. Default true (false: wait for loginStart). */
   autoConnect?: boolean;
   /**
@@ -103,6 +105,10 @@ export interface WhatsAppSendParams {
   /** E.164 number, bare digits, or a JID (user or group). */
   to: string;
   text: string;
+  /** One media message instead of text (http(s) URL, file: URL or absolute path); `text` is its caption. */
+  media?: string;
+  /** WhatsApp video sent as a looping GIF (`send` `gifPlayback`). */
+  gifPlayback?: boolean;
   /** Same key twice within this worker's lifetime → sent once (the durable outbox covers restarts). */
   idempotencyKey?: string;
 }

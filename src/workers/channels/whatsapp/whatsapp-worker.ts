@@ -13,6 +13,7 @@ import { connectWorker, isWorkerLinkData } from "../../../shared/ring/worker-lin
 import type { WorkerEndpoint } from "../../../shared/ring/worker-link.js";
 import { resolveReconnect } from "./backoff.js";
 import { WHATSAPP_TEXT_CHUNK_LIMIT } from "./chunk-text.js";
+import { WHATSAPP_MEDIA_MAX_BYTES } from "./media-content.js";
 import { LoginSessions } from "./login-session.js";
 import type { CreateSocket } from "./socket-types.js";
 import { WhatsAppConnection } from "./whatsapp-connection.js";
@@ -58,6 +59,7 @@ const conn: WhatsAppConnection = new WhatsAppConnection(
     reconnect: resolveReconnect(data.reconnect),
     idleTimeoutMs: data.idleTimeoutMs ?? 30 * 60_000,
     textChunkLimit: data.textChunkLimit ?? WHATSAPP_TEXT_CHUNK_LIMIT,
+    mediaMaxBytes: data.mediaMaxBytes ?? WHATSAPP_MEDIA_MAX_BYTES,
   },
   {
     onState: (s) => emit({ type: "state", ...s }),
