@@ -1,7 +1,8 @@
 /**
  * Loopback fake of Anthropic `POST /v1/messages`, speaking the real wire format: SSE
- * `message_start`, `content_block_start` (text / tool_use), `ping`, `content_block_delta`
- * (`text_delta`, `input_json_delta` split across chunks), `content_block_stop`,
+ * `message_start`, `content_block_start` (thinking / text / tool_use), `ping`,
+ * `content_block_delta` (`thinking_delta` + `signature_delta`, `text_delta`,
+ * `input_json_delta` split across chunks), `content_block_stop`,
  * `message_delta` (stop_reason + usage), `message_stop`; a `message` JSON object when
  * `stream` is off; `{"type":"error","error":{type,message}}` bodies on errors.
  */
@@ -25,6 +26,7 @@ const writeStep: StepWriter = async (step, req, res, alive) => {
   const stopReason = calls.length > 0 ? "tool_use" : "end_turn";
   if (req.body.stream !== true) {
     const content: Record<string, unknown>[] = [];
+    if (step.thinking !== undefined) content.push({ type: "thinking", thinking: step.thinking, signature: `sig:${step.thinking}` });
     if (text !== "") content.push({ type: "text", text });
     for (const c of calls) content.push({ type: "tool_use", id: c.id, name: c.name, input: c.args });
     res.writeHead(200, { "content-type": "application/json" });
@@ -36,6 +38,13 @@ const writeStep: StepWriter = async (step, req, res, alive) => {
     message: { id, type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: usage.input, output_tokens: 1 } },
   });
   let index = 0;
+  if (step.thinking !== undefined) {
+    event(res, "content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } });
+    for (const piece of chunksOf(step.thinking, 4)) event(res, "content_block_delta", { index, delta: { type: "thinking_delta", thinking: piece } });
+    event(res, "content_block_delta", { index, delta: { type: "signature_delta", signature: `sig:${step.thinking}` } });
+    event(res, "content_block_stop", { index });
+    index++;
+  }
   if (text !== "" || calls.length === 0) {
     event(res, "content_block_start", { index, content_block: { type: "text", text: "" } });
     event(res, "ping", {});

@@ -8,10 +8,13 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 
-/** One scripted answer. `delayMs` is slept before every streamed chunk (slow provider). */
+/**
+ * One scripted answer. `delayMs` is slept before every streamed chunk (slow provider).
+ * `thinking` (Anthropic): a signed thinking block before the text (signature `sig:<thinking>`).
+ */
 export type FakeStep =
-  | { type: "text"; text: string | string[]; delayMs?: number; usage?: { input: number; output: number } }
-  | { type: "tools"; calls: { id?: string; name: string; args: unknown }[]; text?: string; delayMs?: number }
+  | { type: "text"; text: string | string[]; delayMs?: number; usage?: { input: number; output: number }; thinking?: string }
+  | { type: "tools"; calls: { id?: string; name: string; args: unknown }[]; text?: string; delayMs?: number; thinking?: string }
   | { type: "error"; status: number; message?: string; retryAfterMs?: number }
   | { type: "hang" };
 

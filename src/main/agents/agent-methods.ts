@@ -10,6 +10,7 @@
  * (shared-idempotency.ts): a retry on another gateway replays the original's final, or its
  * ack while it runs, and never starts a second run.
  */
+import { normalizeThinkingLevel, THINKING_LEVELS, type ThinkingLevel } from "../../shared/thinking-level.js";
 import { GatewayError, toErrorShape } from "../../shared/errors.js";
 import type { ErrorShape } from "../../shared/errors.js";
 import { RESPONDED } from "../router.js";
@@ -57,6 +58,7 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
     if (cached !== undefined) return replay(call, cached);
     const message = p.message.trim();
     if (message === "") throw invalidAgent("message required");
+    const thinking = runThinking(p.thinking, "agent");
     if (p.sessionKey === undefined && p.agentId === undefined && p.sessionId === undefined && p.to === undefined) {
       const error: ErrorShape = { code: "UNAVAILABLE", message: "Pass --to <E.164>, --session-id, or --agent to choose a session" };
       const ack = { runId: p.idempotencyKey, status: "accepted", acceptedAt: Date.now() };
@@ -85,6 +87,7 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
         sessionId: p.sessionId,
         timeoutSeconds: p.timeout,
         extraSystemPrompt: p.extraSystemPrompt,
+        ...(thinking !== undefined ? { thinking } : {}),
         label: p.label,
         spawnedBy: p.spawnedBy,
       });
@@ -114,4 +117,12 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
 
 function invalidAgent(message: string): GatewayError {
   return new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `invalid agent params: ${message}`);
+}
+
+/** A run's `thinking` param: undefined when absent; an unknown level is INVALID_REQUEST. */
+export function runThinking(raw: string | undefined, method: string): ThinkingLevel | undefined {
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const level = normalizeThinkingLevel(raw);
+  if (level === undefined) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `invalid ${method} params: unknown thinking level "${raw}" (use ${THINKING_LEVELS.join(", ")})`);
+  return level;
 }

@@ -13,13 +13,14 @@
  * writer per store); pool threads only append transcripts, and a transcript is written by
  * one run at a time because runs of a session are serialised.
  */
+import { normalizeThinkingLevel, type ThinkingLevel } from "../../shared/thinking-level.js";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import type { GatewayErrorCode } from "../../shared/errors.js";
 import { SessionStore } from "../../shared/store/sessions/session-store.js";
 import type { SessionEntry } from "../../shared/store/sessions/session-store.js";
 import { agentIdOfKey, canonicalSessionKey, parseAgentSessionKey } from "../../shared/store/sessions/session-key.js";
-import { agentEntry } from "../../workers/agent/agent-config.js";
+import { agentEntry, type AgentRuntimeConfig } from "../../workers/agent/agent-config.js";
 import type { AgentEvent, VerboseLevel } from "../../workers/agent/agent-events.js";
 import type { AgentPool, PoolRun } from "../../workers/agent/pool/agent-pool-host.js";
 import type { AgentPoolTask } from "../../workers/agent/pool/pool-protocol.js";
@@ -50,6 +51,8 @@ export interface RunRequest {
   model?: string;
   /** Run verbose level; default: session → `agents.defaults.verboseDefault`. */
   verbose?: VerboseLevel;
+  /** Run thinking level; default: session `thinkingLevel` → `agents.defaults.thinkingDefault` → off. */
+  thinking?: ThinkingLevel;
   label?: string;
   spawnedBy?: string;
   /** Sees every event of this run (HTTP streaming), before the verbose rule. */
@@ -298,6 +301,7 @@ export class AgentRuntime {
         timeoutSeconds: req.timeoutSeconds,
         extraSystemPrompt: req.extraSystemPrompt,
         ...(modelOverride !== undefined ? { modelOverride } : {}),
+        ...thinkingOf(req, store.get(ctx.key), cfg),
       });
       ctx.pool = run;
       const onAbort = (): void => run.abort();
@@ -348,6 +352,12 @@ function metricOutcome(o: RunOutcome): AgentRunOutcome {
 
 function invalid(message: string): GatewayError {
   return new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", message);
+}
+
+/** The run's thinking level: its own, else the session's, else `thinkingDefault`; none when off. */
+function thinkingOf(req: RunRequest, entry: SessionEntry | undefined, cfg: AgentRuntimeConfig): { thinking?: ThinkingLevel } {
+  const level = req.thinking ?? normalizeThinkingLevel(entry?.thinkingLevel) ?? normalizeThinkingLevel(cfg.agents?.defaults?.thinkingDefault) ?? "off";
+  return level === "off" ? {} : { thinking: level };
 }
 
 /** The session's `sessions.patch` model (`providerOverride/modelOverride`), if set. */

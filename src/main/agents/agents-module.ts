@@ -7,6 +7,7 @@
  * Start-up cost is ~0: the piscina pool (and, inside its threads, the provider SDKs) is
  * imported and created on the first run; session stores open on first use.
  */
+import { thinkingOption } from "../../shared/thinking-level.js";
 import { randomUUID } from "node:crypto";
 import type { AgentPoolOptions } from "../../workers/agent/pool/agent-pool-host.js";
 import type { AgentEvent } from "../../workers/agent/agent-events.js";
@@ -65,12 +66,12 @@ export function agentsModule(opts: AgentsModuleOptions = {}): GatewayModuleDef {
       setNodeAgentHooks(live, {
         voiceTranscript: (nodeId, p) => {
           const runId = `voice-${randomUUID()}`;
-          background("voice.transcript", runId, runtime.start({ runId, message: p.text, sessionKey: p.sessionKey ?? "main" }).then((s) => s.done));
+          background("voice.transcript", runId, runtime.start({ runId, message: p.text, sessionKey: p.sessionKey ?? "main", thinking: "low" }).then((s) => s.done));
           log.debug({ nodeId, runId }, "voice transcript run");
         },
         agentRequest: (nodeId, p) => {
           const runId = p.key !== undefined ? `node-${nodeId}-${p.key}` : `node-${randomUUID()}`;
-          background("agent.request", runId, runtime.start({ runId, message: p.message, sessionKey: p.sessionKey ?? `node-${nodeId}`, timeoutSeconds: p.timeoutSeconds }).then((s) => s.done));
+          background("agent.request", runId, runtime.start({ runId, message: p.message, sessionKey: p.sessionKey ?? `node-${nodeId}`, timeoutSeconds: p.timeoutSeconds, ...thinkingOption(p.thinking) }).then((s) => s.done));
         },
       });
       r.healthSection("agentRuns", () => ({ poolStarted: runtime.poolStarted, ...runtime.planeStats(), active: runtime.active, running: runtime.lanes.running, queued: runtime.lanes.queued }));

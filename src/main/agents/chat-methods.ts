@@ -11,6 +11,8 @@
  * `chat.history` reads the transcript the pool thread committed before the run's final
  * lifecycle event, so right after a `chat` final the history contains that turn.
  */
+import { normalizeThinkingLevel } from "../../shared/thinking-level.js";
+import { runtimeConfig } from "./agent-settings.js";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { GatewayError, toErrorShape } from "../../shared/errors.js";
@@ -18,7 +20,7 @@ import { TranscriptWriter, readHistory, transcriptTail } from "../../shared/stor
 import type { AssistantMessage } from "../../shared/store/sessions/transcript-types.js";
 import { emptyUsage } from "../../shared/store/sessions/transcript-types.js";
 import type { MethodTable } from "../router.js";
-import { replay } from "./agent-methods.js";
+import { replay, runThinking } from "./agent-methods.js";
 import type { DedupeEntry } from "./agent-methods.js";
 import type { AgentRuntime } from "./agent-runtime.js";
 import type { TtlCache } from "./ttl-cache.js";
@@ -44,6 +46,7 @@ export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime,
     if (cached !== undefined) return replay(call, cached);
     const message = p.message.trim();
     if (message === "") throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", "invalid chat.send params: message required");
+    const thinking = runThinking(p.thinking, "chat.send");
     const share = shared.current;
     if (share !== undefined) {
       const claim = await share.claim(cacheKey, undefined);
@@ -59,6 +62,7 @@ export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime,
         message,
         sessionKey: p.sessionKey,
         timeoutSeconds: p.timeoutMs !== undefined && p.timeoutMs > 0 ? p.timeoutMs / 1000 : undefined,
+        ...(thinking !== undefined ? { thinking } : {}),
       });
     } catch (err) {
       share?.release(cacheKey);
@@ -83,7 +87,9 @@ export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime,
     if (entry === undefined) return { sessionKey: params.sessionKey, messages: [] };
     const messages = await readHistory(store.transcriptPath(entry), { limit: params.limit });
     const out: Record<string, unknown> = { sessionKey: params.sessionKey, sessionId: entry.sessionId, messages };
-    if (entry.thinkingLevel !== undefined) out.thinkingLevel = entry.thinkingLevel;
+    // Session → `thinkingDefault` (§3.9); absent when neither is set (off).
+    const thinking = entry.thinkingLevel ?? normalizeThinkingLevel(runtimeConfig(runtime.options).agents?.defaults?.thinkingDefault);
+    if (thinking !== undefined) out.thinkingLevel = thinking;
     return out;
   });
 

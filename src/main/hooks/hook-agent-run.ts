@@ -6,10 +6,11 @@
  * and, unless `deliver` is false, the reply sent to the request's channel (`last` = the main
  * session's `lastChannel/lastTo`) when that channel runs in this gateway.
  *
- * The request's `model` runs first, before the agent's configured chain. Not carried over
- * from the reference: the per-request `thinking` override and the separate `cron` lane (hook
- * sessions are their own lane under `maxConcurrent`).
+ * The request's `model` runs first, before the agent's configured chain, and its `thinking`
+ * sets the run's level (an unknown level is ignored). Not carried over from the reference:
+ * the separate `cron` lane (hook sessions are their own lane under `maxConcurrent`).
  */
+import { thinkingOption } from "../../shared/thinking-level.js";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import { MAIN_SESSION_KEY } from "../../shared/store/sessions/sessions-info.js";
@@ -47,7 +48,7 @@ export function hookAgentRunner(d: HookAgentRunDeps): (req: HookAgentRequest) =>
   return async (req) => {
     const runtime = d.agents();
     if (runtime === undefined) throw new GatewayError("GW_ERR_SERVER_SHUTTING_DOWN", "agent runs are not available");
-    const started = await runtime.start({ runId: req.runId, message: req.message, sessionKey: req.sessionKey, ...(req.timeoutSeconds !== undefined ? { timeoutSeconds: req.timeoutSeconds } : {}), ...(req.model !== undefined ? { model: req.model } : {}) });
+    const started = await runtime.start({ runId: req.runId, message: req.message, sessionKey: req.sessionKey, ...(req.timeoutSeconds !== undefined ? { timeoutSeconds: req.timeoutSeconds } : {}), ...(req.model !== undefined ? { model: req.model } : {}), ...thinkingOption(req.thinking) });
     const out = await started.done;
     d.systemEvents.enqueue(MAIN_SESSION_KEY, hookSummary(req.name, out));
     if (req.wakeMode === "now") d.requestHeartbeat?.(`hook:${req.name}`);

@@ -58,7 +58,7 @@ export interface NodeAgentHooks {
   /** `voice.transcript {text, sessionKey?}`: a turn in `sessionKey` or the main key. */
   voiceTranscript(nodeId: string, p: { text: string; sessionKey?: string }): void;
   /** `agent.request {message, sessionKey?, thinking?, timeoutSeconds?, key?}`: a turn in `sessionKey` or `node-<nodeId>`. */
-  agentRequest(nodeId: string, p: { message: string; sessionKey?: string; timeoutSeconds?: number; key?: string }): void;
+  agentRequest(nodeId: string, p: { message: string; sessionKey?: string; timeoutSeconds?: number; key?: string; thinking?: string }): void;
 }
 
 interface AgentLink {
@@ -133,6 +133,7 @@ export function handleNodeEvent(nodes: NodeService, node: NodeSession, event: st
       const p: Parameters<NodeAgentHooks["agentRequest"]>[1] = { message };
       if (str(o?.sessionKey)) p.sessionKey = str(o?.sessionKey);
       if (str(o?.key)) p.key = str(o?.key);
+      if (str(o?.thinking)) p.thinking = str(o?.thinking);
       if (typeof o?.timeoutSeconds === "number" && Number.isFinite(o.timeoutSeconds) && o.timeoutSeconds > 0) p.timeoutSeconds = o.timeoutSeconds;
       link.hooks.agentRequest(node.nodeId, p);
       return;

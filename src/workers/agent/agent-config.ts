@@ -17,6 +17,8 @@ export interface ProviderModelConfig {
   api?: string;
   contextWindow?: number;
   maxTokens?: number;
+  /** The model reasons (takes `reasoning_effort` / Anthropic `thinking`); thinking levels apply only then. */
+  reasoning?: boolean;
 }
 
 /** `models.providers.<id>`. `apiKey` has had `${ENV}` substituted by the config loader. */
@@ -50,6 +52,8 @@ export interface AgentRuntimeConfig {
       timeoutSeconds?: number;
       /** Default `"off"`. */
       verboseDefault?: "off" | "on" | "full";
+      /** Default thinking level of runs (`off`…`xhigh`); default off. */
+      thinkingDefault?: string;
     };
     list?: AgentListEntry[];
   };

@@ -9,6 +9,7 @@
  * Deadline and abort share one AbortController: its reason says which one fired
  * (`GW_ERR_AGENT_TIMEOUT` → AGENT_TIMEOUT, `GW_ERR_AGENT_ABORTED` → lifecycle end, aborted).
  */
+import type { ThinkingLevel } from "../../shared/thinking-level.js";
 import { emptyUsage } from "../../shared/store/sessions/transcript-types.js";
 import type { AssistantMessage, ImageContent, TextContent, ToolCallContent, ToolResultMessage, TranscriptMessage, Usage } from "../../shared/store/sessions/transcript-types.js";
 import { AgentError } from "./agent-errors.js";
@@ -53,6 +54,8 @@ export interface AgentTurnInput {
   persist?: (messages: readonly TranscriptMessage[]) => Promise<void>;
   /** SDK retries per model. Default 2. */
   maxRetries?: number;
+  /** Thinking level of every model call of the turn. Default off. */
+  thinking?: ThinkingLevel;
   now?: () => number;
 }
 
@@ -115,7 +118,7 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurnResu
         text += delta;
         emitter.emit("assistant", { text, delta });
       };
-      const { result: turn, model } = await callModel(input.models, { system, messages: context, tools: specs, signal: ac.signal }, { onTextDelta }, { maxRetries: input.maxRetries });
+      const { result: turn, model } = await callModel(input.models, { system, messages: context, tools: specs, signal: ac.signal, ...(input.thinking !== undefined ? { thinking: input.thinking } : {}) }, { onTextDelta }, { maxRetries: input.maxRetries });
       current = model;
       addUsage(usage, turn.usage);
       result.lastInputTokens = turn.usage.input + turn.usage.cacheRead + turn.usage.cacheWrite;

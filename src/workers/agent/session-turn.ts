@@ -11,6 +11,7 @@ import { TranscriptWriter } from "../../shared/store/sessions/transcript.js";
 import { isValidAgentId, isValidSessionId } from "../../shared/store/sessions/session-key.js";
 import type { TurnRecord } from "../../shared/store/sessions/session-store.js";
 import type { ImageContent, TextContent } from "../../shared/store/sessions/transcript-types.js";
+import type { ThinkingLevel } from "../../shared/thinking-level.js";
 import { AgentError } from "./agent-errors.js";
 import { RunEmitter } from "./agent-events.js";
 import type { AgentEvent } from "./agent-events.js";
@@ -34,6 +35,8 @@ export interface SessionTurnInput {
   message: string | (TextContent | ImageContent)[];
   /** `provider/model` run before the configured chain (session override, hook `model`). */
   modelOverride?: string;
+  /** Resolved thinking level (run → session → `thinkingDefault`); default off. */
+  thinking?: ThinkingLevel;
   /** Seconds; default `agents.defaults.timeoutSeconds` (600). */
   timeoutSeconds?: number;
   extraSystemPrompt?: string;
@@ -87,6 +90,7 @@ export async function runSessionTurn(input: SessionTurnInput): Promise<SessionTu
       onEvent: input.onEvent,
       persist: async (messages) => void (await writer.appendMessages(messages)),
       maxRetries: input.maxRetries,
+      ...(input.thinking !== undefined ? { thinking: input.thinking } : {}),
     });
     void _persisted;
     const out: SessionTurnResult = { turn, transcriptPath };

@@ -5,8 +5,8 @@ import type { FakeProvider } from "../../fakes/fake-http.js";
 /** `models.providers` with an `oa` (openai-completions) and/or `an` (anthropic-messages) provider. */
 export function providersFor(fakes: { openai?: FakeProvider; anthropic?: FakeProvider }, apiKey = "sk-test"): NonNullable<AgentRuntimeConfig["models"]> {
   const providers: NonNullable<NonNullable<AgentRuntimeConfig["models"]>["providers"]> = {};
-  if (fakes.openai) providers.oa = { baseUrl: fakes.openai.baseUrl, apiKey, api: "openai-completions", models: [{ id: "gpt-a", name: "A", contextWindow: 128000, maxTokens: 1000 }, { id: "gpt-b" }] };
-  if (fakes.anthropic) providers.an = { baseUrl: fakes.anthropic.origin, apiKey, api: "anthropic-messages", models: [{ id: "claude-a", contextWindow: 200000, maxTokens: 2000 }] };
+  if (fakes.openai) providers.oa = { baseUrl: fakes.openai.baseUrl, apiKey, api: "openai-completions", models: [{ id: "gpt-a", name: "A", contextWindow: 128000, maxTokens: 1000 }, { id: "gpt-b" }, { id: "gpt-r", reasoning: true }] };
+  if (fakes.anthropic) providers.an = { baseUrl: fakes.anthropic.origin, apiKey, api: "anthropic-messages", models: [{ id: "claude-a", contextWindow: 200000, maxTokens: 2000 }, { id: "claude-r", reasoning: true }, { id: "claude-r-small", reasoning: true, maxTokens: 3000 }] };
   return { providers };
 }
 

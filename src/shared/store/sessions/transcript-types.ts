@@ -18,6 +18,10 @@ export interface ImageContent {
 export interface ThinkingContent {
   type: "thinking";
   thinking: string;
+  /** Anthropic's signature (or a redacted block's data): sent back verbatim in later calls of the turn. */
+  thinkingSignature?: string;
+  /** An Anthropic `redacted_thinking` block (its data in `thinkingSignature`). */
+  redacted?: boolean;
 }
 /** A tool call requested by the model. */
 export interface ToolCallContent {

@@ -7,13 +7,18 @@
 import Anthropic from "@anthropic-ai/sdk";
 import type { ContentBlockParam, MessageParam, Tool, ToolResultBlockParam } from "@anthropic-ai/sdk/resources/messages";
 import { emptyUsage } from "../../../shared/store/sessions/transcript-types.js";
-import type { StopReason, TextContent, ToolCallContent, TranscriptMessage } from "../../../shared/store/sessions/transcript-types.js";
+import type { StopReason, TextContent, ThinkingContent, ToolCallContent, TranscriptMessage } from "../../../shared/store/sessions/transcript-types.js";
+import { THINKING_BUDGET_TOKENS } from "../../../shared/thinking-level.js";
 import { textOf } from "./provider-types.js";
 import type { Dialect, ModelCallRequest, ModelCallResult, ProviderFailure, ToolSpec } from "./provider-types.js";
 import type { ResolvedModel } from "./model-chain.js";
 
 /** Anthropic requires `max_tokens`; used when the model entry has no `maxTokens`. */
 const DEFAULT_MAX_TOKENS = 4096;
+/** Anthropic's smallest thinking budget. */
+const MIN_THINKING_BUDGET = 1024;
+/** Tokens kept for the answer when the thinking budget must shrink to fit `maxTokens`. */
+const MIN_ANSWER_TOKENS = 1024;
 const clients = new Map<string, Anthropic>();
 
 function clientFor(model: ResolvedModel, maxRetries: number): Anthropic {
@@ -28,7 +33,11 @@ function clientFor(model: ResolvedModel, maxRetries: number): Anthropic {
 
 type ImageMime = "image/png" | "image/jpeg" | "image/gif" | "image/webp";
 
-function toWire(messages: readonly TranscriptMessage[]): MessageParam[] {
+/**
+ * `withThinking`: the call thinks, so the turn's earlier thinking blocks go back verbatim
+ * (signed; Anthropic requires them before the tool use they led to). Otherwise they stay out.
+ */
+function toWire(messages: readonly TranscriptMessage[], withThinking: boolean): MessageParam[] {
   const out: MessageParam[] = [];
   for (const m of messages) {
     if (m.role === "user") {
@@ -41,7 +50,9 @@ function toWire(messages: readonly TranscriptMessage[]): MessageParam[] {
       const blocks: ContentBlockParam[] = [];
       for (const c of m.content) {
         if (c.type === "text" && c.text !== "") blocks.push({ type: "text", text: c.text });
-        else if (c.type === "toolCall") blocks.push({ type: "tool_use", id: c.id, name: c.name, input: c.arguments });
+        else if (c.type === "thinking" && withThinking && c.thinkingSignature !== undefined) {
+          blocks.push(c.redacted === true ? { type: "redacted_thinking", data: c.thinkingSignature } : { type: "thinking", thinking: c.thinking, signature: c.thinkingSignature });
+        } else if (c.type === "toolCall") blocks.push({ type: "tool_use", id: c.id, name: c.name, input: c.arguments });
       }
       if (blocks.length > 0) out.push({ role: "assistant", content: blocks });
     } else {
@@ -66,13 +77,30 @@ function stopReason(reason: string | null): StopReason {
   return "stop";
 }
 
+/**
+ * Extended thinking for a model marked `reasoning` when the run thinks: `budget_tokens` by
+ * level, `max_tokens` raised to leave DEFAULT_MAX_TOKENS for the answer (capped by the model's
+ * `maxTokens`, the budget shrinking to fit; under Anthropic's 1,024 minimum it is off).
+ */
+function thinkingParams(req: ModelCallRequest): { max_tokens: number; thinking?: { type: "enabled"; budget_tokens: number } } {
+  const level = req.thinking ?? "off";
+  const base = req.model.maxTokens ?? DEFAULT_MAX_TOKENS;
+  if (req.model.reasoning !== true || level === "off") return { max_tokens: base };
+  const wanted = THINKING_BUDGET_TOKENS[level];
+  const maxTokens = req.model.maxTokens !== undefined ? Math.min(req.model.maxTokens, DEFAULT_MAX_TOKENS + wanted) : DEFAULT_MAX_TOKENS + wanted;
+  const budget = Math.min(wanted, maxTokens - MIN_ANSWER_TOKENS);
+  if (budget < MIN_THINKING_BUDGET) return { max_tokens: base };
+  return { max_tokens: maxTokens, thinking: { type: "enabled", budget_tokens: budget } };
+}
+
 async function call(req: ModelCallRequest, handlers: { onTextDelta(d: string): void }, opts: { maxRetries?: number }): Promise<ModelCallResult> {
   const client = clientFor(req.model, opts.maxRetries ?? 2);
+  const thinking = thinkingParams(req);
   const stream = client.messages.stream(
     {
       model: req.model.modelId,
-      max_tokens: req.model.maxTokens ?? DEFAULT_MAX_TOKENS,
-      messages: toWire(req.messages),
+      ...thinking,
+      messages: toWire(req.messages, thinking.thinking !== undefined),
       ...(req.system !== "" ? { system: req.system } : {}),
       ...(req.tools.length > 0 ? { tools: toolsWire(req.tools) } : {}),
     },
@@ -80,9 +108,11 @@ async function call(req: ModelCallRequest, handlers: { onTextDelta(d: string): v
   );
   stream.on("text", (delta) => handlers.onTextDelta(delta));
   const final = await stream.finalMessage();
-  const content: (TextContent | ToolCallContent)[] = [];
+  const content: (TextContent | ThinkingContent | ToolCallContent)[] = [];
   for (const b of final.content) {
     if (b.type === "text") content.push({ type: "text", text: b.text });
+    else if (b.type === "thinking") content.push({ type: "thinking", thinking: b.thinking, thinkingSignature: b.signature });
+    else if (b.type === "redacted_thinking") content.push({ type: "thinking", thinking: "", thinkingSignature: b.data, redacted: true });
     else if (b.type === "tool_use") content.push({ type: "toolCall", id: b.id, name: b.name, arguments: (b.input ?? {}) as Record<string, unknown> });
   }
   const usage = emptyUsage();

@@ -20,6 +20,8 @@ export interface ResolvedModel {
   headers?: Record<string, string>;
   contextWindow?: number;
   maxTokens?: number;
+  /** `reasoning: true` on the model entry: thinking levels are sent. */
+  reasoning?: boolean;
 }
 
 const APIS: readonly string[] = ["openai-completions", "anthropic-messages"];
@@ -61,6 +63,7 @@ export function resolveModelRef(cfg: AgentRuntimeConfig, ref: string, configKey:
   if (typeof provider.headers === "object" && provider.headers !== null) out.headers = provider.headers;
   if (typeof model?.contextWindow === "number") out.contextWindow = model.contextWindow;
   if (typeof model?.maxTokens === "number") out.maxTokens = model.maxTokens;
+  if (model?.reasoning === true) out.reasoning = true;
   return out;
 }
 

@@ -63,6 +63,17 @@ function stopReason(finish: string | null | undefined): StopReason {
   return "stop";
 }
 
+/**
+ * `reasoning_effort` for a model marked `reasoning` when the run thinks (xhigh is sent as
+ * high: few models take it, and the others answer 400). Nothing otherwise: a model that does
+ * not reason rejects the parameter.
+ */
+function reasoningEffort(req: ModelCallRequest): { reasoning_effort?: "minimal" | "low" | "medium" | "high" } {
+  const level = req.thinking ?? "off";
+  if (req.model.reasoning !== true || level === "off") return {};
+  return { reasoning_effort: level === "xhigh" ? "high" : level };
+}
+
 async function call(req: ModelCallRequest, handlers: { onTextDelta(d: string): void }, opts: { maxRetries?: number }): Promise<ModelCallResult> {
   const client = clientFor(req.model, opts.maxRetries ?? 2);
   const stream = client.chat.completions.stream(
@@ -71,6 +82,7 @@ async function call(req: ModelCallRequest, handlers: { onTextDelta(d: string): v
       messages: toWire(req.system, req.messages),
       ...(req.tools.length > 0 ? { tools: toolsWire(req.tools) } : {}),
       ...(req.model.maxTokens !== undefined ? { max_tokens: req.model.maxTokens } : {}),
+      ...reasoningEffort(req),
       stream_options: { include_usage: true },
     },
     { signal: req.signal },

@@ -3,7 +3,8 @@
  * anthropic-messages.ts) translate transcript messages to their wire format, stream through
  * the official SDK, and return pi-ai shaped content, stop reason and usage.
  */
-import type { StopReason, TextContent, ToolCallContent, TranscriptMessage, Usage } from "../../../shared/store/sessions/transcript-types.js";
+import type { StopReason, TextContent, ThinkingContent, ToolCallContent, TranscriptMessage, Usage } from "../../../shared/store/sessions/transcript-types.js";
+import type { ThinkingLevel } from "../../../shared/thinking-level.js";
 import type { ResolvedModel } from "./model-chain.js";
 
 /** A tool offered to the model (JSON Schema parameters). */
@@ -20,11 +21,13 @@ export interface ModelCallRequest {
   messages: readonly TranscriptMessage[];
   tools: readonly ToolSpec[];
   signal: AbortSignal;
+  /** The run's thinking level; dialects send it only to models marked `reasoning`. Default off. */
+  thinking?: ThinkingLevel;
 }
 
 /** What a finished model call produced. */
 export interface ModelCallResult {
-  content: (TextContent | ToolCallContent)[];
+  content: (TextContent | ThinkingContent | ToolCallContent)[];
   stopReason: StopReason;
   usage: Usage;
 }
