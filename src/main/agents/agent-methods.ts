@@ -10,6 +10,8 @@
  * (shared-idempotency.ts): a retry on another gateway replays the original's final, or its
  * ack while it runs, and never starts a second run.
  */
+import type { ImageContent } from "../../shared/store/sessions/transcript-types.js";
+import { imageAttachments } from "./attachments.js";
 import { normalizeThinkingLevel, THINKING_LEVELS, type ThinkingLevel } from "../../shared/thinking-level.js";
 import { GatewayError, toErrorShape } from "../../shared/errors.js";
 import type { ErrorShape } from "../../shared/errors.js";
@@ -59,6 +61,7 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
     const message = p.message.trim();
     if (message === "") throw invalidAgent("message required");
     const thinking = runThinking(p.thinking, "agent");
+    const images = runImages(p.attachments, "agent");
     if (p.sessionKey === undefined && p.agentId === undefined && p.sessionId === undefined && p.to === undefined) {
       const error: ErrorShape = { code: "UNAVAILABLE", message: "Pass --to <E.164>, --session-id, or --agent to choose a session" };
       const ack = { runId: p.idempotencyKey, status: "accepted", acceptedAt: Date.now() };
@@ -88,6 +91,7 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
         timeoutSeconds: p.timeout,
         extraSystemPrompt: p.extraSystemPrompt,
         ...(thinking !== undefined ? { thinking } : {}),
+        ...(images.length > 0 ? { images } : {}),
         label: p.label,
         spawnedBy: p.spawnedBy,
       });
@@ -125,4 +129,13 @@ export function runThinking(raw: string | undefined, method: string): ThinkingLe
   const level = normalizeThinkingLevel(raw);
   if (level === undefined) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `invalid ${method} params: unknown thinking level "${raw}" (use ${THINKING_LEVELS.join(", ")})`);
   return level;
+}
+
+/** A run's `attachments` as image blocks; a malformed image is INVALID_REQUEST naming it. */
+export function runImages(raw: readonly unknown[] | undefined, method: string): ImageContent[] {
+  try {
+    return imageAttachments(raw);
+  } catch (err) {
+    throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `invalid ${method} params: ${(err as Error).message}`);
+  }
 }

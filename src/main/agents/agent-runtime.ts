@@ -13,6 +13,7 @@
  * writer per store); pool threads only append transcripts, and a transcript is written by
  * one run at a time because runs of a session are serialised.
  */
+import type { ImageContent } from "../../shared/store/sessions/transcript-types.js";
 import { normalizeThinkingLevel, type ThinkingLevel } from "../../shared/thinking-level.js";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
@@ -41,6 +42,8 @@ import type { RunCtx } from "./run-relay.js";
 export interface RunRequest {
   runId: string;
   message: string;
+  /** Image attachments, sent to the model after the text (`attachments.ts`). */
+  images?: ImageContent[];
   /** Session key as the client sent it (`main`, `agent:ops:x`, bare `foo`). */
   sessionKey?: string;
   agentId?: string;
@@ -297,7 +300,7 @@ export class AgentRuntime {
         sessionId,
         sessionKey: shownKey,
         runId: ctx.runId,
-        message: req.message,
+        message: req.images !== undefined && req.images.length > 0 ? [{ type: "text", text: req.message }, ...req.images] : req.message,
         timeoutSeconds: req.timeoutSeconds,
         extraSystemPrompt: req.extraSystemPrompt,
         ...(modelOverride !== undefined ? { modelOverride } : {}),

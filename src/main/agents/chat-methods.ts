@@ -20,7 +20,7 @@ import { TranscriptWriter, readHistory, transcriptTail } from "../../shared/stor
 import type { AssistantMessage } from "../../shared/store/sessions/transcript-types.js";
 import { emptyUsage } from "../../shared/store/sessions/transcript-types.js";
 import type { MethodTable } from "../router.js";
-import { replay, runThinking } from "./agent-methods.js";
+import { replay, runImages, runThinking } from "./agent-methods.js";
 import type { DedupeEntry } from "./agent-methods.js";
 import type { AgentRuntime } from "./agent-runtime.js";
 import type { TtlCache } from "./ttl-cache.js";
@@ -47,6 +47,7 @@ export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime,
     const message = p.message.trim();
     if (message === "") throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", "invalid chat.send params: message required");
     const thinking = runThinking(p.thinking, "chat.send");
+    const images = runImages(p.attachments, "chat.send");
     const share = shared.current;
     if (share !== undefined) {
       const claim = await share.claim(cacheKey, undefined);
@@ -63,6 +64,7 @@ export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime,
         sessionKey: p.sessionKey,
         timeoutSeconds: p.timeoutMs !== undefined && p.timeoutMs > 0 ? p.timeoutMs / 1000 : undefined,
         ...(thinking !== undefined ? { thinking } : {}),
+        ...(images.length > 0 ? { images } : {}),
       });
     } catch (err) {
       share?.release(cacheKey);
