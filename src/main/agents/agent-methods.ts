@@ -11,7 +11,6 @@
  * ack while it runs, and never starts a second run.
  */
 import type { ImageContent } from "../../shared/store/sessions/transcript-types.js";
-import { imageAttachments } from "./attachments.js";
 import { normalizeThinkingLevel, THINKING_LEVELS, type ThinkingLevel } from "../../shared/thinking-level.js";
 import { GatewayError, toErrorShape } from "../../shared/errors.js";
 import type { ErrorShape } from "../../shared/errors.js";
@@ -61,7 +60,7 @@ export function registerAgentMethods(methods: MethodTable, runtime: AgentRuntime
     const message = p.message.trim();
     if (message === "") throw invalidAgent("message required");
     const thinking = runThinking(p.thinking, "agent");
-    const images = runImages(p.attachments, "agent");
+    const images = await runImages(p.attachments, "agent");
     if (p.sessionKey === undefined && p.agentId === undefined && p.sessionId === undefined && p.to === undefined) {
       const error: ErrorShape = { code: "UNAVAILABLE", message: "Pass --to <E.164>, --session-id, or --agent to choose a session" };
       const ack = { runId: p.idempotencyKey, status: "accepted", acceptedAt: Date.now() };
@@ -131,8 +130,13 @@ export function runThinking(raw: string | undefined, method: string): ThinkingLe
   return level;
 }
 
-/** A run's `attachments` as image blocks; a malformed image is INVALID_REQUEST naming it. */
-export function runImages(raw: readonly unknown[] | undefined, method: string): ImageContent[] {
+/**
+ * A run's `attachments` as image blocks; a malformed image is INVALID_REQUEST naming it. The
+ * parser loads on the first run with attachments (not at start-up).
+ */
+export async function runImages(raw: readonly unknown[] | undefined, method: string): Promise<ImageContent[]> {
+  if (raw === undefined || raw.length === 0) return [];
+  const { imageAttachments } = await import("./attachments.js");
   try {
     return imageAttachments(raw);
   } catch (err) {

@@ -47,7 +47,7 @@ export function registerChatMethods(methods: MethodTable, runtime: AgentRuntime,
     const message = p.message.trim();
     if (message === "") throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", "invalid chat.send params: message required");
     const thinking = runThinking(p.thinking, "chat.send");
-    const images = runImages(p.attachments, "chat.send");
+    const images = await runImages(p.attachments, "chat.send");
     const share = shared.current;
     if (share !== undefined) {
       const claim = await share.claim(cacheKey, undefined);
