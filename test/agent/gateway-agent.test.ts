@@ -128,3 +128,12 @@ test("per-session serialisation: concurrent sends on one session run one at a ti
   const hist = await c.request("chat.history", { sessionKey: "agent:main:serial" });
   assert.deepEqual(hist.payload.messages.filter((m: { role: string }) => m.role === "user").map((m: { content: unknown }) => (typeof m.content === "string" ? m.content : (m.content as { text: string }[])[0]!.text)), ids);
 });
+
+test("agent: MEDIA: lines of the reply become the payload's mediaUrl/mediaUrls and leave its text", async () => {
+  h.setConfig({ defaults: { model: "oa/gpt-a" } });
+  h.openai.script("gpt-a", { type: "text", text: "Here you go\nMEDIA:https://cdn.example/a.png\nMEDIA:https://cdn.example/b.pdf" });
+  const c = await h.connect();
+  const [, final] = await agentTwoStage(c, { message: "files please", sessionKey: "media-run", idempotencyKey: "run-media-1" });
+  assert.equal(final.payload.status, "ok", JSON.stringify(final));
+  assert.deepEqual(final.payload.result.payloads, [{ text: "Here you go", mediaUrl: "https://cdn.example/a.png", mediaUrls: ["https://cdn.example/a.png", "https://cdn.example/b.pdf"] }]);
+});

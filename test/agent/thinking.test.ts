@@ -13,7 +13,7 @@ import type { FakeProvider } from "../fakes/fake-http.js";
 import { resolveModelChain } from "../../src/workers/agent/providers/model-chain.js";
 import { callModel } from "../../src/workers/agent/providers/call-model.js";
 import type { TranscriptMessage } from "../../src/shared/store/sessions/transcript-types.js";
-import { normalizeThinkingLevel, type ThinkingLevel } from "../../src/shared/thinking-level.js";
+import { normalizeThinkingLevel, type ThinkingLevel } from "../../src/shared/run-directives.js";
 import { configFor } from "./helpers/provider-config.js";
 import { agentTwoStage, startAgentGateway } from "./helpers/agent-gateway.js";
 

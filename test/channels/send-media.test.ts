@@ -17,7 +17,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectOk } from "../helpers/client.js";
-import { startChannels, until } from "./channels-helpers.js";
+import { startChannels, TOKEN, until } from "./channels-helpers.js";
+import { isPrivateAddress } from "../../src/workers/channels/public-fetch.js";
+import { splitMediaDirectives } from "../../src/shared/run-directives.js";
 import { startWhatsAppGateway } from "./whatsapp-gateway.js";
 import { SELF_JID } from "../fakes/fake-baileys-harness.js";
 
@@ -192,4 +194,35 @@ test("whatsapp send with media: image with the caption, a document with its file
   assert.deepEqual(doc!.media, { field: "document", sha256: sha(PDF), bytes: PDF.length, mimetype: "application/pdf", fileName: "report" });
   assert.equal(doc!.text, "");
   assert.equal((r.payload as { messageId: string }).messageId, doc!.id);
+});
+
+test("reply MEDIA: lines: only http(s) media on public addresses by default (a loopback URL is never fetched, a local path never read); mediaAllowPrivateNetwork admits a LAN host", async (t) => {
+  const media = await startMediaServer(t);
+  const reply = `here it is\nMEDIA:${media.url}/img/cat.png\nMEDIA:/etc/passwd`;
+  const handler = async () => ({ replyText: reply });
+
+  const strict = await startChannels(t, { dmPolicy: "open" }, { handler });
+  strict.fake.push(TOKEN, { chatId: 42, fromId: 42, text: "show me" });
+  await strict.fake.waitSent(1);
+  await until(() => strict.api.snapshots().telegram?.[0]?.queueDepth === 0, "the message done");
+  assert.deepEqual(strict.fake.sent.map((m) => [m.text, m.media?.method]), [["here it is", undefined]], "the text without its directive lines; no media");
+  assert.deepEqual(media.hits, [], "the loopback URL was refused before any request");
+
+  const lan = await startChannels(t, { dmPolicy: "open", mediaAllowPrivateNetwork: true }, { handler });
+  lan.fake.push(TOKEN, { chatId: 42, fromId: 42, text: "show me" });
+  await lan.fake.waitSent(2);
+  await until(() => lan.api.snapshots().telegram?.[0]?.queueDepth === 0, "the message done");
+  assert.deepEqual(lan.fake.sent.map((m) => [m.text, m.media?.method]), [["here it is", undefined], ["", "sendPhoto"]]);
+  assert.equal(lan.fake.sent[1]!.media?.sha256, sha(PNG));
+  assert.equal(lan.fake.sent.length, 2, "the local path was not sent");
+});
+
+test("public-only fetch: private, loopback, link-local, mapped and NAT64 addresses are refused; public ones are not", async () => {
+  for (const a of ["127.0.0.1", "10.1.2.3", "172.20.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "::", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "64:ff9b::7f00:1", "not-an-ip"]) {
+    assert.equal(isPrivateAddress(a), true, a);
+  }
+  for (const a of ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"]) assert.equal(isPrivateAddress(a), false, a);
+  const { text, mediaUrls } = splitMediaDirectives("a\nMEDIA: https://x.example/1.png\n\n\nb\n  MEDIA:https://x.example/1.png  \nnot MEDIA:inline");
+  assert.equal(text, "a\n\nb\nnot MEDIA:inline");
+  assert.deepEqual(mediaUrls, ["https://x.example/1.png"]);
 });

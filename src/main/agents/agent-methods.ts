@@ -11,7 +11,7 @@
  * ack while it runs, and never starts a second run.
  */
 import type { ImageContent } from "../../shared/store/sessions/transcript-types.js";
-import { normalizeThinkingLevel, THINKING_LEVELS, type ThinkingLevel } from "../../shared/thinking-level.js";
+import { normalizeThinkingLevel, splitMediaDirectives, THINKING_LEVELS, type ThinkingLevel } from "../../shared/run-directives.js";
 import { GatewayError, toErrorShape } from "../../shared/errors.js";
 import type { ErrorShape } from "../../shared/errors.js";
 import { RESPONDED } from "../router.js";
@@ -47,7 +47,9 @@ export function agentFinal(o: RunOutcome): DedupeEntry {
   };
   if (o.status === "aborted") meta.aborted = true;
   if (o.stopReason !== undefined) meta.stopReason = o.stopReason;
-  const payloads = o.text !== "" ? [{ text: o.text, mediaUrl: null }] : [];
+  // `MEDIA:<url>` lines become the payload's media (§11.4 result shape).
+  const { text, mediaUrls } = splitMediaDirectives(o.text);
+  const payloads = text !== "" || mediaUrls.length > 0 ? [{ text, mediaUrl: mediaUrls[0] ?? null, ...(mediaUrls.length > 0 ? { mediaUrls } : {}) }] : [];
   return { ok: true, payload: { runId: o.runId, status: "ok", summary: "completed", result: { payloads, meta } } };
 }
 

@@ -14,7 +14,7 @@
  * one run at a time because runs of a session are serialised.
  */
 import type { ImageContent } from "../../shared/store/sessions/transcript-types.js";
-import { normalizeThinkingLevel, type ThinkingLevel } from "../../shared/thinking-level.js";
+import { normalizeThinkingLevel, type ThinkingLevel } from "../../shared/run-directives.js";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import type { GatewayErrorCode } from "../../shared/errors.js";

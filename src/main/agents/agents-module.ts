@@ -7,7 +7,7 @@
  * Start-up cost is ~0: the piscina pool (and, inside its threads, the provider SDKs) is
  * imported and created on the first run; session stores open on first use.
  */
-import { thinkingOption } from "../../shared/thinking-level.js";
+import { thinkingOption } from "../../shared/run-directives.js";
 import { randomUUID } from "node:crypto";
 import type { AgentPoolOptions } from "../../workers/agent/pool/agent-pool-host.js";
 import type { AgentEvent } from "../../workers/agent/agent-events.js";

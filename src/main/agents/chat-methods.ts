@@ -11,7 +11,7 @@
  * `chat.history` reads the transcript the pool thread committed before the run's final
  * lifecycle event, so right after a `chat` final the history contains that turn.
  */
-import { normalizeThinkingLevel } from "../../shared/thinking-level.js";
+import { normalizeThinkingLevel } from "../../shared/run-directives.js";
 import { runtimeConfig } from "./agent-settings.js";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";

@@ -36,6 +36,8 @@ export interface ForwardedSend {
   media?: string[];
   /** WhatsApp: videos play as GIFs. */
   gifPlayback?: boolean;
+  /** The media came from a model's reply (`MEDIA:` lines): public http(s) URLs only. */
+  mediaUntrusted?: boolean;
   /** A `send` RPC's session: once delivered, the text is mirrored into its transcript (§3.4). */
   mirrorInto?: string;
 }

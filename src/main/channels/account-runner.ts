@@ -20,6 +20,7 @@
  * retried with backoff while no owner answers; the runner becomes the account's ordinary
  * runner when this gateway takes the lease (`start`).
  */
+import { splitMediaDirectives } from "../../shared/run-directives.js";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
@@ -37,7 +38,7 @@ import { idleSnapshot } from "./account-snapshot.js";
 import { deliverReplyChunk, type ReplyDeliveryDeps } from "./reply-delivery.js";
 
 /** What one `send` delivers: text, media or both, to one target. */
-export type OutboundMessage = Pick<ForwardedSend, "to" | "text" | "threadId" | "media" | "gifPlayback">;
+export type OutboundMessage = Pick<ForwardedSend, "to" | "text" | "threadId" | "media" | "gifPlayback" | "mediaUntrusted">;
 
 /** What a runner needs from the module. */
 export interface AccountRunnerDeps {
@@ -89,7 +90,7 @@ export class AccountRunner {
       ...(deps.ownership !== undefined ? { ownership: deps.ownership } : {}),
       ...(deps.forward !== undefined ? { forward: deps.forward } : {}),
       link: () => this.#sup,
-      sendOne: (to, text, threadId) => this.#sendOne({ to, text, ...(threadId !== undefined ? { threadId } : {}) }),
+      sendOne: (p) => this.#sendOne(p),
       throwIfStopped: () => this.#throwIfStopped(),
       nap: (ms) => this.#nap(ms),
     };
@@ -191,8 +192,9 @@ export class AccountRunner {
       const media = m.media ?? [];
       const captioned = media.length > 0 && text.length <= (CHANNEL_CAPTION_LIMITS[channel] ?? 1024);
       const extra = { ...(m.threadId !== undefined ? { threadId: m.threadId } : {}), ...(m.gifPlayback ? { gifPlayback: true } : {}) };
+      const untrusted = m.mediaUntrusted ? { mediaUntrusted: true } : {};
       let last: ChannelSendResult | null = null;
-      for (const [i, ref] of media.entries()) last = await this.#sendOne({ to: m.to, text: i === 0 && captioned ? text : "", media: ref, ...extra });
+      for (const [i, ref] of media.entries()) last = await this.#sendOne({ to: m.to, text: i === 0 && captioned ? text : "", media: ref, ...extra, ...untrusted });
       if (!captioned) for (const chunk of chunkText(text, CHANNEL_TEXT_LIMITS[channel] ?? 4000)) last = await this.#sendOne({ to: m.to, text: chunk, ...extra });
       if (!last) throw new GatewayError("GW_ERR_CHANNEL_SEND_FAILED", "nothing to send (empty message)");
       onDelivered?.();
@@ -294,8 +296,18 @@ export class AccountRunner {
       await queue.markHandled(p.id, reply);
     }
     if (reply !== null && reply.trim() !== "") {
-      const chunks = chunkText(reply, CHANNEL_TEXT_LIMITS[a.channel] ?? 4000);
-      for (let i = 0; i < chunks.length; i++) await deliverReplyChunk(this.#delivery, `reply:${this.key}:${p.id}:${i}`, p.msg, chunks[i]!);
+      // `MEDIA:<url>` lines go out as media after the text (public http(s) URLs only: the
+      // model chose them, and a chat message can steer the model).
+      const { text, mediaUrls } = splitMediaDirectives(reply);
+      const chunks = chunkText(text, CHANNEL_TEXT_LIMITS[a.channel] ?? 4000);
+      for (let i = 0; i < chunks.length; i++) await deliverReplyChunk(this.#delivery, `reply:${this.key}:${p.id}:${i}`, p.msg, { text: chunks[i]! });
+      for (const [i, url] of mediaUrls.entries()) {
+        if (!/^https?:\/\//i.test(url)) {
+          this.#d.log.warn({ account: a.accountId, messageId: p.id, media: url }, "reply media is not an http(s) URL; not sent");
+          continue;
+        }
+        await deliverReplyChunk(this.#delivery, `reply:${this.key}:${p.id}:m${i}`, p.msg, { text: "", media: url });
+      }
     }
     await queue.markDone(p.id);
     shared?.handled(sharedKey);

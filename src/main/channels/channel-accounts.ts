@@ -140,7 +140,11 @@ export class ChannelAccounts {
         accountId: a.accountId,
         authDir: a.authDir!,
         restart,
-        ...(w.whatsappWorker || a.mediaMaxBytes !== undefined ? { worker: { ...w.whatsappWorker, ...(a.mediaMaxBytes !== undefined ? { mediaMaxBytes: a.mediaMaxBytes } : {}) } } : {}),
+        worker: {
+          ...w.whatsappWorker,
+          ...(a.mediaMaxBytes !== undefined ? { mediaMaxBytes: a.mediaMaxBytes } : {}),
+          ...(a.mediaAllowPrivateNetwork ? { mediaAllowPrivateNetwork: true } : {}),
+        },
         supervisor: { nice: CHANNEL_WORKER_NICE, ...(w.heartbeatTimeoutMs !== undefined ? { heartbeatTimeoutMs: w.heartbeatTimeoutMs } : {}) },
       });
     }
@@ -149,7 +153,7 @@ export class ChannelAccounts {
       accountId: a.accountId, token: a.token, mode: a.webhookUrl ? "webhook" : "polling",
       ...(a.apiRoot ? { apiRoot: a.apiRoot } : {}), ...(a.webhookUrl ? { webhookUrl: a.webhookUrl } : {}),
       ...(a.webhookSecret ? { webhookSecret: a.webhookSecret } : {}), ...(w.pollTimeoutSec !== undefined ? { pollTimeoutSec: w.pollTimeoutSec } : {}),
-      ...(a.mediaMaxBytes !== undefined ? { mediaMaxBytes: a.mediaMaxBytes } : {}),
+      ...(a.mediaMaxBytes !== undefined ? { mediaMaxBytes: a.mediaMaxBytes } : {}), ...(a.mediaAllowPrivateNetwork ? { mediaAllowPrivateNetwork: true } : {}),
     };
     return protocolLink({ name: `channel:${key}`, entry: TELEGRAM_ENTRY, workerData: data, restart, heartbeatTimeoutMs: w.heartbeatTimeoutMs });
   }

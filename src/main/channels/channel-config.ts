@@ -2,10 +2,10 @@
  * Resolves `channels.<id>` config into the accounts the channels module runs (§10.1–§10.3).
  *
  *   channels.telegram = { enabled?, botToken?, tokenFile?, apiRoot?, webhookUrl?, webhookSecret?,
- *                         webhookPath?, mediaMaxMb?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?,
+ *                         webhookPath?, mediaMaxMb?, mediaAllowPrivateNetwork?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?,
  *                         groups?, accounts?: { <id>: { …same keys } } }
  *
- *   channels.whatsapp = { enabled?, mediaMaxMb?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?, groups?,
+ *   channels.whatsapp = { enabled?, mediaMaxMb?, mediaAllowPrivateNetwork?, dmPolicy?, allowFrom?, groupPolicy?, groupAllowFrom?, groups?,
  *                         accounts?: { <id>: { authDir?, …same keys } } }
  *
  * Account keys override the channel's; without `accounts` there is one account, `default`.
@@ -58,6 +58,8 @@ export interface ChannelAccount {
   access: AccessPolicy;
   /** Largest outbound media (`mediaMaxMb`); undefined: the channel's default. */
   mediaMaxBytes?: number;
+  /** `mediaAllowPrivateNetwork: true`: a reply's `MEDIA:` URL may be on a private address (a LAN media host). */
+  mediaAllowPrivateNetwork?: boolean;
   /** Changes iff anything the running account uses changed (reload restarts only those). */
   fingerprint: string;
 }
@@ -141,8 +143,10 @@ export function resolveTelegramAccounts(channels: unknown, env: NodeJS.ProcessEn
     if (webhookSecret) acct.webhookSecret = webhookSecret;
     const mediaMaxBytes = mediaMaxBytesOf(pick("mediaMaxMb"));
     if (mediaMaxBytes !== undefined) acct.mediaMaxBytes = mediaMaxBytes;
+    const mediaAllowPrivateNetwork = pick("mediaAllowPrivateNetwork") === true;
+    if (mediaAllowPrivateNetwork) acct.mediaAllowPrivateNetwork = true;
     const tokenHash = token ? createHash("sha256").update(token).digest("hex") : null;
-    acct.fingerprint = JSON.stringify({ enabled, tokenHash, apiRoot: acct.apiRoot, webhookUrl, webhookSecret, webhookPath: acct.webhookPath, access: acct.access, mediaMaxBytes });
+    acct.fingerprint = JSON.stringify({ enabled, tokenHash, apiRoot: acct.apiRoot, webhookUrl, webhookSecret, webhookPath: acct.webhookPath, access: acct.access, mediaMaxBytes, mediaAllowPrivateNetwork });
     out.push(acct);
   }
   return out;
@@ -173,6 +177,7 @@ export function resolveWhatsAppAccounts(channels: unknown, stateDir: string): Ch
     const linked = existsSync(join(authDir, "creds.json"));
     const access = accessOf(a, c);
     const mediaMaxBytes = mediaMaxBytesOf(pick("mediaMaxMb"));
+    const mediaAllowPrivateNetwork = pick("mediaAllowPrivateNetwork") === true;
     out.push({
       channel: "whatsapp",
       accountId,
@@ -184,7 +189,8 @@ export function resolveWhatsAppAccounts(channels: unknown, stateDir: string): Ch
       webhookPath: "",
       access,
       ...(mediaMaxBytes !== undefined ? { mediaMaxBytes } : {}),
-      fingerprint: JSON.stringify({ enabled, authDir, access, mediaMaxBytes }),
+      ...(mediaAllowPrivateNetwork ? { mediaAllowPrivateNetwork } : {}),
+      fingerprint: JSON.stringify({ enabled, authDir, access, mediaMaxBytes, mediaAllowPrivateNetwork }),
     });
   }
   return out;

@@ -7,10 +7,16 @@
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import type { Outbox } from "../../shared/store/outbox.js";
-import type { ChannelInbound, ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
+import type { ChannelInbound, ChannelSendParams, ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";
 import type { AccountLink } from "./account-link.js";
 import type { AccountOwnership, ForwardedSend } from "./account-ownership.js";
 import type { ChannelAccount } from "./channel-config.js";
+
+/** One message of a reply: a text chunk, or a medium from a `MEDIA:` line (untrusted: public http(s) only). */
+export interface ReplyPart {
+  text: string;
+  media?: string;
+}
 
 /** Times a reply chunk lost with a dying worker is sent again under a new outbox key. */
 const MAX_WORKER_RETRIES = 3;
@@ -26,8 +32,8 @@ export interface ReplyDeliveryDeps {
   forward?: (send: ForwardedSend) => Promise<ChannelSendResult>;
   /** The account's worker here, or null while none runs here. */
   link(): AccountLink | null;
-  /** Sends one chunk through the live worker. */
-  sendOne(to: string, text: string, threadId?: string): Promise<ChannelSendResult>;
+  /** Sends one message through the live worker. */
+  sendOne(p: ChannelSendParams): Promise<ChannelSendResult>;
   /** Throws once the runner stops (the entry is handled at the next start). */
   throwIfStopped(): void;
   /** Sleeps `ms` (null: until woken); a worker starting or the runner stopping wakes it. */
@@ -40,7 +46,9 @@ export interface ReplyDeliveryDeps {
  * or unreachable. Resolves once sent or refused for good (logged); rejects only when the
  * runner stops, leaving the entry for the next start.
  */
-export async function deliverReplyChunk(d: ReplyDeliveryDeps, key: string, m: ChannelInbound, text: string): Promise<void> {
+export async function deliverReplyChunk(d: ReplyDeliveryDeps, key: string, m: ChannelInbound, part: ReplyPart): Promise<void> {
+  const thread = m.threadId !== undefined ? { threadId: m.threadId } : {};
+  const media = part.media !== undefined ? { mediaUntrusted: true } : {};
   const shared = d.ownership;
   let workerRetries = 0;
   for (let attempt = 0; ; attempt++) {
@@ -55,7 +63,7 @@ export async function deliverReplyChunk(d: ReplyDeliveryDeps, key: string, m: Ch
         await sup.whenRunning();
         if (sup.getState().state === "running") break;
       }
-      const sendChunk = (): Promise<ChannelSendResult> => d.outbox.run(attemptKey, () => d.sendOne(m.chatId, text, m.threadId));
+      const sendChunk = (): Promise<ChannelSendResult> => d.outbox.run(attemptKey, () => d.sendOne({ to: m.chatId, text: part.text, ...thread, ...(part.media !== undefined ? { media: part.media } : {}), ...media }));
       const settled = await (shared !== undefined ? shared.once(key, sendChunk) : sendChunk()).then(
         () => true,
         (err: unknown) => {
@@ -82,7 +90,7 @@ export async function deliverReplyChunk(d: ReplyDeliveryDeps, key: string, m: Ch
     }
     try {
       const a = d.account;
-      await forward({ channel: a.channel, accountId: a.accountId, key, to: m.chatId, text, ...(m.threadId !== undefined ? { threadId: m.threadId } : {}) });
+      await forward({ channel: a.channel, accountId: a.accountId, key, to: m.chatId, text: part.text, ...thread, ...(part.media !== undefined ? { media: [part.media] } : {}), ...media });
       return;
     } catch (err) {
       // UNAVAILABLE, unreachable, not running there (yet): the owner may change; never drop.

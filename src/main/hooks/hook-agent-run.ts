@@ -10,7 +10,7 @@
  * sets the run's level (an unknown level is ignored). Not carried over from the reference:
  * the separate `cron` lane (hook sessions are their own lane under `maxConcurrent`).
  */
-import { thinkingOption } from "../../shared/thinking-level.js";
+import { thinkingOption } from "../../shared/run-directives.js";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import { MAIN_SESSION_KEY } from "../../shared/store/sessions/sessions-info.js";

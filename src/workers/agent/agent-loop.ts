@@ -9,7 +9,7 @@
  * Deadline and abort share one AbortController: its reason says which one fired
  * (`GW_ERR_AGENT_TIMEOUT` → AGENT_TIMEOUT, `GW_ERR_AGENT_ABORTED` → lifecycle end, aborted).
  */
-import type { ThinkingLevel } from "../../shared/thinking-level.js";
+import type { ThinkingLevel } from "../../shared/run-directives.js";
 import { emptyUsage } from "../../shared/store/sessions/transcript-types.js";
 import type { AssistantMessage, ImageContent, TextContent, ToolCallContent, ToolResultMessage, TranscriptMessage, Usage } from "../../shared/store/sessions/transcript-types.js";
 import { AgentError } from "./agent-errors.js";

@@ -11,7 +11,7 @@ import { TranscriptWriter } from "../../shared/store/sessions/transcript.js";
 import { isValidAgentId, isValidSessionId } from "../../shared/store/sessions/session-key.js";
 import type { TurnRecord } from "../../shared/store/sessions/session-store.js";
 import type { ImageContent, TextContent } from "../../shared/store/sessions/transcript-types.js";
-import type { ThinkingLevel } from "../../shared/thinking-level.js";
+import type { ThinkingLevel } from "../../shared/run-directives.js";
 import { AgentError } from "./agent-errors.js";
 import { RunEmitter } from "./agent-events.js";
 import type { AgentEvent } from "./agent-events.js";

@@ -45,6 +45,8 @@ export interface ChannelSendParams {
   media?: string;
   /** WhatsApp: a video plays as a GIF. */
   gifPlayback?: boolean;
+  /** `media` came from a model's reply (`MEDIA:` line): public http(s) only (`MediaLoadOptions.untrusted`). */
+  mediaUntrusted?: boolean;
 }
 
 /** What a delivered message is known by. */

@@ -4,7 +4,8 @@
  *
  * A reference is an `http:`/`https:` URL (fetched with a deadline; redirects followed by
  * fetch) or a local file (`file:` URL or absolute path; regular files only), as the
- * reference's `--media <path-or-url>`. Both are capped at `maxBytes` before anything is
+ * reference's `--media <path-or-url>`. An untrusted reference (a model's `MEDIA:` line) is
+ * only ever an http(s) URL on a public address. Both are capped at `maxBytes` before anything is
  * sent: a `content-length` over the cap is refused before the body is read, and a body
  * without one is counted as it streams. The MIME type comes from the response's
  * `content-type`, else from the bytes' signature, else from the file name's extension.
@@ -12,6 +13,7 @@
 import { open } from "node:fs/promises";
 import { basename, extname, isAbsolute } from "node:path";
 import { fileURLToPath } from "node:url";
+import { publicGet } from "./public-fetch.js";
 
 /** How a platform carries the media (Telegram method / WhatsApp message field). */
 export type MediaKind = "image" | "animation" | "video" | "audio" | "voice" | "document";
@@ -40,12 +42,30 @@ export function mediaRefProblem(ref: string): string | null {
   return `unsupported media URL scheme ${url.protocol} (http, https, file or an absolute path)`;
 }
 
+/** Where a reference came from: the operator (`send`), or a model's reply (`MEDIA:` lines). */
+export interface MediaLoadOptions {
+  /**
+   * A model chose the reference (a chat message can steer it): only http(s) URLs on public
+   * addresses (`public-fetch.ts`), never local files. Default false.
+   */
+  untrusted?: boolean;
+  /** Untrusted URLs may reach private addresses too (`mediaAllowPrivateNetwork`, for a LAN media host). Default false. */
+  allowPrivateNetwork?: boolean;
+  timeoutMs?: number;
+}
+
 /** Loads `ref` (at most `maxBytes`); rejects with a message that names the reference. */
-export async function loadOutboundMedia(ref: string, maxBytes: number, timeoutMs = MEDIA_FETCH_TIMEOUT_MS): Promise<LoadedMedia> {
+export async function loadOutboundMedia(ref: string, maxBytes: number, o: MediaLoadOptions = {}): Promise<LoadedMedia> {
   const problem = mediaRefProblem(ref);
   if (problem) throw new Error(problem);
   const isFile = isAbsolute(ref) || ref.startsWith("file:");
-  const loaded = isFile ? await readLocal(isAbsolute(ref) ? ref : fileURLToPath(ref), maxBytes) : await fetchRemote(ref, maxBytes, timeoutMs);
+  if (isFile && o.untrusted === true) throw new Error(`media from a reply must be an http(s) URL, not a local file: ${ref}`);
+  const timeoutMs = o.timeoutMs ?? MEDIA_FETCH_TIMEOUT_MS;
+  const loaded = isFile
+    ? await readLocal(isAbsolute(ref) ? ref : fileURLToPath(ref), maxBytes)
+    : o.untrusted === true && o.allowPrivateNetwork !== true
+      ? await fetchPublic(ref, maxBytes, timeoutMs)
+      : await fetchRemote(ref, maxBytes, timeoutMs);
   const mime = loaded.mime ?? sniffMime(loaded.data) ?? mimeFromName(loaded.fileName) ?? "application/octet-stream";
   return { data: loaded.data, mime, fileName: loaded.fileName, kind: mediaKind(mime) };
 }
@@ -112,23 +132,67 @@ async function fetchRemote(ref: string, maxBytes: number, timeoutMs: number): Pr
     await res.body?.cancel().catch(() => undefined);
     throw tooBig(ref, maxBytes);
   }
-  const parts: Buffer[] = [];
-  let total = 0;
+  let data: Buffer;
   try {
-    if (res.body) {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        total += chunk.byteLength;
-        if (total > maxBytes) throw tooBig(ref, maxBytes);
-        parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      }
-    }
+    data = await readCapped((res.body ?? []) as AsyncIterable<Uint8Array>, ref, maxBytes);
   } catch (err) {
     await res.body?.cancel().catch(() => undefined);
-    if (signal.aborted) throw new Error(`cannot fetch media ${ref}: no answer within ${timeoutMs} ms`);
-    throw err instanceof Error && err.message.startsWith("media larger") ? err : new Error(`cannot fetch media ${ref}: ${describe(err)}`);
+    throw bodyError(err, ref, signal, timeoutMs);
   }
-  const type = res.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
-  return { data: Buffer.concat(parts, total), mime: type && type !== "application/octet-stream" ? type : undefined, fileName: urlFileName(res.url || ref) };
+  return { data, mime: mimeOfHeader(res.headers.get("content-type")), fileName: urlFileName(res.url || ref) };
+}
+
+/** `fetchRemote` for an untrusted reference: public addresses only (`public-fetch.ts`). */
+async function fetchPublic(ref: string, maxBytes: number, timeoutMs: number): Promise<Raw> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  let got;
+  try {
+    got = await publicGet(ref, signal);
+  } catch (err) {
+    throw new Error(`cannot fetch media ${ref}: ${signal.aborted ? `no answer within ${timeoutMs} ms` : describe(err)}`);
+  }
+  const { res, url } = got;
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status > 299) {
+    res.destroy();
+    throw new Error(`cannot fetch media ${ref}: HTTP ${status}`);
+  }
+  if (Number(res.headers["content-length"] ?? Number.NaN) > maxBytes) {
+    res.destroy();
+    throw tooBig(ref, maxBytes);
+  }
+  let data: Buffer;
+  try {
+    data = await readCapped(res, ref, maxBytes);
+  } catch (err) {
+    res.destroy();
+    throw bodyError(err, ref, signal, timeoutMs);
+  }
+  return { data, mime: mimeOfHeader(res.headers["content-type"]), fileName: urlFileName(url) };
+}
+
+/** The body, refused as soon as it passes `maxBytes`. */
+async function readCapped(body: AsyncIterable<Uint8Array>, ref: string, maxBytes: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body) {
+    total += chunk.byteLength;
+    if (total > maxBytes) throw tooBig(ref, maxBytes);
+    parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+  return Buffer.concat(parts, total);
+}
+
+function bodyError(err: unknown, ref: string, signal: AbortSignal, timeoutMs: number): Error {
+  if (err instanceof Error && err.message.startsWith("media larger")) return err;
+  if (signal.aborted) return new Error(`cannot fetch media ${ref}: no answer within ${timeoutMs} ms`);
+  return new Error(`cannot fetch media ${ref}: ${describe(err)}`);
+}
+
+/** A `content-type` worth keeping (octet-stream says nothing: the bytes decide). */
+function mimeOfHeader(header: string | null | undefined): string | undefined {
+  const type = header?.split(";")[0]?.trim().toLowerCase();
+  return type && type !== "application/octet-stream" ? type : undefined;
 }
 
 function describe(err: unknown): string {

@@ -57,7 +57,7 @@ export function whatsappLink(o: WhatsAppLinkOptions): CreateAccountLink {
       onStateChange: (l) => sup.onStateChange(l),
       terminate: (reason) => account.kill(reason),
       send: async (p) => {
-        const r = await account.send({ to: p.to, text: p.text, ...(p.media !== undefined ? { media: p.media } : {}), ...(p.gifPlayback ? { gifPlayback: true } : {}) });
+        const r = await account.send({ to: p.to, text: p.text, ...(p.media !== undefined ? { media: p.media } : {}), ...(p.gifPlayback ? { gifPlayback: true } : {}), ...(p.mediaUntrusted ? { mediaUntrusted: true } : {}) });
         return { messageId: r.messageId, chatId: r.toJid };
       },
       probe: async () => {

@@ -8,7 +8,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import type { ContentBlockParam, MessageParam, Tool, ToolResultBlockParam } from "@anthropic-ai/sdk/resources/messages";
 import { emptyUsage } from "../../../shared/store/sessions/transcript-types.js";
 import type { StopReason, TextContent, ThinkingContent, ToolCallContent, TranscriptMessage } from "../../../shared/store/sessions/transcript-types.js";
-import { THINKING_BUDGET_TOKENS } from "../../../shared/thinking-level.js";
+import { THINKING_BUDGET_TOKENS } from "../../../shared/run-directives.js";
 import { textOf } from "./provider-types.js";
 import type { Dialect, ModelCallRequest, ModelCallResult, ProviderFailure, ToolSpec } from "./provider-types.js";
 import type { ResolvedModel } from "./model-chain.js";

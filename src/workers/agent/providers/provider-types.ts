@@ -4,7 +4,7 @@
  * the official SDK, and return pi-ai shaped content, stop reason and usage.
  */
 import type { StopReason, TextContent, ThinkingContent, ToolCallContent, TranscriptMessage, Usage } from "../../../shared/store/sessions/transcript-types.js";
-import type { ThinkingLevel } from "../../../shared/thinking-level.js";
+import type { ThinkingLevel } from "../../../shared/run-directives.js";
 import type { ResolvedModel } from "./model-chain.js";
 
 /** A tool offered to the model (JSON Schema parameters). */

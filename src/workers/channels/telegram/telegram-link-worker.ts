@@ -55,7 +55,7 @@ const endpoint: WorkerEndpoint<ChannelLinkProtocol> = connectWorker<ChannelLinkP
       send: async (p) => {
         const opts = p.threadId !== undefined ? { message_thread_id: Number(p.threadId) } : {};
         // Media is loaded once, before the first attempt; a 429 retry uploads the same bytes.
-        const media = p.media !== undefined ? await loadOutboundMedia(p.media, data.mediaMaxBytes ?? TELEGRAM_MEDIA_MAX_BYTES) : null;
+        const media = p.media !== undefined ? await loadOutboundMedia(p.media, data.mediaMaxBytes ?? TELEGRAM_MEDIA_MAX_BYTES, { untrusted: p.mediaUntrusted === true, allowPrivateNetwork: data.mediaAllowPrivateNetwork === true }) : null;
         for (let attempt = 1; ; attempt++) {
           try {
             const m = media ? await sendTelegramMedia(bot.api, p.to, media, p.text, opts) : await bot.api.sendMessage(p.to, p.text, opts);

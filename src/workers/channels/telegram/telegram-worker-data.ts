@@ -13,6 +13,8 @@ export interface TelegramWorkerData {
   pollTimeoutSec?: number;
   /** Largest outbound media (`channels.telegram.mediaMaxMb`). Default TELEGRAM_MEDIA_MAX_BYTES. */
   mediaMaxBytes?: number;
+  /** `mediaAllowPrivateNetwork`: a reply's `MEDIA:` URL may be on a private address. Default false. */
+  mediaAllowPrivateNetwork?: boolean;
 }
 
 /** Default cap on outbound media, 5 MB (`mediaMaxMb` 5, the reference's Telegram default). */

@@ -48,6 +48,8 @@ export interface ConnectionOptions {
   textChunkLimit: number;
   /** See WhatsAppWorkerData.mediaMaxBytes. */
   mediaMaxBytes: number;
+  /** See WhatsAppWorkerData.mediaAllowPrivateNetwork. */
+  mediaAllowPrivateNetwork?: boolean;
 }
 
 export { notLinkedMessage };
@@ -337,7 +339,7 @@ export class WhatsAppConnection {
       throw new GatewayError("GW_ERR_WHATSAPP_NOT_LINKED", notLinkedMessage(this.opts.accountId), { accountId: this.opts.accountId, channel: "whatsapp" });
     }
     if (p.media !== undefined) {
-      const media = await loadOutboundMedia(p.media, this.opts.mediaMaxBytes).catch((err: unknown) => {
+      const media = await loadOutboundMedia(p.media, this.opts.mediaMaxBytes, { untrusted: p.mediaUntrusted === true, allowPrivateNetwork: this.opts.mediaAllowPrivateNetwork === true }).catch((err: unknown) => {
         throw new GatewayError("GW_ERR_WHATSAPP_SEND_FAILED", err instanceof Error ? err.message : String(err));
       });
       const content = whatsappMediaContent(media, p.text.trim(), p.gifPlayback === true);

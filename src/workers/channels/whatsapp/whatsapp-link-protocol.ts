@@ -37,6 +37,8 @@ export interface WhatsAppWorkerData {
   textChunkLimit?: number;
   /** Largest outbound media (`channels.whatsapp.mediaMaxMb`). Default 50 MB. */
   mediaMaxBytes?: number;
+  /** `mediaAllowPrivateNetwork`: a reply's `MEDIA:` URL may be on a private address. Default false. */
+  mediaAllowPrivateNetwork?: boolean;
   /** Connect at start when creds exist. Default true (false: wait for loginStart). */
   autoConnect?: boolean;
   /**
@@ -109,6 +111,8 @@ export interface WhatsAppSendParams {
   media?: string;
   /** WhatsApp video sent as a looping GIF (`send` `gifPlayback`). */
   gifPlayback?: boolean;
+  /** `media` came from a model's reply: public http(s) only. */
+  mediaUntrusted?: boolean;
   /** Same key twice within this worker's lifetime → sent once (the durable outbox covers restarts). */
   idempotencyKey?: string;
 }

@@ -60,6 +60,7 @@ const conn: WhatsAppConnection = new WhatsAppConnection(
     idleTimeoutMs: data.idleTimeoutMs ?? 30 * 60_000,
     textChunkLimit: data.textChunkLimit ?? WHATSAPP_TEXT_CHUNK_LIMIT,
     mediaMaxBytes: data.mediaMaxBytes ?? WHATSAPP_MEDIA_MAX_BYTES,
+    mediaAllowPrivateNetwork: data.mediaAllowPrivateNetwork === true,
   },
   {
     onState: (s) => emit({ type: "state", ...s }),
