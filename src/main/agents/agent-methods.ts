@@ -10,8 +10,6 @@
  * (shared-idempotency.ts): a retry on another gateway replays the original's final, or its
  * ack while it runs, and never starts a second run.
  */
-import type { ImageContent } from "../../shared/store/sessions/transcript-types.js";
-import { normalizeThinkingLevel, splitMediaDirectives, THINKING_LEVELS, type ThinkingLevel } from "../../shared/run-directives.js";
 import { GatewayError, toErrorShape } from "../../shared/errors.js";
 import type { ErrorShape } from "../../shared/errors.js";
 import { RESPONDED } from "../router.js";
@@ -20,6 +18,8 @@ import { agentIdentity, agentSettings } from "./agent-settings.js";
 import type { AgentRuntime, RunOutcome } from "./agent-runtime.js";
 import type { TtlCache } from "./ttl-cache.js";
 import { finalOf, type SharedIdempotencySlot } from "./shared-idempotency.js";
+import type { ImageContent } from "../../shared/store/sessions/transcript-types.js";
+import { normalizeThinkingLevel, splitMediaDirectives, THINKING_LEVELS, type ThinkingLevel } from "../../shared/run-directives.js";
 
 /** A cached answer of `agent` / `chat.send`. */
 export type { DedupeEntry } from "./run-results.js";

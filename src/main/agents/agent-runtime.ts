@@ -13,8 +13,6 @@
  * writer per store); pool threads only append transcripts, and a transcript is written by
  * one run at a time because runs of a session are serialised.
  */
-import type { ImageContent } from "../../shared/store/sessions/transcript-types.js";
-import { normalizeThinkingLevel, type ThinkingLevel } from "../../shared/run-directives.js";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import type { GatewayErrorCode } from "../../shared/errors.js";
@@ -37,6 +35,8 @@ import type { SharedIdempotencySlot } from "./shared-idempotency.js";
 import { RunWaits } from "./run-waits.js";
 import { RunRelay } from "./run-relay.js";
 import type { RunCtx } from "./run-relay.js";
+import type { ImageContent } from "../../shared/store/sessions/transcript-types.js";
+import { normalizeThinkingLevel, type ThinkingLevel } from "../../shared/run-directives.js";
 
 /** What starts a run. */
 export interface RunRequest {

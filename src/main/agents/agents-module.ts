@@ -7,7 +7,6 @@
  * Start-up cost is ~0: the piscina pool (and, inside its threads, the provider SDKs) is
  * imported and created on the first run; session stores open on first use.
  */
-import { thinkingOption } from "../../shared/run-directives.js";
 import { randomUUID } from "node:crypto";
 import type { AgentPoolOptions } from "../../workers/agent/pool/agent-pool-host.js";
 import type { AgentEvent } from "../../workers/agent/agent-events.js";
@@ -22,6 +21,7 @@ import { registerChatMethods } from "./chat-methods.js";
 import { mountOpenAiHttp } from "./openai-http.js";
 import { registerSessionMethods } from "./session-methods.js";
 import { TtlCache } from "./ttl-cache.js";
+import { thinkingOption } from "../../shared/run-directives.js";
 
 export const AGENTS_MODULE = "agents";
 

@@ -11,8 +11,6 @@
  * `chat.history` reads the transcript the pool thread committed before the run's final
  * lifecycle event, so right after a `chat` final the history contains that turn.
  */
-import { normalizeThinkingLevel } from "../../shared/run-directives.js";
-import { runtimeConfig } from "./agent-settings.js";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { GatewayError, toErrorShape } from "../../shared/errors.js";
@@ -25,6 +23,8 @@ import type { DedupeEntry } from "./agent-methods.js";
 import type { AgentRuntime } from "./agent-runtime.js";
 import type { TtlCache } from "./ttl-cache.js";
 import { finalOf, type SharedIdempotencySlot } from "./shared-idempotency.js";
+import { normalizeThinkingLevel } from "../../shared/run-directives.js";
+import { runtimeConfig } from "./agent-settings.js";
 
 /** Messages that abort the session's runs instead of starting one. */
 const STOP_WORDS = new Set(["/stop", "stop", "/abort", "abort"]);

@@ -20,10 +20,10 @@
  * retried with backoff while no owner answers; the runner becomes the account's ordinary
  * runner when this gateway takes the lease (`start`).
  */
-import { splitMediaDirectives } from "../../shared/run-directives.js";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
+import { splitMediaDirectives } from "../../shared/run-directives.js";
 import { InboundQueue, type PendingInbound } from "../../shared/store/inbound-queue.js";
 import type { Outbox } from "../../shared/store/outbox.js";
 import type { ChannelInbound, ChannelSendParams, ChannelSendResult } from "../../workers/channels/channel-link-protocol.js";

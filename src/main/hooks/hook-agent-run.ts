@@ -10,13 +10,13 @@
  * sets the run's level (an unknown level is ignored). Not carried over from the reference:
  * the separate `cron` lane (hook sessions are their own lane under `maxConcurrent`).
  */
-import { thinkingOption } from "../../shared/run-directives.js";
 import type { Logger } from "pino";
 import { GatewayError } from "../../shared/errors.js";
 import { MAIN_SESSION_KEY } from "../../shared/store/sessions/sessions-info.js";
 import type { AgentRuntime, RunOutcome } from "../agents/agent-runtime.js";
 import type { SystemEventQueue } from "../presence/system-event-queue.js";
 import type { HookAgentRequest } from "./hook-requests.js";
+import { thinkingOption } from "../../shared/run-directives.js";
 
 /** Longest reply quoted in the main session's summary line. */
 const SUMMARY_MAX_CHARS = 500;
