@@ -27,6 +27,7 @@ const sha = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
 const PNG = Buffer.concat([Buffer.from("\x89PNG\r\n\x1a\n", "latin1"), randomBytes(3000)]);
 const GIF = Buffer.concat([Buffer.from("GIF89a", "latin1"), randomBytes(500)]);
 const PDF = Buffer.concat([Buffer.from("%PDF-1.4\n", "latin1"), randomBytes(800)]);
+const OGG = Buffer.concat([Buffer.from("OggS", "latin1"), randomBytes(600)]);
 
 interface MediaServer {
   url: string;
@@ -45,6 +46,9 @@ async function startMediaServer(t: TestContext): Promise<MediaServer> {
       case "/files/report":
         res.writeHead(200, { "content-type": "application/pdf; qs=0.9" });
         return void res.end(PDF);
+      case "/voice/note.ogg":
+        res.writeHead(200, { "content-type": "audio/ogg" });
+        return void res.end(OGG);
       case "/anim/dance.gif":
         res.writeHead(200, { "content-type": "application/octet-stream" });
         return void res.end(GIF);
@@ -177,7 +181,7 @@ test("telegram send with media: bad references are INVALID_REQUEST (a corrected 
   assert.equal(s.fake.sent.length, 1, "no failed send delivered anything (not even its text)");
 });
 
-test("whatsapp send with media: image with the caption, a document with its file name, the same bytes on the socket", async (t) => {
+test("whatsapp send with media: image with the caption, a document with its file name, a voice note with its text after it, the same bytes on the socket", async (t) => {
   const media = await startMediaServer(t);
   const { h, fake, api } = await startWhatsAppGateway(t, { linked: true });
   await fake.sockets(1);
@@ -194,6 +198,15 @@ test("whatsapp send with media: image with the caption, a document with its file
   assert.deepEqual(doc!.media, { field: "document", sha256: sha(PDF), bytes: PDF.length, mimetype: "application/pdf", fileName: "report" });
   assert.equal(doc!.text, "");
   assert.equal((r.payload as { messageId: string }).messageId, doc!.id);
+
+  // Audio carries no caption on WhatsApp: a voice note, then the text as its own message.
+  const v = await c.request("send", { channel: "whatsapp", to: "+15550001111", message: "listen", mediaUrl: `${media.url}/voice/note.ogg`, idempotencyKey: "wa-media-2" }, 15_000);
+  assert.equal(v.ok, true, JSON.stringify(v.error));
+  await fake.waitFor(() => fake.of("send").length >= 4, "the voice note and its text");
+  const [voice, text] = fake.of("send").slice(2);
+  assert.deepEqual(voice!.media, { field: "audio", sha256: sha(OGG), bytes: OGG.length, mimetype: "audio/ogg; codecs=opus", ptt: true });
+  assert.equal(text!.text, "listen");
+  assert.equal(text!.media, undefined);
 });
 
 test("reply MEDIA: lines: only http(s) media on public addresses by default (a loopback URL is never fetched, a local path never read); mediaAllowPrivateNetwork admits a LAN host", async (t) => {
