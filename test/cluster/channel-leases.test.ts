@@ -39,10 +39,12 @@ test("one worker per lease: halted before expiry when renewals fail, taken over 
   const workers = new Map<string, Worker>();
   let overlaps = 0;
   const leases = new Map<string, ChannelLeases>();
+  const connections: ClusterConnection[] = [];
   for (const id of ["gw-a", "gw-b"]) {
     const options = resolveClusterOptions({ enabled: true, name: "leasetest", gatewayId: id, channelLeaseMs: LEASE_MS, requestTimeoutMs: 1000, nats: { servers: [nats.url] } }, 0);
     assert.ok(options);
     const connection = new ClusterConnection(options.nats, id, log);
+    connections.push(connection);
     const cluster: ClusterApi = { options, names: clusterNames(options.name), connection, addHealthField: () => undefined };
     const rpc = new GatewayRpc({ connection, subjectOf: (gw) => cluster.names.gatewayRpc(gw), gatewayId: id, log });
     const l = new ChannelLeases({ cluster, rpc, log });
@@ -92,6 +94,9 @@ test("one worker per lease: halted before expiry when renewals fail, taken over 
   // The holder gives the lease up (stop): the other takes it within a renewal period.
   const holder = running()[0] as string;
   const next = holder === "gw-a" ? "gw-b" : "gw-a";
+  // Both back on the broker and agreeing on the holder (the other may still be in its
+  // reconnect backoff when the holder already runs): the release is then what is measured.
+  await until(() => connections.every((c) => c.available()) && leases.get(next)?.holder(KEY) === holder, 15_000, "both gateways reconnected and agree on the holder");
   const h = workers.get(holder) as Worker;
   await (leases.get(holder) as ChannelLeases).release(KEY);
   h.running = false;

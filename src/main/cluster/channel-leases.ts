@@ -14,7 +14,8 @@
  *             halted at once. The broker keeps the lease for L after the last write it
  *             stored, which is after this gateway sent it, so the worker stops with ≥ L/2
  *             to spare before anyone can take over — never two pollers.
- *   release   on stop: KV delete at our revision, after the worker exited (immediate handover)
+ *   release   on stop: KV delete at our revision, after the worker exited and any renewal in
+ *             flight landed (immediate handover); a take that lands after release is deleted
  *
  * Gateways that do not hold a lease try to take it every L/3, so an owner killed with
  * SIGKILL is replaced within about L + L/3 (docs/cluster.md).
@@ -53,6 +54,8 @@ interface Claim {
   holder: string | undefined;
   /** A take/renew/halt is running: ticks skip. */
   busy: boolean;
+  /** The renewal in flight (release waits for it, so it deletes at the latest revision). */
+  inflight: Promise<void> | undefined;
   released: boolean;
   timer: NodeJS.Timeout;
 }
@@ -125,7 +128,7 @@ export class ChannelLeases implements AccountOwnership {
   claim(leaseKey: string, handlers: OwnershipHandlers): void {
     if (this.#claims.has(leaseKey)) return;
     const every = Math.max(50, Math.floor(this.#leaseMs / 3));
-    const c: Claim = { key: leaseKey, handlers, held: false, rev: 0, sentAt: 0, holder: undefined, busy: false, released: false, timer: setInterval(() => void this.#tick(c), every) };
+    const c: Claim = { key: leaseKey, handlers, held: false, rev: 0, sentAt: 0, holder: undefined, busy: false, inflight: undefined, released: false, timer: setInterval(() => void this.#tick(c), every) };
     c.timer.unref();
     this.#claims.set(leaseKey, c);
     void this.#tick(c);
@@ -137,6 +140,9 @@ export class ChannelLeases implements AccountOwnership {
     c.released = true;
     clearInterval(c.timer);
     this.#claims.delete(leaseKey);
+    // A renewal in flight would move the revision under the delete (which then fails and
+    // leaves the lease to expire, L later instead of at once): let it land first.
+    await c.inflight?.catch(() => undefined);
     if (!c.held) return;
     c.held = false;
     this.counters.released += 1;
@@ -235,11 +241,14 @@ export class ChannelLeases implements AccountOwnership {
   async #tick(c: Claim): Promise<void> {
     if (c.busy || c.released) return;
     c.busy = true;
+    const renewing = c.held;
+    const step = renewing ? this.#renew(c) : this.#take(c);
+    if (renewing) c.inflight = step;
     try {
-      if (c.held) await this.#renew(c);
-      else await this.#take(c);
+      await step;
     } finally {
       c.busy = false;
+      if (c.inflight === step) c.inflight = undefined;
     }
   }
 
@@ -267,7 +276,11 @@ export class ChannelLeases implements AccountOwnership {
       }
       return;
     }
-    if (c.released) return;
+    if (c.released) {
+      // Released while the take was in flight: hand the lease straight back.
+      await withTimeout(kv.delete(c.key, { previousSeq: c.rev }), this.#leaseMs / 4, `lease ${c.key}`).catch(() => undefined);
+      return;
+    }
     c.held = true;
     c.sentAt = sentAt;
     c.holder = this.#me;
