@@ -149,6 +149,7 @@ test("telegram send with media: bad references are INVALID_REQUEST (a corrected 
   for (const [ref, why] of [
     ["cat.png", /http\(s\) URL or an absolute file path/],
     ["ftp://127.0.0.1/cat.png", /unsupported media URL scheme ftp:/],
+    ["http://user:pw@127.0.0.1/cat.png", /user:password are not supported/],
   ] as const) {
     const r = await send("bad-1", { mediaUrl: ref });
     assert.equal(r.ok, false);
@@ -164,7 +165,7 @@ test("telegram send with media: bad references are INVALID_REQUEST (a corrected 
   assert.equal(s.fake.sent.length, 1);
 
   for (const [key, ref, why] of [
-    ["fail-404", `${media.url}/nope.png`, /HTTP 404/],
+    ["fail-404", `${media.url}/nope.png?sig=SECRET123`, /cannot fetch media http:\/\/127\.0\.0\.1:\d+\/nope\.png\?…: HTTP 404/],
     ["fail-declared", `${media.url}/big-declared`, /media larger than 1 MB/],
     ["fail-streamed", `${media.url}/big-streamed`, /media larger than 1 MB/],
     ["fail-missing-file", "/nonexistent/dir/cat.png", /cannot read media .*ENOENT/],
@@ -174,6 +175,7 @@ test("telegram send with media: bad references are INVALID_REQUEST (a corrected 
     assert.equal(r.ok, false, key);
     assert.equal(r.error?.code, "UNAVAILABLE", key);
     assert.match(r.error?.message ?? "", why, key);
+    assert.doesNotMatch(r.error?.message ?? "", /SECRET123/, "a URL's query (signed URLs' credentials) never reaches the error");
     // Cached like every send outcome (§3.4 step 6): the same key answers the same error.
     const replay = await send(key, { mediaUrl: ref });
     assert.deepEqual([replay.error?.code, replay.error?.message], [r.error?.code, r.error?.message], key);

@@ -38,6 +38,7 @@ export function mediaRefProblem(ref: string): string | null {
   } catch {
     return `media must be an http(s) URL or an absolute file path: ${ref}`;
   }
+  if (url.username !== "" || url.password !== "") return "media URLs with user:password are not supported (fetch refuses them)";
   if (url.protocol === "http:" || url.protocol === "https:" || url.protocol === "file:") return null;
   return `unsupported media URL scheme ${url.protocol} (http, https, file or an absolute path)`;
 }
@@ -116,83 +117,98 @@ async function readLocal(path: string, maxBytes: number): Promise<Raw> {
 }
 
 async function fetchRemote(ref: string, maxBytes: number, timeoutMs: number): Promise<Raw> {
+  const shown = shownUrl(ref);
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
     res = await fetch(ref, { signal, redirect: "follow" });
   } catch (err) {
-    throw new Error(`cannot fetch media ${ref}: ${signal.aborted ? `no answer within ${timeoutMs} ms` : describe(err)}`);
+    throw new Error(`cannot fetch media ${shown}: ${signal.aborted ? `no answer within ${timeoutMs} ms` : describe(err).split(ref).join(shown)}`);
   }
   if (!res.ok) {
     await res.body?.cancel().catch(() => undefined);
-    throw new Error(`cannot fetch media ${ref}: HTTP ${res.status}`);
+    throw new Error(`cannot fetch media ${shown}: HTTP ${res.status}`);
   }
   const declared = Number(res.headers.get("content-length") ?? Number.NaN);
   if (declared > maxBytes) {
     await res.body?.cancel().catch(() => undefined);
-    throw tooBig(ref, maxBytes);
+    throw tooBig(shown, maxBytes);
   }
   let data: Buffer;
   try {
-    data = await readCapped((res.body ?? []) as AsyncIterable<Uint8Array>, ref, maxBytes);
+    data = await readCapped((res.body ?? []) as AsyncIterable<Uint8Array>, shown, maxBytes);
   } catch (err) {
     await res.body?.cancel().catch(() => undefined);
-    throw bodyError(err, ref, signal, timeoutMs);
+    throw bodyError(err, shown, signal, timeoutMs);
   }
   return { data, mime: mimeOfHeader(res.headers.get("content-type")), fileName: urlFileName(res.url || ref) };
 }
 
 /** `fetchRemote` for an untrusted reference: public addresses only (`public-fetch.ts`). */
 async function fetchPublic(ref: string, maxBytes: number, timeoutMs: number): Promise<Raw> {
+  const shown = shownUrl(ref);
   const signal = AbortSignal.timeout(timeoutMs);
   let got;
   try {
     got = await publicGet(ref, signal);
   } catch (err) {
-    throw new Error(`cannot fetch media ${ref}: ${signal.aborted ? `no answer within ${timeoutMs} ms` : describe(err)}`);
+    throw new Error(`cannot fetch media ${shown}: ${signal.aborted ? `no answer within ${timeoutMs} ms` : describe(err).split(ref).join(shown)}`);
   }
   const { res, url } = got;
   const status = res.statusCode ?? 0;
   if (status < 200 || status > 299) {
     res.destroy();
-    throw new Error(`cannot fetch media ${ref}: HTTP ${status}`);
+    throw new Error(`cannot fetch media ${shown}: HTTP ${status}`);
   }
   if (Number(res.headers["content-length"] ?? Number.NaN) > maxBytes) {
     res.destroy();
-    throw tooBig(ref, maxBytes);
+    throw tooBig(shown, maxBytes);
   }
   let data: Buffer;
   try {
-    data = await readCapped(res, ref, maxBytes);
+    data = await readCapped(res, shown, maxBytes);
   } catch (err) {
     res.destroy();
-    throw bodyError(err, ref, signal, timeoutMs);
+    throw bodyError(err, shown, signal, timeoutMs);
   }
   return { data, mime: mimeOfHeader(res.headers["content-type"]), fileName: urlFileName(url) };
 }
 
 /** The body, refused as soon as it passes `maxBytes`. */
-async function readCapped(body: AsyncIterable<Uint8Array>, ref: string, maxBytes: number): Promise<Buffer> {
+async function readCapped(body: AsyncIterable<Uint8Array>, shown: string, maxBytes: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   let total = 0;
   for await (const chunk of body) {
     total += chunk.byteLength;
-    if (total > maxBytes) throw tooBig(ref, maxBytes);
+    if (total > maxBytes) throw tooBig(shown, maxBytes);
     parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
   return Buffer.concat(parts, total);
 }
 
-function bodyError(err: unknown, ref: string, signal: AbortSignal, timeoutMs: number): Error {
+function bodyError(err: unknown, shown: string, signal: AbortSignal, timeoutMs: number): Error {
   if (err instanceof Error && err.message.startsWith("media larger")) return err;
-  if (signal.aborted) return new Error(`cannot fetch media ${ref}: no answer within ${timeoutMs} ms`);
-  return new Error(`cannot fetch media ${ref}: ${describe(err)}`);
+  if (signal.aborted) return new Error(`cannot fetch media ${shown}: no answer within ${timeoutMs} ms`);
+  return new Error(`cannot fetch media ${shown}: ${describe(err)}`);
 }
 
 /** A `content-type` worth keeping (octet-stream says nothing: the bytes decide). */
 function mimeOfHeader(header: string | null | undefined): string | undefined {
   const type = header?.split(";")[0]?.trim().toLowerCase();
   return type && type !== "application/octet-stream" ? type : undefined;
+}
+
+/**
+ * A URL as errors (answered to the caller, logged) show it: no user:password, no query or
+ * fragment (signed URLs carry their credentials there).
+ */
+export function shownUrl(ref: string): string {
+  try {
+    const u = new URL(ref);
+    return `${u.protocol}//${u.host}${u.pathname}${u.search !== "" || u.hash !== "" ? "?…" : ""}`;
+  } catch {
+    return ref.length > 200 ? `${ref.slice(0, 200)}…` : ref;
+  }
 }
 
 function describe(err: unknown): string {
