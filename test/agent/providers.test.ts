@@ -2,26 +2,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
-import { startFakeOpenAI } from "../fakes/fake-openai.js";
-import { startFakeAnthropic } from "../fakes/fake-anthropic.js";
-import type { FakeProvider } from "../fakes/fake-http.js";
 import { resolveModelChain } from "../../src/workers/agent/providers/model-chain.js";
 import { callModel } from "../../src/workers/agent/providers/call-model.js";
 import { AgentError } from "../../src/workers/agent/agent-errors.js";
 import type { ToolSpec } from "../../src/workers/agent/providers/provider-types.js";
-import { configFor } from "./helpers/provider-config.js";
+import { configFor, startProviderFakes } from "./helpers/provider-config.js";
 
 const readTool: ToolSpec = { name: "read", description: "read a file", parameters: { type: "object", properties: { path: { type: "string" } }, required: ["path"] } };
 
-async function fakes(t: { after: (fn: () => Promise<void>) => void }): Promise<{ openai: FakeProvider; anthropic: FakeProvider }> {
-  const openai = await startFakeOpenAI();
-  const anthropic = await startFakeAnthropic();
-  t.after(async () => {
-    await openai.close();
-    await anthropic.close();
-  });
-  return { openai, anthropic };
-}
+const fakes = startProviderFakes;
 
 function run(chain: ReturnType<typeof resolveModelChain>, deltas: string[] = []) {
   return callModel(chain, { system: "be brief", messages: [{ role: "user", content: "hi", timestamp: 1 }], tools: [readTool], signal: new AbortController().signal }, { onTextDelta: (d) => deltas.push(d) });

@@ -7,25 +7,15 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startFakeOpenAI } from "../fakes/fake-openai.js";
-import { startFakeAnthropic } from "../fakes/fake-anthropic.js";
 import type { FakeProvider } from "../fakes/fake-http.js";
 import { resolveModelChain } from "../../src/workers/agent/providers/model-chain.js";
 import { callModel } from "../../src/workers/agent/providers/call-model.js";
 import type { TranscriptMessage } from "../../src/shared/store/sessions/transcript-types.js";
 import { normalizeThinkingLevel, type ThinkingLevel } from "../../src/shared/run-directives.js";
-import { configFor } from "./helpers/provider-config.js";
+import { configFor, startProviderFakes } from "./helpers/provider-config.js";
 import { agentTwoStage, startAgentGateway } from "./helpers/agent-gateway.js";
 
-async function fakes(t: { after: (fn: () => Promise<void>) => void }): Promise<{ openai: FakeProvider; anthropic: FakeProvider }> {
-  const openai = await startFakeOpenAI();
-  const anthropic = await startFakeAnthropic();
-  t.after(async () => {
-    await openai.close();
-    await anthropic.close();
-  });
-  return { openai, anthropic };
-}
+const fakes = startProviderFakes;
 
 const hi: TranscriptMessage[] = [{ role: "user", content: "hi", timestamp: 1 }];
 

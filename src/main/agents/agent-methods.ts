@@ -128,7 +128,7 @@ function invalidAgent(message: string): GatewayError {
 export function runThinking(raw: string | undefined, method: string): ThinkingLevel | undefined {
   if (raw === undefined || raw.trim() === "") return undefined;
   const level = normalizeThinkingLevel(raw);
-  if (level === undefined) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `invalid ${method} params: unknown thinking level "${raw}" (use ${THINKING_LEVELS.join(", ")})`);
+  if (level === undefined) throw new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", `invalid ${method} params: unknown thinking level "${raw.length > 40 ? `${raw.slice(0, 40)}…` : raw}" (use ${THINKING_LEVELS.join(", ")})`);
   return level;
 }
 

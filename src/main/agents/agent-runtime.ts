@@ -283,7 +283,8 @@ export class AgentRuntime {
       if (ctx.ac.signal.aborted) return { ...base, status: "aborted", endedAt: Date.now() };
       const live = this.deps.live.current;
       const cfg = runtimeConfig(live);
-      const modelOverride = req.model ?? sessionModel(store.get(ctx.key));
+      const entry = store.get(ctx.key);
+      const modelOverride = req.model ?? sessionModel(entry);
       if (modelOverride === undefined && cfg.agents?.defaults?.model === undefined && agentEntry(cfg, agentId)?.model === undefined) {
         // Fails at once, without starting the pool (the thread would say the same).
         const error = new GatewayError("GW_ERR_AGENT_NO_MODEL", "no model configured: set agents.defaults.model (\"provider/model\" or {primary, fallbacks}) and models.providers.<id>");
@@ -304,7 +305,7 @@ export class AgentRuntime {
         timeoutSeconds: req.timeoutSeconds,
         extraSystemPrompt: req.extraSystemPrompt,
         ...(modelOverride !== undefined ? { modelOverride } : {}),
-        ...thinkingOf(req, store.get(ctx.key), cfg),
+        ...thinkingOf(req, entry, cfg),
       });
       ctx.pool = run;
       const onAbort = (): void => run.abort();

@@ -13,6 +13,7 @@ import type { TranscriptMessage } from "../../shared/store/sessions/transcript-t
 import type { MethodTable } from "../router.js";
 import { agentSettings } from "./agent-settings.js";
 import type { AgentRuntime } from "./agent-runtime.js";
+import { THINKING_LEVELS } from "../../shared/run-directives.js";
 
 const invalid = (m: string): GatewayError => new GatewayError("GW_ERR_PROTO_INVALID_PARAMS", m);
 
@@ -44,7 +45,7 @@ function textOf(m: TranscriptMessage): string {
 }
 
 const VERBOSE = new Set(["on", "off", "full"]);
-const THINKING = new Set(["off", "minimal", "low", "medium", "high", "xhigh"]);
+const THINKING = new Set<string>(THINKING_LEVELS);
 const REASONING = new Set(["on", "off", "stream"]);
 const ELEVATED = new Set(["on", "off", "ask", "full"]);
 

@@ -1,6 +1,8 @@
 /** Config builders pointing providers at the loopback fakes. */
 import type { AgentRuntimeConfig, ModelSetting } from "../../../src/workers/agent/agent-config.js";
 import type { FakeProvider } from "../../fakes/fake-http.js";
+import { startFakeOpenAI } from "../../fakes/fake-openai.js";
+import { startFakeAnthropic } from "../../fakes/fake-anthropic.js";
 
 /** `models.providers` with an `oa` (openai-completions) and/or `an` (anthropic-messages) provider. */
 export function providersFor(fakes: { openai?: FakeProvider; anthropic?: FakeProvider }, apiKey = "sk-test"): NonNullable<AgentRuntimeConfig["models"]> {
@@ -13,4 +15,15 @@ export function providersFor(fakes: { openai?: FakeProvider; anthropic?: FakePro
 /** A whole runtime config with `model` as `agents.defaults.model`. */
 export function configFor(fakes: { openai?: FakeProvider; anthropic?: FakeProvider }, model: ModelSetting, extra: Partial<AgentRuntimeConfig> = {}): AgentRuntimeConfig {
   return { agents: { defaults: { model } }, models: providersFor(fakes), ...extra };
+}
+
+/** Both provider fakes, closed when the test ends. */
+export async function startProviderFakes(t: { after: (fn: () => Promise<void>) => void }): Promise<{ openai: FakeProvider; anthropic: FakeProvider }> {
+  const openai = await startFakeOpenAI();
+  const anthropic = await startFakeAnthropic();
+  t.after(async () => {
+    await openai.close();
+    await anthropic.close();
+  });
+  return { openai, anthropic };
 }

@@ -342,9 +342,10 @@ export class WhatsAppConnection {
       const media = await loadOutboundMedia(p.media, this.opts.mediaMaxBytes, { untrusted: p.mediaUntrusted === true, allowPrivateNetwork: this.opts.mediaAllowPrivateNetwork === true }).catch((err: unknown) => {
         throw new GatewayError("GW_ERR_WHATSAPP_SEND_FAILED", err instanceof Error ? err.message : String(err));
       });
-      const content = whatsappMediaContent(media, p.text.trim(), p.gifPlayback === true);
+      const caption = p.text.trim();
+      const content = whatsappMediaContent(media, caption, p.gifPlayback === true);
       // Audio carries no caption on WhatsApp: the text follows as its own message.
-      const messages: WaMessageContent[] = "audio" in content && p.text.trim() !== "" ? [content, { text: p.text.trim() }] : [content];
+      const messages: WaMessageContent[] = "audio" in content && caption !== "" ? [content, { text: caption }] : [content];
       const ids: string[] = [];
       for (const m of messages) {
         try {
